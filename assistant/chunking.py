@@ -1,0 +1,85 @@
+"""Sentence-aware chunks under a token budget, each naming the sentences it covers."""
+
+import re
+from dataclasses import dataclass
+
+from assistant.papers import Paper
+from assistant.settings import ChunkingSettings
+from assistant.tokens import encoding
+
+# A sentence ends at . ! or ? followed by space and a capital, digit, quote or bracket,
+# unless the period closes one of these abbreviations.
+_BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[])")
+_ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "vs.", "Fig.", "Figs.", "Eq.", "cf.", "approx.", "Dr.")
+_MIN_SENTENCE_BUDGET = 32
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A run of consecutive abstract sentences, [sentence_start, sentence_end), of one paper."""
+
+    paper_key: str
+    content_hash: str
+    index: int
+    text: str
+    sentence_start: int
+    sentence_end: int
+    token_count: int
+
+    @property
+    def id(self) -> str:
+        """Stable id: the same text chunked the same way always gives the same ids."""
+        return f"{self.paper_key}#{self.content_hash}#{self.index}"
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of an abstract, kept whole across common abbreviations."""
+    pieces = [p for p in _BOUNDARY.split(text.strip()) if p]
+    sentences: list[str] = []
+    for piece in pieces:
+        if sentences and sentences[-1].endswith(_ABBREVIATIONS):
+            sentences[-1] = f"{sentences[-1]} {piece}"
+        else:
+            sentences.append(piece)
+    return sentences
+
+
+def sentences_of(paper: Paper) -> list[str]:
+    """The paper's abstract sentences: as its source gave them, else split here."""
+    return paper.sentences or split_sentences(paper.abstract)
+
+
+def embedding_text(title: str, chunk_text: str) -> str:
+    """What the embedder sees for a chunk: the title gives every chunk its topic."""
+    return f"{title}. {chunk_text}"
+
+
+def chunk_paper(paper: Paper, settings: ChunkingSettings) -> list[Chunk]:
+    """Chunks of `paper`: greedy runs of whole sentences; an oversized sentence is cut by tokens."""
+    assert paper.key, "papers are chunked after the store has given them a key"
+    enc = encoding()
+    budget = max(settings.max_tokens - len(enc.encode_ordinary(paper.title)), _MIN_SENTENCE_BUDGET)
+    sentences = sentences_of(paper)
+    tokens = [enc.encode_ordinary(s) for s in sentences]
+    spans: list[tuple[int, int, str, int]] = []
+    start = 0
+    while start < len(sentences):
+        end, used = start, 0
+        while end < len(sentences) and used + len(tokens[end]) <= budget:
+            used += len(tokens[end])
+            end += 1
+        if end == start:  # one sentence alone is over budget: cut it into token windows
+            for offset in range(0, len(tokens[start]), budget):
+                window = tokens[start][offset : offset + budget]
+                spans.append((start, start + 1, enc.decode(window), len(window)))
+            start += 1
+            continue
+        spans.append((start, end, " ".join(sentences[start:end]), used))
+        if end == len(sentences):
+            break
+        start = max(end - settings.overlap_sentences, start + 1)
+    content_hash = paper.content_hash()
+    return [
+        Chunk(paper.key, content_hash, i, text, first, last, count)
+        for i, (first, last, text, count) in enumerate(spans)
+    ]

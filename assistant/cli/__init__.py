@@ -1,0 +1,40 @@
+"""The `litreview` command: a thin Typer layer over the `assistant` library."""
+
+from typing import Annotated
+
+import typer
+
+from assistant.cli import papers, store
+from assistant.cli.common import stderr
+from assistant.cli.ingest import ingest_command
+from assistant.errors import LitreviewError
+
+app = typer.Typer(
+    help="A literature-review assistant whose every citation is real and checked.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.command("ingest")(ingest_command)
+app.add_typer(papers.app, name="papers")
+app.add_typer(store.app, name="store")
+
+_debug = False
+
+
+@app.callback()
+def _options(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+) -> None:
+    global _debug
+    _debug = debug
+
+
+def main() -> None:
+    """Entry point: run the app, turning litreview errors into one line and exit status 1."""
+    try:
+        app()
+    except LitreviewError as exc:
+        if _debug:
+            raise
+        stderr.print(f"Error: {exc}", markup=False, highlight=False)
+        raise SystemExit(1) from None

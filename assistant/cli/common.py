@@ -1,0 +1,48 @@
+"""What every command shares: store options, settings with CLI overrides, output."""
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from assistant.settings import Settings
+
+console = Console(soft_wrap=True)
+stderr = Console(stderr=True, soft_wrap=True)
+
+StoreOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--store",
+        help="Folder of the embedded store [default: ./store, or LITREVIEW_STORE__PATH].",
+        show_default=False,
+    ),
+]
+ChromaUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--chroma-url",
+        help="Use a Chroma server instead of a folder, e.g. http://127.0.0.1:8000 "
+        "[or LITREVIEW_STORE__CHROMA_URL].",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+def load_settings(store: Path | None = None, chroma_url: str | None = None) -> Settings:
+    """Settings from env and defaults, with the command's flags on top."""
+    settings = Settings()
+    if store is not None:
+        settings.store.path = store
+    if chroma_url is not None:
+        settings.store.chroma_url = chroma_url
+    return settings
+
+
+def print_json(value: Any) -> None:
+    """JSON on stdout, nothing else, so scripts can parse it."""
+    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")

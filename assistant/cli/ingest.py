@@ -1,0 +1,65 @@
+"""`litreview ingest`: add papers from files and folders to the store."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from assistant.cli.common import ChromaUrlOption, JsonOption, StoreOption, console, load_settings, print_json, stderr
+from assistant.ingest import IngestReport, ingest
+from assistant.readers import READERS
+
+# Exit status when the run stored what it could but rejected some records.
+EXIT_REJECTED = 3
+
+
+def ingest_command(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders of papers.", show_default=False)],
+    format_name: Annotated[
+        str | None,
+        typer.Option("--format", help=f"Read every file as this format: {', '.join(READERS)}."),
+    ] = None,
+    wait: Annotated[
+        float, typer.Option("--wait", help="Seconds to wait for another ingest's write lock.")
+    ] = 0.0,
+    store: StoreOption = None,
+    chroma_url: ChromaUrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Add papers (listing pages, JSON/JSONL, SciFact/BEIR, arXiv, CSV, BibTeX, RIS) to the store."""
+    settings = load_settings(store, chroma_url)
+    settings.store.lock_timeout = wait
+    with Progress(
+        TextColumn("Embedding papers"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=stderr,
+        disable=not stderr.is_terminal,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("ingest", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+            if bar.disable:  # logs and pipes get a plain line per batch instead of a bar
+                stderr.print(f"ingest: {done}/{total} papers embedded", highlight=False)
+
+        report = ingest(paths, settings, format_name, progress=progress)
+    if as_json:
+        print_json(report.model_dump())
+    else:
+        _print_report(report)
+    if report.rejected:
+        raise typer.Exit(EXIT_REJECTED)
+
+
+def _print_report(report: IngestReport) -> None:
+    console.print(
+        f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+        f"{len(report.rejected)} rejected; the store holds {report.papers_total} papers in "
+        f"{report.chunks_total} chunks."
+    )
+    for record in report.rejected:
+        stderr.print(f"rejected {record.file}:{record.location}: {record.reason}", markup=False, highlight=False)

@@ -1,0 +1,78 @@
+"""`litreview papers`: list, show and export what the store holds."""
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from assistant.cli.common import ChromaUrlOption, JsonOption, StoreOption, console, load_settings, print_json
+from assistant.export import EXPORTERS
+from assistant.store import Store, record_json
+
+app = typer.Typer(help="List, show and export the papers in the store.", no_args_is_help=True)
+
+
+@app.command("list")
+def list_papers(store: StoreOption = None, chroma_url: ChromaUrlOption = None, as_json: JsonOption = False) -> None:
+    """List every paper: key, year, title."""
+    papers = Store(load_settings(store, chroma_url).store).papers()
+    if as_json:
+        print_json([record_json(p) for p in papers])
+        return
+    table = Table("key", "year", "authors", "title", box=None)
+    for paper in papers:
+        authors = str(len(paper.authors) or paper.author_count or "")
+        table.add_row(paper.key, str(paper.year or ""), authors, paper.title)
+    console.print(table)
+    console.print(f"{len(papers)} papers")
+
+
+@app.command("show")
+def show_paper(
+    key: Annotated[str, typer.Argument(help="Citation key, as `papers list` shows it.")],
+    store: StoreOption = None,
+    chroma_url: ChromaUrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show one paper with its chunks and the sentences each covers."""
+    paper_store = Store(load_settings(store, chroma_url).store)
+    paper = paper_store.paper(key)
+    chunks = paper_store.chunks_of(key)
+    if as_json:
+        print_json({**record_json(paper), "chunks": chunks})
+        return
+    console.print(f"[bold]{paper.title}[/bold]  ({paper.key})", highlight=False)
+    byline = ", ".join(paper.authors) or (f"{paper.author_count} authors" if paper.author_count else "")
+    for label, value in [
+        ("authors", byline),
+        ("team", paper.organization),
+        ("date", paper.date or paper.year),
+        ("venue", paper.venue),
+        ("doi", paper.doi),
+        ("arXiv", paper.arxiv_id),
+        ("url", paper.url),
+        ("sources", "; ".join(paper.sources)),
+    ]:
+        if value:
+            console.print(f"[dim]{label}:[/dim] {value}", highlight=False)
+    console.print()
+    console.print(paper.abstract, highlight=False)
+    console.print()
+    for chunk in chunks:
+        console.print(
+            f"[dim]chunk {chunk['chunk_index']}: sentences {chunk['sentence_start'] + 1}"
+            f"-{chunk['sentence_end']}, {chunk['token_count']} tokens[/dim]"
+        )
+
+
+@app.command("export")
+def export_papers(
+    format_name: Annotated[str, typer.Option("--format", help=f"One of: {', '.join(EXPORTERS)}.")] = "bibtex",
+    store: StoreOption = None,
+    chroma_url: ChromaUrlOption = None,
+) -> None:
+    """Write every paper to stdout in a reference format (redirect to a .bib file)."""
+    if format_name not in EXPORTERS:
+        raise typer.BadParameter(f"choose one of: {', '.join(EXPORTERS)}", param_hint="--format")
+    papers = Store(load_settings(store, chroma_url).store).papers()
+    typer.echo(EXPORTERS[format_name](papers), nl=False)

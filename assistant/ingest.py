@@ -1,0 +1,161 @@
+"""Ingest: read files, merge duplicates, give keys, chunk, embed, and store, under a write lock."""
+
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+from pydantic import BaseModel
+
+from assistant.chunking import chunk_paper, embedding_text
+from assistant.embedders import Embedder, embedder_name, make_embedder
+from assistant.errors import StoreBusyError
+from assistant.papers import Paper, citation_key, merge
+from assistant.readers import Rejected, input_files, read_file
+from assistant.settings import Settings, StoreSettings
+from assistant.store import Store
+
+PAPERS_PER_BATCH = 128
+LOCK_FILE = "write.lock"
+
+Progress = Callable[[int, int], None]
+
+
+class RejectedRecord(BaseModel):
+    """One input record that was not ingested."""
+
+    file: str
+    location: str
+    reason: str
+
+
+class IngestReport(BaseModel):
+    """What an ingest did; `ingest --json` prints exactly this."""
+
+    added: int
+    updated: int
+    unchanged: int
+    rejected: list[RejectedRecord]
+    papers_total: int
+    chunks_total: int
+
+
+class Catalog:
+    """Papers by key, with an identity index so the same paper met twice is stored once."""
+
+    def __init__(self, stored: Sequence[Paper]) -> None:
+        self.stored = {p.key: p for p in stored if p.key}
+        self.papers = dict(self.stored)
+        self.by_identity = {i: p.key for p in stored if p.key for i in p.identities()}
+        self.seen: set[str] = set()
+
+    def add(self, paper: Paper) -> None:
+        """Merge `paper` into the one it duplicates, or give it a new key."""
+        key = next((self.by_identity[i] for i in paper.identities() if i in self.by_identity), None)
+        if key is None:
+            key = citation_key(paper, taken=set(self.papers))
+            self.papers[key] = paper.model_copy(update={"key": key})
+        else:
+            self.papers[key] = merge(self.papers[key], paper)
+        self.seen.add(key)
+        for identity in self.papers[key].identities():
+            self.by_identity.setdefault(identity, key)
+
+    def to_chunk(self) -> list[Paper]:
+        """New papers, and stored papers whose title or abstract changed."""
+        return [
+            paper
+            for key, paper in self.papers.items()
+            if key not in self.stored or self.stored[key].content_hash() != paper.content_hash()
+        ]
+
+    def metadata_changed(self) -> list[Paper]:
+        """Stored papers whose text is the same but whose other fields changed."""
+        return [
+            paper
+            for key, paper in self.papers.items()
+            if key in self.stored
+            and self.stored[key].content_hash() == paper.content_hash()
+            and self.stored[key] != paper
+        ]
+
+
+def ingest(
+    paths: Sequence[Path],
+    settings: Settings,
+    format_name: str | None = None,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Add the papers in `paths` to the store; re-running with the same input adds nothing."""
+    files = input_files(paths)
+    store = Store(settings.store)
+    name = embedder_name(settings.embeddings)
+    store.check_embedder(name)
+    with write_lock(settings.store):
+        catalog = Catalog(store.papers())
+        rejected: list[Rejected] = []
+        for path in files:
+            for item in read_file(path, format_name):
+                if isinstance(item, Rejected):
+                    rejected.append(item)
+                else:
+                    catalog.add(item)
+        to_chunk, changed = catalog.to_chunk(), catalog.metadata_changed()
+        if to_chunk or changed:
+            store.begin_write(name)
+            _embed_and_write(store, to_chunk, make_embedder(settings.embeddings), settings, progress)
+            store.update_records(changed)
+            store.end_write()
+    info = store.info()
+    added = sum(1 for p in to_chunk if p.key not in catalog.stored)
+    return IngestReport(
+        added=added,
+        updated=len(to_chunk) - added + len(changed),
+        unchanged=len(catalog.seen) - len(to_chunk) - len(changed),
+        rejected=[RejectedRecord(file=r.path, location=r.location, reason=r.reason) for r in rejected],
+        papers_total=info.papers,
+        chunks_total=info.chunks,
+    )
+
+
+def _embed_and_write(
+    store: Store,
+    papers: list[Paper],
+    embedder: Embedder,
+    settings: Settings,
+    progress: Progress | None,
+) -> None:
+    for done, batch in _batches(papers, PAPERS_PER_BATCH):
+        chunks = [c for paper in batch for c in chunk_paper(paper, settings.chunking)]
+        titles = {paper.key: paper.title for paper in batch}
+        vectors = embedder.embed([embedding_text(titles[c.paper_key], c.text) for c in chunks])
+        store.write(batch, chunks, vectors)
+        if progress:
+            progress(done, len(papers))
+
+
+def _batches(items: list[Paper], size: int) -> Iterator[tuple[int, list[Paper]]]:
+    for start in range(0, len(items), size):
+        batch = items[start : start + size]
+        yield start + len(batch), batch
+
+
+@contextlib.contextmanager
+def write_lock(settings: StoreSettings) -> Iterator[None]:
+    """Exclusive write access to an embedded store: two writers would silently lose vectors."""
+    if settings.chroma_url:  # a Chroma server serialises writes itself
+        yield
+        return
+    settings.path.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(settings.path / LOCK_FILE)
+    try:
+        lock.acquire(timeout=settings.lock_timeout)
+    except Timeout:
+        raise StoreBusyError(
+            f"Another litreview process is writing to {settings.path}. Wait for it to finish, "
+            "or pass --wait SECONDS to queue behind it."
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()

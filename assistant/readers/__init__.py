@@ -1,0 +1,102 @@
+"""Readers, one per input format, chosen from a table by extension and content sniffing."""
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+from assistant.errors import LitreviewError
+from assistant.readers import arxiv, bibtex, csv_table, json_records, listing, ris, scifact
+from assistant.readers.base import ReadItem, Rejected, is_binary, read_nothing_from
+
+Reader = Callable[[Path], Iterator[ReadItem]]
+
+READERS: dict[str, Reader] = {
+    "listing": listing.read,
+    "json": json_records.read,
+    "scifact": scifact.read,
+    "arxiv": arxiv.read,
+    "csv": csv_table.read,
+    "bibtex": bibtex.read,
+    "ris": ris.read,
+}
+
+_BY_EXTENSION = {
+    ".bib": "bibtex",
+    ".bibtex": "bibtex",
+    ".ris": "ris",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "listing",
+}
+_JSON_EXTENSIONS = {".json", ".jsonl", ".ndjson"}
+# Keys that tell a JSON-lines flavour apart from generic records.
+_JSONL_FLAVOURS = (
+    ({"doc_id", "abstract"}, "scifact"),
+    ({"_id", "text"}, "scifact"),
+    ({"id", "categories", "update_date"}, "arxiv"),
+)
+
+
+def detect_format(path: Path) -> str | None:
+    """The reader name for this file, from its extension and first bytes; None if unknown."""
+    suffix = path.suffix.lower()
+    if suffix in _JSON_EXTENSIONS:
+        return _json_flavour(path)
+    if suffix in _BY_EXTENSION:
+        return _BY_EXTENSION[suffix]
+    head = path.read_bytes()[:4096].decode("utf-8", "ignore").lstrip()
+    if head.startswith("@"):
+        return "bibtex"
+    if head.startswith("TY  -"):
+        return "ris"
+    if head.startswith(("{", "[")):
+        return _json_flavour(path)
+    return None
+
+
+def _json_flavour(path: Path) -> str:
+    with path.open("rb") as handle:
+        first = handle.readline().decode("utf-8", "ignore").strip()
+    try:
+        record = json.loads(first)
+    except json.JSONDecodeError:
+        return "json"
+    keys = set(record) if isinstance(record, dict) else set()
+    return next((name for needed, name in _JSONL_FLAVOURS if needed <= keys), "json")
+
+
+def input_files(paths: Iterable[Path]) -> list[Path]:
+    """Files named directly, plus every non-hidden file under the folders named, sorted."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(
+                p
+                for p in sorted(path.rglob("*"))
+                if p.is_file() and not any(part.startswith(".") for part in p.parts[-1:])
+            )
+        elif path.exists():
+            files.append(path)
+        else:
+            raise LitreviewError(f"No such file or folder: {path}")
+    return files
+
+
+def read_file(path: Path, format_name: str | None = None) -> Iterator[ReadItem]:
+    """Papers and rejections from one file; `format_name` overrides detection."""
+    if path.stat().st_size == 0:
+        return read_nothing_from(path, "empty file")
+    if is_binary(path):
+        return read_nothing_from(path, "binary file, not a text export; nothing read")
+    name = format_name or detect_format(path)
+    if name is None:
+        known = ", ".join(READERS)
+        return read_nothing_from(
+            path, f"unknown format; pass --format with one of: {known}"
+        )
+    if name not in READERS:
+        raise LitreviewError(f"Unknown format {name!r}; choose one of: {', '.join(READERS)}")
+    return READERS[name](path)
+
+
+__all__ = ["READERS", "ReadItem", "Rejected", "detect_format", "input_files", "read_file"]

@@ -1,0 +1,112 @@
+"""BibTeX and BibLaTeX files, parsed by bibtexparser v2, LaTeX turned into plain text."""
+
+import logging
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import bibtexparser
+from bibtexparser.library import Library
+from bibtexparser.middlewares.names import split_multiple_persons_names
+from bibtexparser.model import (
+    Block,
+    DuplicateBlockKeyBlock,
+    DuplicateFieldKeyBlock,
+    Entry,
+    ParsingFailedBlock,
+)
+from pylatexenc.latex2text import LatexNodes2Text
+
+from assistant.readers.base import ReadItem, Rejected, checked, decoded_lines, year_of
+
+# Math stays as written ($\alpha$); braces, accents and text macros become plain text.
+# bibtexparser's LatexDecodingMiddleware uses this same decoder, but on every field, and in
+# URLs it reads '%' as a comment and '~' as a space, so only prose fields are decoded here.
+_LATEX = LatexNodes2Text(math_mode="verbatim")
+# The splitter logs each malformed block with a 0-based line number; the Rejected items
+# already report them (1-based), so its warnings would only repeat them, off by one.
+logging.getLogger("bibtexparser.splitter").setLevel(logging.ERROR)
+_ARXIV_ID = re.compile(r"^(arxiv:)?(\d{4}\.\d{4,5}|[a-z-]+(\.[a-z]{2})?/\d{7})(v\d+)?$", re.I)
+_ENTRY_KEY = re.compile(r"@\s*\w+\s*[{(]\s*([^,\s{}()=]*)")
+_VENUE_FIELDS = ("journal", "journaltitle", "booktitle")
+
+
+def read(path: Path) -> Iterator[ReadItem]:
+    """Papers from the entries of a .bib file; @string, @comment and @preamble are skipped."""
+    lines, bad = decoded_lines(path)
+    yield from bad
+    text = "".join(lines)
+    try:
+        library = bibtexparser.parse_string(text)
+    # bibtexparser re-raises states it calls its own bugs; the file is still only bad input.
+    except Exception as exc:
+        yield Rejected(str(path), "file", f"BibTeX parser failed: {exc!r}")
+        return
+    for block in library.blocks:
+        if isinstance(block, Entry):
+            yield checked(bibtex_fields(block), path, _location(block, block.key))
+        elif isinstance(block, DuplicateBlockKeyBlock):
+            # Same key twice: both are papers here; deduplication happens in the store.
+            yield from _reparsed(block, library, path)
+        elif isinstance(block, DuplicateFieldKeyBlock):
+            keys = ", ".join(sorted(block.duplicate_keys))
+            yield Rejected(
+                str(path), _location(block, _key_in(block)), f"field given twice: {keys}; keep one"
+            )
+        elif isinstance(block, ParsingFailedBlock):
+            reason = (getattr(block.error, "abort_reason", None) or str(block.error)).strip()
+            yield Rejected(
+                str(path), _location(block, _key_in(block)), f"malformed entry: {reason}"
+            )
+
+
+def bibtex_fields(entry: Entry) -> dict[str, Any]:
+    """Paper fields of one parsed entry."""
+    values = {field.key.lower(): str(field.value).strip() for field in entry.fields}
+    venue = next((values[name] for name in _VENUE_FIELDS if values.get(name)), "")
+    return {
+        "title": _text(values.get("title", "")),
+        "abstract": _text(values.get("abstract", "")),
+        "authors": _authors(values.get("author", "")),
+        "year": year_of(values.get("year") or values.get("date")),
+        "doi": values.get("doi") or None,
+        "arxiv_id": _arxiv_id(values),
+        "url": values.get("url") or None,
+        "venue": _text(venue) or None,
+    }
+
+
+def _reparsed(block: DuplicateBlockKeyBlock, library: Library, path: Path) -> Iterator[ReadItem]:
+    """The duplicate entry, parsed alone: bibtexparser leaves it raw, strings unresolved."""
+    alone = bibtexparser.parse_string(block.raw, library=Library(library.strings))
+    for entry in alone.entries:
+        yield checked(bibtex_fields(entry), path, _location(block, entry.key))
+
+
+def _location(block: Block, key: str) -> str:
+    line = (block.start_line or 0) + 1  # bibtexparser counts lines from 0
+    return f"entry {key} (line {line})" if key else f"line {line}"
+
+
+def _key_in(block: Block) -> str:
+    match = _ENTRY_KEY.match(block.raw or "")
+    return match.group(1) if match else ""
+
+
+def _text(latex: str) -> str:
+    return " ".join(_LATEX.latex_to_text(latex).split())
+
+
+def _authors(value: str) -> list[str]:
+    """Names split on 'and' outside braces, so '{Barnes and Noble}' stays one name."""
+    names = (_text(name) for name in split_multiple_persons_names(value))
+    return [name for name in names if name and name != "others"]
+
+
+def _arxiv_id(values: dict[str, str]) -> str | None:
+    eprint = values.get("eprint", "")
+    declared = (values.get("archiveprefix") or values.get("eprinttype") or "").lower() == "arxiv"
+    if eprint and (declared or _ARXIV_ID.match(eprint)):
+        return eprint
+    return values.get("arxivid") or values.get("arxiv") or None

@@ -1,0 +1,57 @@
+"""CSV and TSV tables with a header row, such as Zotero's CSV export."""
+
+import csv
+from collections.abc import Iterator
+from pathlib import Path
+
+from assistant.readers.base import ReadItem, Rejected, checked, decoded_lines, paper_fields
+
+DELIMITERS = (",", "\t", ";")
+
+
+def read(path: Path) -> Iterator[ReadItem]:
+    """Papers from a delimited table, one per row after the header."""
+    lines, bad = decoded_lines(path)
+    yield from bad
+    header: list[str] | None = None
+    for number, row in _numbered_rows(lines, delimiter_of(path, lines)):
+        location = f"line {number}"
+        if isinstance(row, str):
+            yield Rejected(str(path), location, row)
+        elif not any(cell.strip() for cell in row):
+            continue
+        elif header is None:
+            header = row
+        elif len(row) != len(header):
+            yield Rejected(
+                str(path),
+                location,
+                f"{len(row)} columns where the header has {len(header)};"
+                " check the quoting and the delimiter",
+            )
+        else:
+            yield checked(paper_fields(dict(zip(header, row))), path, location)
+
+
+def delimiter_of(path: Path, lines: list[str]) -> str:
+    """Tab for .tsv; otherwise the delimiter the header line uses most (comma on a tie)."""
+    if path.suffix.lower() == ".tsv":
+        return "\t"
+    header = next((line for line in lines if line.strip()), "")
+    return max(DELIMITERS, key=header.count)
+
+
+def _numbered_rows(lines: list[str], delimiter: str) -> Iterator[tuple[int, list[str] | str]]:
+    """(first line, cells) of each row, or (first line, why it could not be read)."""
+    reader = csv.reader(lines, delimiter=delimiter)
+    start = 1
+    while True:
+        try:
+            row: list[str] | str = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            row = f"unreadable row: {exc}"
+        # A quoted cell may span lines, so a row starts on the line after the last one ended.
+        yield start, row
+        start = reader.line_num + 1

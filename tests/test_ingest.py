@@ -1,0 +1,74 @@
+"""Ingest end to end through the CLI: the seed corpus, re-runs, exports, and the store's info."""
+
+from pathlib import Path
+
+import bibtexparser
+
+from assistant.chunking import chunk_paper
+from assistant.settings import Settings
+from assistant.store import Store
+from tests.conftest import SEEDS
+
+
+def test_seed_corpus_gives_99_distinct_papers_and_rerun_adds_nothing(cli, settings: Settings) -> None:
+    first = cli("ingest", SEEDS, "--json")
+    assert first.code == 0, first.err
+    report = first.json()
+    assert report["added"] == 99
+    assert report["rejected"] == []
+    assert report["papers_total"] == 99
+    expected_chunks = sum(len(chunk_paper(p, settings.chunking)) for p in Store(settings.store).papers())
+    assert report["chunks_total"] == expected_chunks >= 99
+
+    again = cli("ingest", SEEDS, "--json").json()
+    assert (again["added"], again["updated"], again["unchanged"]) == (0, 0, 99)
+    assert again["chunks_total"] == report["chunks_total"]
+
+
+def test_papers_list_show_and_bibtex_export(cli, tmp_path: Path) -> None:
+    assert cli("ingest", SEEDS).code == 0
+    papers = cli("papers", "list", "--json").json()
+    assert len(papers) == 99
+    keys = [p["key"] for p in papers]
+    assert len(set(keys)) == 99
+    zoology = next(p for p in papers if p["title"].startswith("Zoology"))
+    assert zoology["year"] == 2023 and zoology["author_count"] == 8
+    assert set(zoology) >= {"key", "title", "year", "authors"}
+    # A date shown without a year belongs to the page's year (2025 on the page that shows it).
+    ocr = next(p for p in papers if p["title"].startswith("Generalization or Hallucination"))
+    assert ocr["date"] == "2025-06-12"
+
+    shown = cli("papers", "show", zoology["key"], "--json").json()
+    assert shown["title"] == zoology["title"]
+    spans = [(c["sentence_start"], c["sentence_end"]) for c in shown["chunks"]]
+    assert spans[0][0] == 0 and all(start < end for start, end in spans)
+    human = cli("papers", "show", zoology["key"])
+    assert "Zoology" in human.out and "sentences 1-" in human.out
+
+    missing = cli("papers", "show", "nosuchkey2099")
+    assert missing.code == 1 and "papers list" in missing.err
+
+    exported = cli("papers", "export", "--format", "bibtex")
+    library = bibtexparser.parse_string(exported.out)
+    assert not library.failed_blocks
+    assert {e.key: e["title"] for e in library.entries} == {p["key"]: p["title"] for p in papers}
+
+
+def test_store_info_reports_embedder_counts_and_index(cli) -> None:
+    assert cli("ingest", SEEDS).code == 0
+    info = cli("store", "info", "--json").json()
+    assert info["embedder"] == "minilm:all-MiniLM-L6-v2"
+    assert info["dimension"] == 384
+    assert info["papers"] == 99 and info["chunks"] >= 99
+    assert info["hnsw"]["ef_search"] == 400 and info["hnsw"]["space"] == "cosine"
+    assert info["state"] == "clean"
+
+
+def test_another_embedder_is_refused_before_anything_is_read(cli, monkeypatch) -> None:
+    assert cli("ingest", SEEDS / "000_ed3e69f438f02173.txt").code == 0
+    monkeypatch.setenv("LITREVIEW_EMBEDDINGS__BACKEND", "openai")
+    monkeypatch.setenv("LITREVIEW_EMBEDDINGS__MODEL", "text-embedding-3-small")
+    refused = cli("ingest", SEEDS)
+    assert refused.code == 1
+    assert "built with embedder 'minilm:all-MiniLM-L6-v2'" in refused.err
+    assert "--store" in refused.err
