@@ -17,6 +17,8 @@ from assistant.store import Store
 
 PAPERS_PER_BATCH = 128
 LOCK_FILE = "write.lock"
+# Handles of papers not yet keyed; "#" never occurs in a citation key.
+_NEW = "#new"
 
 Progress = Callable[[int, int], None]
 
@@ -41,25 +43,38 @@ class IngestReport(BaseModel):
 
 
 class Catalog:
-    """Papers by key, with an identity index so the same paper met twice is stored once."""
+    """Papers by key, with an identity index so the same paper met twice is stored once.
+
+    Papers new to the store are held under a provisional handle until every input has been
+    merged, so their keys are made from everything known about them (authors, year).
+    """
 
     def __init__(self, stored: Sequence[Paper]) -> None:
         self.stored = {p.key: p for p in stored if p.key}
-        self.papers = dict(self.stored)
+        self.papers: dict[str, Paper] = dict(self.stored)
         self.by_identity = {i: p.key for p in stored if p.key for i in p.identities()}
         self.seen: set[str] = set()
 
     def add(self, paper: Paper) -> None:
-        """Merge `paper` into the one it duplicates, or give it a new key."""
-        key = next((self.by_identity[i] for i in paper.identities() if i in self.by_identity), None)
-        if key is None:
-            key = citation_key(paper, taken=set(self.papers))
-            self.papers[key] = paper.model_copy(update={"key": key})
+        """Merge `paper` into the one it duplicates, or hold it as new."""
+        handle = next((self.by_identity[i] for i in paper.identities() if i in self.by_identity), None)
+        if handle is None:
+            handle = f"{_NEW}{len(self.papers)}"
+            self.papers[handle] = paper
         else:
-            self.papers[key] = merge(self.papers[key], paper)
-        self.seen.add(key)
-        for identity in self.papers[key].identities():
-            self.by_identity.setdefault(identity, key)
+            self.papers[handle] = merge(self.papers[handle], paper)
+        self.seen.add(handle)
+        for identity in self.papers[handle].identities():
+            self.by_identity.setdefault(identity, handle)
+
+    def assign_keys(self) -> None:
+        """Give every new paper its citation key, in the order the papers were first read."""
+        taken = set(self.stored)
+        for handle, paper in list(self.papers.items()):
+            if handle.startswith(_NEW):
+                key = citation_key(paper, taken)
+                taken.add(key)
+                self.papers[handle] = paper.model_copy(update={"key": key})
 
     def to_chunk(self) -> list[Paper]:
         """New papers, and stored papers whose title or abstract changed."""
@@ -100,6 +115,7 @@ def ingest(
                     rejected.append(item)
                 else:
                     catalog.add(item)
+        catalog.assign_keys()
         to_chunk, changed = catalog.to_chunk(), catalog.metadata_changed()
         if to_chunk or changed:
             store.begin_write(name)
@@ -107,7 +123,7 @@ def ingest(
             store.update_records(changed)
             store.end_write()
     info = store.info()
-    added = sum(1 for p in to_chunk if p.key not in catalog.stored)
+    added = sum(1 for handle in catalog.papers if handle.startswith(_NEW))
     return IngestReport(
         added=added,
         updated=len(to_chunk) - added + len(changed),

@@ -44,7 +44,7 @@ def detect_format(path: Path) -> str | None:
         return _json_flavour(path)
     if suffix in _BY_EXTENSION:
         return _BY_EXTENSION[suffix]
-    head = path.read_bytes()[:4096].decode("utf-8", "ignore").lstrip()
+    head = path.read_bytes()[:4096].decode("utf-8-sig", "ignore").lstrip()
     if head.startswith("@"):
         return "bibtex"
     if head.startswith("TY  -"):
@@ -56,7 +56,7 @@ def detect_format(path: Path) -> str | None:
 
 def _json_flavour(path: Path) -> str:
     with path.open("rb") as handle:
-        first = handle.readline().decode("utf-8", "ignore").strip()
+        first = handle.readline().decode("utf-8-sig", "ignore").strip()
     try:
         record = json.loads(first)
     except json.JSONDecodeError:

@@ -28,6 +28,7 @@ _LATEX = LatexNodes2Text(math_mode="verbatim")
 # already report them (1-based), so its warnings would only repeat them, off by one.
 logging.getLogger("bibtexparser.splitter").setLevel(logging.ERROR)
 _ARXIV_ID = re.compile(r"^(arxiv:)?(\d{4}\.\d{4,5}|[a-z-]+(\.[a-z]{2})?/\d{7})(v\d+)?$", re.I)
+_ESCAPED = re.compile(r"\\([_%&#$])")
 _ENTRY_KEY = re.compile(r"@\s*\w+\s*[{(]\s*([^,\s{}()=]*)")
 _VENUE_FIELDS = ("journal", "journaltitle", "booktitle")
 
@@ -70,9 +71,9 @@ def bibtex_fields(entry: Entry) -> dict[str, Any]:
         "abstract": _text(values.get("abstract", "")),
         "authors": _authors(values.get("author", "")),
         "year": year_of(values.get("year") or values.get("date")),
-        "doi": values.get("doi") or None,
+        "doi": _verbatim(values.get("doi", "")) or None,
         "arxiv_id": _arxiv_id(values),
-        "url": values.get("url") or None,
+        "url": _verbatim(values.get("url", "")) or None,
         "venue": _text(venue) or None,
     }
 
@@ -96,6 +97,11 @@ def _key_in(block: Block) -> str:
 
 def _text(latex: str) -> str:
     return " ".join(_LATEX.latex_to_text(latex).split())
+
+
+def _verbatim(value: str) -> str:
+    """An identifier as written, less the backslashes some exporters put before '_' or '%'."""
+    return _ESCAPED.sub(r"\1", value)
 
 
 def _authors(value: str) -> list[str]:

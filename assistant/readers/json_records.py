@@ -66,7 +66,7 @@ def _record_item(record: Any, fields_of: FieldsOf, path: Path, location: str) ->
     # Any JSON shape can arrive (a number for a list of authors): a field of the wrong type
     # rejects its record rather than stopping the whole import.
     except (TypeError, ValueError, AttributeError, IndexError, KeyError) as exc:
-        return Rejected(str(path), location, f"unexpected field shape: {exc!r}")
+        return Rejected(str(path), location, f"a field has an unexpected shape: {exc}")
     return checked(fields, path, location)
 
 

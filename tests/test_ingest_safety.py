@@ -1,0 +1,180 @@
+"""Nothing lost, nothing doubled: bad input, killed ingests, two writers, server mode, no network."""
+
+import json
+import signal
+import sys
+from itertools import islice
+from pathlib import Path
+
+import pytest
+from filelock import FileLock
+
+from assistant.chunking import chunk_paper
+from assistant.ingest import LOCK_FILE
+from assistant.settings import Settings
+from assistant.store import Store
+from tests.conftest import SCIFACT_CORPUS, SEEDS, litreview_process
+
+GOOD = {"title": "Attention Is All You Need", "abstract": "We propose the Transformer. It works."}
+
+
+def _write_bad_inputs(folder: Path) -> None:
+    folder.mkdir()
+    lines = [json.dumps(GOOD), "{not json", json.dumps({"title": "No abstract here"})]
+    (folder / "records.jsonl").write_text("\n".join(lines) + "\n")
+    (folder / "refs.bib").write_text(
+        "@article{good2020,\n  title = {Good Entry},\n  abstract = {A fine abstract. Yes.},\n"
+        "  year = {2020}\n}\n\n@article{broken2021,\n  title = {Broken Entry\n\n"
+        "@article{fine2022,\n  title = {Another Good Entry},\n  abstract = {Still fine.},\n"
+        "  year = {2022}\n}\n"
+    )
+    (folder / "empty.json").write_text("")
+    (folder / "figure.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64))
+    latin1 = json.dumps({"title": "Café", "abstract": "Naïve results."}, ensure_ascii=False) + "\n"
+    (folder / "latin1.jsonl").write_bytes(latin1.encode("latin-1"))
+    huge = json.dumps({"title": "Huge", "abstract": "word " * 20_000}) + "\n"
+    (folder / "huge.jsonl").write_text(huge)
+
+
+def test_bad_input_is_reported_and_nothing_stored_is_lost(cli, tmp_path: Path) -> None:
+    seeds = SEEDS / "000_ed3e69f438f02173.txt"
+    before = cli("ingest", seeds, "--json").json()
+    _write_bad_inputs(tmp_path / "inbox")
+
+    result = cli("ingest", tmp_path / "inbox", "--json")
+
+    assert result.code == 3
+    report = result.json()
+    reasons = {(Path(r["file"]).name, r["location"]): r["reason"] for r in report["rejected"]}
+    assert reasons[("records.jsonl", "line 2")].startswith("invalid JSON")
+    assert "missing abstract" in reasons[("records.jsonl", "line 3")]
+    assert any(name == "refs.bib" and "broken2021" in loc for name, loc in reasons)
+    assert reasons[("empty.json", "file")] == "empty file"
+    assert "binary" in reasons[("figure.png", "file")]
+    assert "not UTF-8" in reasons[("latin1.jsonl", "line 1")]
+    assert "abstract is 99,999 characters (limit 50,000)" in reasons[("huge.jsonl", "line 1")]
+    assert report["added"] == 3  # the JSON record and the two good BibTeX entries
+    assert report["papers_total"] == before["papers_total"] + 3
+    titles = {p["title"] for p in cli("papers", "list", "--json").json()}
+    assert {"Attention Is All You Need", "Good Entry", "Another Good Entry"} <= titles
+    human = cli("ingest", tmp_path / "inbox")
+    assert human.code == 3 and "records.jsonl:line 2: invalid JSON" in human.err
+
+
+def test_same_paper_from_two_formats_is_stored_once_with_merged_metadata(cli, tmp_path: Path) -> None:
+    (tmp_path / "a.jsonl").write_text(json.dumps({**GOOD, "doi": "10.5555/3295222.3295349"}) + "\n")
+    (tmp_path / "b.bib").write_text(
+        "@inproceedings{vaswani,\n  title = {Attention is all you need},\n"
+        "  author = {Vaswani, Ashish and Shazeer, Noam},\n  booktitle = {NeurIPS},\n"
+        "  doi = {https://doi.org/10.5555/3295222.3295349},\n  year = {2017},\n"
+        "  abstract = {The Transformer.}\n}\n"
+    )
+    report = cli("ingest", tmp_path / "a.jsonl", tmp_path / "b.bib", "--json").json()
+    assert report["added"] == 1 and report["papers_total"] == 1
+    [paper] = cli("papers", "list", "--json").json()
+    assert paper["authors"] == ["Vaswani, Ashish", "Shazeer, Noam"]
+    assert (paper["venue"], paper["year"], paper["doi"]) == ("NeurIPS", 2017, "10.5555/3295222.3295349")
+    assert paper["abstract"] == GOOD["abstract"]  # the longer abstract wins
+    assert paper["key"] == "vaswani2017attention"  # keyed from everything the run knew
+
+
+def test_a_second_writer_is_turned_away_or_waits(cli, store_dir: Path) -> None:
+    store_dir.mkdir(parents=True)
+    seeds = SEEDS / "000_ed3e69f438f02173.txt"
+    with FileLock(store_dir / LOCK_FILE):
+        proc = litreview_process("ingest", seeds, "--store", store_dir)
+        _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1
+    assert "Another litreview process is writing" in err and "--wait" in err
+    assert cli("store", "info", "--json").json()["papers"] == 0
+
+    lock = FileLock(store_dir / LOCK_FILE)
+    lock.acquire()
+    waiting = litreview_process("ingest", seeds, "--store", store_dir, "--wait", "120")
+    try:
+        with pytest.raises(Exception):
+            waiting.wait(timeout=8)  # still queued behind the lock
+    finally:
+        lock.release()
+    assert waiting.wait(timeout=300) == 0
+    assert cli("store", "info", "--json").json()["papers"] == 39
+
+
+@pytest.mark.slow
+def test_ingest_killed_mid_write_resumes_to_exactly_the_right_store(
+    cli, store_dir: Path, tmp_path: Path, settings: Settings
+) -> None:
+    corpus = tmp_path / "scifact_400.jsonl"
+    with SCIFACT_CORPUS.open() as source:
+        corpus.write_text("".join(islice(source, 400)))
+
+    proc = litreview_process("ingest", corpus, "--store", store_dir)
+    assert proc.stderr is not None
+    # This line is printed after the first batch is stored; the kill lands in a later one.
+    first_batch = next((line for line in proc.stderr if "papers embedded" in line), "")
+    assert first_batch.startswith("ingest: 128/400"), proc.stderr.read()
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    interrupted = cli("store", "info", "--json").json()
+    assert interrupted["state"] == "dirty" and interrupted["papers"] < 400
+
+    resumed = cli("ingest", corpus, "--json")
+    assert resumed.code == 0, resumed.err
+    report = resumed.json()
+    assert report["papers_total"] == 400
+    store = Store(settings.store)
+    papers = store.papers()
+    expected = {c.id for p in papers for c in chunk_paper(p, settings.chunking)}
+    stored = store.client.get_collection("litreview_chunks").get(include=[])["ids"]
+    assert len(stored) == len(set(stored)) == report["chunks_total"]
+    assert set(stored) == expected
+    assert store.info().state == "clean"
+
+
+def test_server_mode_runs_the_same_code(cli, chroma_server: str) -> None:
+    seeds = SEEDS / "001_87e089f88a505442.txt"
+    first = cli("ingest", seeds, "--chroma-url", chroma_server, "--json").json()
+    assert first["added"] == 39 and first["papers_total"] == 39
+    again = cli("ingest", seeds, "--chroma-url", chroma_server, "--json").json()
+    assert (again["added"], again["unchanged"]) == (0, 39)
+    listed = cli("papers", "list", "--chroma-url", chroma_server, "--json").json()
+    assert len(listed) == 39
+    info = cli("store", "info", "--chroma-url", chroma_server, "--json").json()
+    assert info["mode"] == "server" and info["chunks"] == first["chunks_total"]
+
+
+def test_a_dead_server_url_is_a_clear_error(cli) -> None:
+    result = cli("papers", "list", "--chroma-url", "http://127.0.0.1:9")
+    assert result.code == 1
+    assert "chroma run" in result.err and "Traceback" not in result.err
+
+
+NO_NETWORK = """
+import socket, sys
+real_connect = socket.socket.connect
+def loopback_only(self, address):
+    host = address[0] if isinstance(address, tuple) else address
+    if isinstance(address, tuple) and host not in ("127.0.0.1", "::1", "localhost"):
+        raise OSError(f"network access attempted: {address}")
+    return real_connect(self, address)
+socket.socket.connect = loopback_only
+socket.create_connection = lambda *a, **k: (_ for _ in ()).throw(OSError(f"network: {a}"))
+from assistant.cli import main
+sys.argv = ["litreview", *sys.argv[1:]]
+main()
+"""
+
+
+def test_default_path_never_touches_the_network(tmp_path: Path) -> None:
+    script = tmp_path / "offline.py"
+    script.write_text(NO_NETWORK)
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, str(script), "ingest", SEEDS / "000_ed3e69f438f02173.txt",
+         "--store", tmp_path / "store", "--json"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["added"] == 39
+    assert "network access attempted" not in done.stderr
