@@ -1,0 +1,78 @@
+"""Chunks stay under budget and name their sentences; keys are readable, stable and unique."""
+
+import pytest
+
+from assistant.chunking import chunk_paper, split_sentences
+from assistant.papers import Paper, citation_key, merge, normalise_title
+from assistant.settings import ChunkingSettings
+from assistant.tokens import count_tokens
+
+SENTENCES = [f"Sentence number {i} says something about topic {i} in several words." for i in range(12)]
+
+
+def _paper(**fields: object) -> Paper:
+    return Paper.model_validate({"key": "k2020x", "title": "T", "abstract": " ".join(SENTENCES), **fields})
+
+
+def test_split_sentences_keeps_abbreviations_whole() -> None:
+    text = "We use e.g. BERT and GPT. Results improve by 3.5 points. See Fig. 2 for details."
+    assert split_sentences(text) == [
+        "We use e.g. BERT and GPT.",
+        "Results improve by 3.5 points.",
+        "See Fig. 2 for details.",
+    ]
+
+
+@pytest.mark.parametrize("max_tokens,overlap", [(40, 0), (40, 1), (64, 2), (1000, 1)])
+def test_chunks_respect_budget_cover_every_sentence_and_overlap(max_tokens: int, overlap: int) -> None:
+    chunks = chunk_paper(_paper(), ChunkingSettings(max_tokens=max_tokens, overlap_sentences=overlap))
+    assert chunks[0].sentence_start == 0 and chunks[-1].sentence_end == len(SENTENCES)
+    for before, after in zip(chunks, chunks[1:]):
+        assert after.sentence_start == max(before.sentence_end - overlap, before.sentence_start + 1)
+    for chunk in chunks:
+        assert count_tokens(chunk.text) <= max_tokens - count_tokens("T") + 1
+        assert chunk.text == " ".join(SENTENCES[chunk.sentence_start : chunk.sentence_end])
+    assert len({c.id for c in chunks}) == len(chunks)
+
+
+def test_a_sentence_over_budget_is_cut_into_windows_of_that_sentence() -> None:
+    long_sentence = " ".join(["word"] * 300) + "."
+    chunks = chunk_paper(_paper(abstract=long_sentence), ChunkingSettings(max_tokens=64))
+    assert len(chunks) > 1
+    assert all((c.sentence_start, c.sentence_end) == (0, 1) for c in chunks)
+    assert all(c.token_count <= 64 for c in chunks)
+
+
+def test_source_sentences_are_kept_as_given() -> None:
+    given = ["First one, e.g. this.", "Second.", "Third"]
+    chunks = chunk_paper(_paper(abstract=" ".join(given), sentences=given), ChunkingSettings())
+    assert [(c.sentence_start, c.sentence_end) for c in chunks] == [(0, 3)]
+
+
+def test_citation_keys_are_readable_and_unique() -> None:
+    paper = Paper(title="Attention Is All You Need", abstract="x", authors=["Ashish Vaswani"], year=2017)
+    assert citation_key(Paper(title="The Zoology of Recall", abstract="x", year=2023), set()) == "zoology2023recall"
+    assert citation_key(paper, set()) == "vaswani2017attention"
+    assert citation_key(paper, {"vaswani2017attention"}) == "vaswani2017attentiona"
+    assert citation_key(paper, {"vaswani2017attention", "vaswani2017attentiona"}) == "vaswani2017attentionb"
+    assert citation_key(Paper(title="On X", abstract="y", authors=["Müller, Jörg"]), set()) == "mullerndx"
+    taken: set[str] = set()
+    for _ in range(30):
+        taken.add(citation_key(paper, taken))
+    assert len(taken) == 30 and "vaswani2017attentionad" in taken
+
+
+def test_identity_ignores_case_punctuation_doi_prefix_and_arxiv_version() -> None:
+    a = Paper(title="Self-RAG: Learning to Retrieve", abstract="a", doi="https://doi.org/10.1/ABC")
+    b = Paper(title="Self RAG learning to retrieve", abstract="b", arxiv_id="arXiv:2310.11511v2")
+    assert normalise_title(a.title) == normalise_title(b.title)
+    assert "doi:10.1/abc" in a.identities() and "arxiv:2310.11511" in b.identities()
+
+
+def test_merge_fills_gaps_and_keeps_known_values() -> None:
+    stored = Paper(key="k", title="T", abstract="short", year=2020, sources=["a.bib:3"])
+    incoming = Paper(title="T", abstract="a longer abstract", year=2021, venue="ACL", sources=["b.json:1"])
+    merged = merge(stored, incoming)
+    assert (merged.key, merged.year, merged.venue) == ("k", 2020, "ACL")
+    assert merged.abstract == "a longer abstract"
+    assert merged.sources == ["a.bib:3", "b.json:1"]
