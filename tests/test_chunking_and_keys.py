@@ -59,7 +59,7 @@ def test_citation_keys_are_readable_and_unique() -> None:
     taken: set[str] = set()
     for _ in range(30):
         taken.add(citation_key(paper, taken))
-    assert len(taken) == 30 and "vaswani2017attentionad" in taken
+    assert len(taken) == 30 and "vaswani2017attentionac" in taken
 
 
 def test_identity_ignores_case_punctuation_doi_prefix_and_arxiv_version() -> None:
