@@ -11,6 +11,8 @@ from rich.console import Console
 from assistant.settings import Settings
 
 console = Console(soft_wrap=True)
+if not console.is_terminal:  # piped output: one line per table row, never wrapped at 80
+    console.width = 1_000
 stderr = Console(stderr=True, soft_wrap=True)
 
 StoreOption = Annotated[

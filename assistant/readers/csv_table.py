@@ -13,15 +13,15 @@ def read(path: Path) -> Iterator[ReadItem]:
     """Papers from a delimited table, one per row after the header."""
     lines, bad = decoded_lines(path)
     yield from bad
-    header: list[str] | None = None
-    for number, row in _numbered_rows(lines, delimiter_of(path, lines)):
-        location = f"line {number}"
+    rows = _numbered_rows(lines, delimiter_of(path, lines))
+    header_line, header = next(rows, (0, []))
+    if isinstance(header, str):
+        yield Rejected(str(path), f"line {header_line}", f"unreadable header row: {header}; nothing read")
+        return
+    for number, (line, row) in enumerate(rows, start=1):
+        location = f"record {number} (line {line})"
         if isinstance(row, str):
-            yield Rejected(str(path), location, row)
-        elif not any(cell.strip() for cell in row):
-            continue
-        elif header is None:
-            header = row
+            yield Rejected(str(path), location, f"unreadable row: {row}")
         elif len(row) != len(header):
             yield Rejected(
                 str(path),
@@ -42,7 +42,7 @@ def delimiter_of(path: Path, lines: list[str]) -> str:
 
 
 def _numbered_rows(lines: list[str], delimiter: str) -> Iterator[tuple[int, list[str] | str]]:
-    """(first line, cells) of each row, or (first line, why it could not be read)."""
+    """(first line, cells) of each non-blank row, or (first line, why it could not be read)."""
     reader = csv.reader(lines, delimiter=delimiter)
     start = 1
     while True:
@@ -51,7 +51,8 @@ def _numbered_rows(lines: list[str], delimiter: str) -> Iterator[tuple[int, list
         except StopIteration:
             return
         except csv.Error as exc:
-            row = f"unreadable row: {exc}"
+            row = str(exc)
+        if isinstance(row, str) or any(cell.strip() for cell in row):
+            yield start, row
         # A quoted cell may span lines, so a row starts on the line after the last one ended.
-        yield start, row
         start = reader.line_num + 1
