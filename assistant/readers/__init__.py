@@ -44,7 +44,8 @@ def detect_format(path: Path) -> str | None:
         return _json_flavour(path)
     if suffix in _BY_EXTENSION:
         return _BY_EXTENSION[suffix]
-    head = path.read_bytes()[:4096].decode("utf-8-sig", "ignore").lstrip()
+    with path.open("rb") as handle:
+        head = handle.read(4096).decode("utf-8-sig", "ignore").lstrip()
     if head.startswith("@"):
         return "bibtex"
     if head.startswith("TY  -"):

@@ -74,6 +74,8 @@ def checked(fields: Mapping[str, Any], path: Path, location: str) -> ReadItem:
 
 def year_of(value: Any) -> int | None:
     """The year in 2023, '2023-05-01', 'May 2023' or [2023, 5, 1]; None when there is none."""
+    if isinstance(value, bool):
+        return None
     if isinstance(value, int):
         return value
     if isinstance(value, list) and value:
@@ -89,19 +91,22 @@ def author_names(value: Any) -> list[str]:
     if not value:
         return []
     if isinstance(value, str):
-        separator = " and " if " and " in value else ";"
+        # ";" first: Zotero writes "Bill and Melinda Gates Foundation; Smith, J."
+        separator = ";" if ";" in value else " and "
         return [name.strip() for name in value.split(separator) if name.strip()]
     names = []
     for author in value:
         if isinstance(author, dict):
             name = author.get("name") or " ".join(
-                part for part in (author.get("given"), author.get("family")) if part
+                str(part) for part in (author.get("given"), author.get("family")) if part
             )
-        elif isinstance(author, list):  # arXiv authors_parsed: [last, first, suffix]
-            name = " ".join(part for part in (*author[1:2], author[0]) if part)
+        elif isinstance(author, list) and author:  # arXiv authors_parsed: [last, first, suffix]
+            name = " ".join(str(part) for part in (*author[1:2], author[0]) if part)
+        elif isinstance(author, str):
+            name = author
         else:
-            name = str(author)
-        if name.strip():
+            continue
+        if isinstance(name, str) and name.strip():
             names.append(name.strip())
     return names
 

@@ -16,7 +16,8 @@ def read(path: Path) -> Iterator[ReadItem]:
     rows = _numbered_rows(lines, delimiter_of(path, lines))
     header_line, header = next(rows, (0, []))
     if isinstance(header, str):
-        yield Rejected(str(path), f"line {header_line}", f"unreadable header row: {header}; nothing read")
+        reason = f"unreadable header row: {header}; nothing read"
+        yield Rejected(str(path), f"line {header_line}", reason)
         return
     for number, (line, row) in enumerate(rows, start=1):
         location = f"record {number} (line {line})"

@@ -1,0 +1,498 @@
+"""Readers for JSON, SciFact/BEIR, arXiv, CSV, BibTeX and RIS: fields parsed, bad records named."""
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from assistant.papers import Paper
+from assistant.readers import detect_format, read_file
+from assistant.readers.base import ReadItem, Rejected
+
+FIXTURES = Path(__file__).parent / "fixtures" / "readers"
+SCIFACT_CORPUS = Path("/work/shared/data/scifact/corpus.jsonl")
+CITATION_INTEGRITY_CORPUS = Path("/work/shared/data/citation_integrity/corpus.jsonl")
+LONG_ABSTRACT = "x" * 60_000  # over the 50,000-character limit
+CHECK_CSV = "check the quoting and the delimiter"
+NOT_UTF8 = b"caf\xe9 \xff written by an old Windows tool\n"
+
+
+def split(items: Iterable[ReadItem]) -> tuple[list[Paper], list[Rejected]]:
+    """Papers and rejections, each in reading order."""
+    items = list(items)
+    papers = [item for item in items if isinstance(item, Paper)]
+    rejected = [item for item in items if isinstance(item, Rejected)]
+    assert len(papers) + len(rejected) == len(items)
+    return papers, rejected
+
+
+def where(rejected: list[Rejected]) -> dict[str, str]:
+    """Location -> reason of each rejection."""
+    return {item.location: item.reason for item in rejected}
+
+
+# ---------------------------------------------------------------------------------------------
+# The same small library written in each format, for the checks every reader must pass.
+
+
+def _csv_row(title: str, abstract: str, number: int) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow([title, abstract, str(2000 + number)])
+    return out.getvalue()
+
+
+@dataclass(frozen=True)
+class Format:
+    suffix: str
+    reader: str
+    header: str
+    footer: str
+    separator: str
+    record: Callable[[str, str, int], str]
+    first_location: str  # where the first record starts, as its Rejected would name it
+
+
+FORMATS = {
+    "json": Format(
+        ".json", "json", "[\n", "\n]\n", ",\n",
+        lambda t, a, n: json.dumps({"title": t, "abstract": a, "year": 2000 + n}),
+        "record 1 (line 2)",
+    ),
+    "jsonl": Format(
+        ".jsonl", "json", "", "", "\n",
+        lambda t, a, n: json.dumps({"title": t, "abstract": a, "year": 2000 + n}),
+        "line 1",
+    ),
+    "scifact": Format(
+        ".jsonl", "scifact", "", "", "\n",
+        lambda t, a, n: json.dumps({"doc_id": n, "title": t, "abstract": [a] if a else []}),
+        "line 1",
+    ),
+    "arxiv": Format(
+        ".jsonl", "arxiv", "", "", "\n",
+        lambda t, a, n: json.dumps(
+            {"id": f"2101.0000{n}", "title": t, "abstract": a, "authors": "A. Author",
+             "categories": "cs.CL", "update_date": f"{2000 + n}-01-01"}
+        ),
+        "line 1",
+    ),
+    "csv": Format(".csv", "csv", "title,abstract,year\n", "", "", _csv_row, "record 1 (line 2)"),
+    "bibtex": Format(
+        ".bib", "bibtex", "", "", "\n",
+        lambda t, a, n: f"@article{{key{n},\n  title = {{{t}}},\n  abstract = {{{a}}},\n"
+        f"  year = {{{2000 + n}}},\n}}\n",
+        "entry key1 (line 1)",
+    ),
+    "ris": Format(
+        ".ris", "ris", "", "", "\n",
+        lambda t, a, n: f"TY  - JOUR\nTI  - {t}\nAB  - {a}\nPY  - {2000 + n}\nER  - \n",
+        "record 1 (line 1)",
+    ),
+}
+
+
+def write_library(
+    directory: Path, name: str, first: tuple[str, str], junk: bytes = b""
+) -> tuple[Path, int]:
+    """A two-record file in format `name`, `junk` on its own line between the records.
+
+    The first record has the given title and abstract; the second is always good.
+    Returns the file and the line number the junk line is on.
+    """
+    spec = FORMATS[name]
+    head = spec.header + spec.record(*first, 1) + spec.separator
+    tail = spec.record("A good second paper", "Its abstract is fine.", 2) + spec.footer
+    path = directory / f"library{spec.suffix}"
+    path.write_bytes(head.encode() + junk + tail.encode())
+    return path, head.count("\n") + 1
+
+
+@pytest.mark.parametrize("name", FORMATS)
+def test_each_format_reads_both_records(tmp_path: Path, name: str) -> None:
+    path, _ = write_library(tmp_path, name, ("A first paper", "First abstract."))
+    assert detect_format(path) == FORMATS[name].reader
+    papers, rejected = split(read_file(path))
+    assert rejected == []
+    assert [(p.title, p.abstract) for p in papers] == [
+        ("A first paper", "First abstract."),
+        ("A good second paper", "Its abstract is fine."),
+    ]
+    # SciFact records carry no date
+    assert [p.year for p in papers] == ([None, None] if name == "scifact" else [2001, 2002])
+
+
+@pytest.mark.parametrize("missing", ["title", "abstract"])
+@pytest.mark.parametrize("name", FORMATS)
+def test_record_missing_title_or_abstract_is_rejected(
+    tmp_path: Path, name: str, missing: str
+) -> None:
+    first = ("", "An abstract.") if missing == "title" else ("A title", "")
+    path, _ = write_library(tmp_path, name, first)
+    papers, rejected = split(read_file(path))
+    assert where(rejected) == {FORMATS[name].first_location: f"missing {missing}"}
+    assert [p.title for p in papers] == ["A good second paper"]
+
+
+@pytest.mark.parametrize("name", FORMATS)
+def test_absurdly_long_abstract_is_rejected(tmp_path: Path, name: str) -> None:
+    path, _ = write_library(tmp_path, name, ("Long-winded", LONG_ABSTRACT))
+    papers, rejected = split(read_file(path))
+    assert where(rejected) == {
+        FORMATS[name].first_location: "abstract is 60,000 characters (limit 50,000)"
+    }
+    assert [p.title for p in papers] == ["A good second paper"]
+
+
+@pytest.mark.parametrize("name", FORMATS)
+def test_non_utf8_line_is_reported_and_the_rest_still_read(tmp_path: Path, name: str) -> None:
+    path, junk_line = write_library(tmp_path, name, ("A first paper", "Fine."), NOT_UTF8)
+    papers, rejected = split(read_file(path))
+    assert where(rejected) == {
+        f"line {junk_line}": "not UTF-8 (byte 0xe9 at column 4); re-save the file as UTF-8"
+    }
+    assert [p.title for p in papers] == ["A first paper", "A good second paper"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Format detection on the fixture files.
+
+
+@pytest.mark.parametrize(
+    ("filename", "reader"),
+    [
+        ("papers.json", "json"),
+        ("wrapped.json", "json"),
+        ("papers.jsonl", "json"),
+        ("scifact.jsonl", "scifact"),
+        ("beir.jsonl", "scifact"),
+        ("arxiv.jsonl", "arxiv"),
+        ("zotero.csv", "csv"),
+        ("papers.tsv", "csv"),
+        ("papers.bib", "bibtex"),
+        ("papers.ris", "ris"),
+    ],
+)
+def test_detect_format_picks_the_reader(filename: str, reader: str) -> None:
+    assert detect_format(FIXTURES / filename) == reader
+
+
+@pytest.mark.parametrize(
+    ("filename", "content", "reader"),
+    [
+        ("corpus.jsonl", '{"doc_id": 1, "title": "T", "abstract": ["S."]}\n', "scifact"),
+        ("export", "@article{k, title={T}, abstract={A}}\n", "bibtex"),
+        ("export", "TY  - JOUR\nTI  - T\nAB  - A\nER  - \n", "ris"),
+    ],
+)
+def test_detect_format_sees_past_a_byte_order_mark(
+    tmp_path: Path, filename: str, content: str, reader: str
+) -> None:
+    path = tmp_path / filename
+    path.write_bytes(b"\xef\xbb\xbf" + content.encode())
+    assert detect_format(path) == reader
+    papers, rejected = split(read_file(path))
+    assert rejected == []
+    assert [(p.title, p.abstract) for p in papers] == [("T", "A" if reader != "scifact" else "S.")]
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON
+
+
+def test_json_array_maps_fields_and_numbers_records_by_line() -> None:
+    papers, rejected = split(read_file(FIXTURES / "papers.json"))
+    first, second = papers
+    assert first.title == "Generic JSON Paper"
+    assert first.abstract == "An abstract from a JSON array."
+    assert first.authors == ["Ada Lovelace", "Charles Babbage"]
+    assert (first.year, first.doi, first.arxiv_id) == (1843, "10.1000/engine", "2101.00001")
+    assert first.external_ids == {}
+    assert (second.title, second.year) == ("Second good JSON paper", 2001)
+    assert where(rejected) == {
+        "record 2 (line 11)": "missing abstract",
+        "record 3 (line 12)": "a JSON string, not an object",
+    }
+
+
+def test_json_object_with_a_papers_list() -> None:
+    papers, rejected = split(read_file(FIXTURES / "wrapped.json"))
+    assert rejected == []
+    assert [(p.title, p.year) for p in papers] == [("Wrapped One", 2010), ("Wrapped Two", 2011)]
+    assert [p.sources for p in papers] == [
+        [f"{FIXTURES / 'wrapped.json'}:record 1 (line 5)"],
+        [f"{FIXTURES / 'wrapped.json'}:record 2 (line 7)"],
+    ]
+
+
+def test_json_single_object(tmp_path: Path) -> None:
+    path = tmp_path / "one.json"
+    path.write_text('{"title": "Only one", "abstract": "Alone.", "authors": "X and Y"}')
+    papers, rejected = split(read_file(path))
+    assert rejected == []
+    assert [(p.title, p.authors) for p in papers] == [("Only one", ["X", "Y"])]
+
+
+def test_json_lines_invalid_line_is_rejected_with_its_number() -> None:
+    papers, rejected = split(read_file(FIXTURES / "papers.jsonl"))
+    assert [p.title for p in papers] == ["Line One", "Line Five"]
+    assert papers[0].authors == ["A. One", "B. Two"]
+    assert where(rejected) == {
+        "line 2": "invalid JSON: Expecting ',' delimiter (column 75)",
+        "line 3": "a JSON array, not an object",
+    }
+
+
+def test_json_file_holding_json_lines_is_read_line_by_line(tmp_path: Path) -> None:
+    path = tmp_path / "export.json"
+    path.write_text(
+        '{"title": "One", "abstract": "A."}\n{"title": "Two", "abstract": "B."}\n{"title": \n'
+    )
+    papers, rejected = split(read_file(path))
+    assert [p.title for p in papers] == ["One", "Two"]
+    assert [r.location for r in rejected] == ["line 3"]
+
+
+def test_broken_json_document_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "broken.json"
+    path.write_text('[\n  {"title": "One", "abstract": "A."},\n  {"title": "Two" "abstract"}\n]\n')
+    papers, rejected = split(read_file(path))
+    assert papers == []
+    assert where(rejected) == {"line 3": "invalid JSON: Expecting ',' delimiter (column 19)"}
+
+
+def test_json_field_of_the_wrong_shape_rejects_only_its_record(tmp_path: Path) -> None:
+    path = tmp_path / "odd.jsonl"
+    path.write_text(
+        '{"title": "Odd", "abstract": "A.", "authors": 42}\n'
+        '{"title": "Even", "abstract": "B."}\n'
+    )
+    papers, rejected = split(read_file(path))
+    assert [p.title for p in papers] == ["Even"]
+    assert [r.location for r in rejected] == ["line 1"]
+    assert rejected[0].reason.startswith("a field has an unexpected shape")
+
+
+# ---------------------------------------------------------------------------------------------
+# SciFact and BEIR
+
+
+def test_scifact_keeps_sentences_and_doc_id() -> None:
+    papers, rejected = split(read_file(FIXTURES / "scifact.jsonl"))
+    (paper,) = papers
+    assert paper.title == "Microstructural development of white matter."
+    assert paper.sentences == ["First sentence.", "Second  sentence."]
+    assert paper.abstract == "First sentence. Second sentence."
+    assert paper.external_ids == {"scifact": "4983"}
+    assert where(rejected) == {"line 2": "missing title"}
+
+
+def test_beir_corpus_uses_text_and_id() -> None:
+    papers, rejected = split(read_file(FIXTURES / "beir.jsonl"))
+    (paper,) = papers
+    assert paper.title == "New opportunities: the use of nanotechnologies"
+    assert paper.abstract == "Nanotechnologies are emerging platforms."
+    assert paper.sentences is None
+    assert paper.external_ids == {"beir": "31715818"}
+    assert where(rejected) == {"line 2": "missing abstract"}
+
+
+@pytest.mark.skipif(not SCIFACT_CORPUS.exists(), reason="SciFact corpus not on this machine")
+def test_real_scifact_corpus_reads_every_abstract_with_its_sentences() -> None:
+    papers, rejected = split(read_file(SCIFACT_CORPUS))
+    assert rejected == []
+    assert len(papers) == 5_183
+    with SCIFACT_CORPUS.open() as handle:
+        first = json.loads(handle.readline())
+    assert papers[0].external_ids == {"scifact": str(first["doc_id"])} == {"scifact": "4983"}
+    assert papers[0].sentences == first["abstract"]
+    assert len(papers[0].sentences) > 1
+    assert all(p.sentences for p in papers)
+    assert len({p.external_ids["scifact"] for p in papers}) == 5_183
+
+
+@pytest.mark.skipif(
+    not CITATION_INTEGRITY_CORPUS.exists(), reason="Citation-Integrity corpus not on this machine"
+)
+def test_real_citation_integrity_corpus_has_no_titles() -> None:
+    papers, rejected = split(read_file(CITATION_INTEGRITY_CORPUS))
+    # Its passages carry an empty title; three carry no sentences at all.
+    assert papers == []
+    reasons = [r.reason for r in rejected]
+    assert len(reasons) == 3_063
+    assert reasons.count("missing title; missing abstract") == 3
+    assert reasons.count("missing title") == 3_060
+
+
+# ---------------------------------------------------------------------------------------------
+# arXiv
+
+
+def test_arxiv_snapshot_fields() -> None:
+    papers, rejected = split(read_file(FIXTURES / "arxiv.jsonl"))
+    assert rejected == []
+    parsed, plain = papers
+    assert parsed.arxiv_id == "0704.0001"
+    assert parsed.url == "https://arxiv.org/abs/0704.0001"
+    assert parsed.title.endswith("at Tevatron and LHC energies")
+    assert parsed.abstract.startswith("A fully differential calculation")
+    # authors_parsed wins over the LaTeX-accented string
+    assert parsed.authors == ["C. Balázs", "E. L. Berger", "P. M. Nadolsky", "C. -P. Yuan"]
+    # the year of version 1 (2007), not of the last update (2008)
+    assert (parsed.year, parsed.date) == (2007, "2007-04-02")
+    assert parsed.doi == "10.1103/physrevd.76.013009"
+    assert parsed.venue == "Phys.Rev.D76:013009,2007"
+    assert parsed.categories == ["hep-ph"]
+    assert plain.authors == ["Alice Smith", "Bob Jones", "Carol White"]
+    assert (plain.year, plain.date, plain.doi, plain.venue) == (2023, None, None, None)
+    assert plain.categories == ["cs.CL", "cs.LG"]
+
+
+# ---------------------------------------------------------------------------------------------
+# CSV and TSV
+
+
+def test_zotero_csv_export() -> None:
+    papers, rejected = split(read_file(FIXTURES / "zotero.csv"))
+    first, second = papers
+    assert first.title == "Language Models are Few-Shot Learners"
+    assert first.authors == ["Brown, Tom B.", "Mann, Benjamin"]
+    assert first.abstract.endswith("few-shot performance. A second line of the abstract.")
+    assert (first.year, first.doi, first.venue) == (2020, "10.5555/3495724.3495883", "NeurIPS")
+    assert first.url == "https://arxiv.org/abs/2005.14165"
+    assert second.title == "An Image is Worth 16x16 Words"
+    # the first row spans lines 2-3, so the next rows start on lines 4 and 5
+    assert where(rejected) == {
+        "record 2 (line 4)": "missing abstract",
+        "record 3 (line 5)": f"10 columns where the header has 9; {CHECK_CSV}",
+    }
+
+
+def test_row_with_too_few_columns_is_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "short.csv"
+    path.write_text("title,abstract,year\nOne,First.,2001\nTwo,Second.\n")
+    papers, rejected = split(read_file(path))
+    assert [p.title for p in papers] == ["One"]
+    assert where(rejected) == {
+        "record 2 (line 3)": f"2 columns where the header has 3; {CHECK_CSV}"
+    }
+
+
+def test_tsv_by_suffix() -> None:
+    papers, rejected = split(read_file(FIXTURES / "papers.tsv"))
+    assert rejected == []
+    (paper,) = papers
+    assert paper.title == "Graph Attention Networks"
+    assert paper.authors == ["Velickovic, Petar", "Bengio, Yoshua"]
+    assert (paper.year, paper.doi) == (2018, "10.48550/arxiv.1710.10903")
+
+
+def test_semicolon_delimited_csv(tmp_path: Path) -> None:
+    path = tmp_path / "excel.csv"
+    path.write_text('Title;Abstract;Year\n"Commas, inside";"An abstract, with commas.";1999\n')
+    papers, rejected = split(read_file(path))
+    assert rejected == []
+    assert [(p.title, p.abstract, p.year) for p in papers] == [
+        ("Commas, inside", "An abstract, with commas.", 1999)
+    ]
+
+
+def test_csv_field_over_the_csv_module_limit_rejects_only_its_row(tmp_path: Path) -> None:
+    path = tmp_path / "huge.csv"
+    path.write_text(f'title,abstract\nHuge,"{"x" * 200_000}"\nSmall,Fine.\n')
+    papers, rejected = split(read_file(path))
+    assert [p.title for p in papers] == ["Small"]
+    assert where(rejected) == {
+        "record 1 (line 2)": "unreadable row: field larger than field limit (131072)"
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# BibTeX
+
+
+def test_bibtex_fields_latex_and_malformed_entry() -> None:
+    papers, rejected = split(read_file(FIXTURES / "papers.bib"))
+    vaswani, devlin, duplicate = papers
+    assert vaswani.title == "Attention Is All You Need"
+    assert vaswani.authors == ["Vaswani, Ashish", "Shazeer, Noam", "Kaiser, Łukasz"]
+    assert vaswani.abstract == (
+        "The dominant sequence transduction models are based on complex recurrent networks."
+        " We propose the Transformer, 50% faster, by Müller's measure."
+    )
+    assert (vaswani.year, vaswani.arxiv_id) == (2017, "1706.03762")
+    assert vaswani.venue == "Advances in Neural Information Processing Systems"  # via @string
+    assert vaswani.url == "https://arxiv.org/abs/1706.03762?a=1%20b"  # '%' is no comment here
+    assert devlin.title == "BERT: Pre-training of Deep Bidirectional Transformers"
+    assert devlin.authors == ["Jacob Devlin", "Ming-Wei Chang", "Barnes and Noble"]
+    assert (devlin.year, devlin.doi, devlin.venue) == (2019, "10.18653/v1/n19-1423", "NAACL")
+    assert devlin.arxiv_id is None
+    # the same key again is still a paper; the store deduplicates
+    assert duplicate.title == "Attention Is All You Need (journal version)"
+    assert duplicate.venue == "Advances in Neural Information Processing Systems"
+    assert duplicate.sources == [f"{FIXTURES / 'papers.bib'}:entry vaswani2017attention (line 37)"]
+    # @comment and @string are not records: only the two bad entries are rejected
+    assert [r.location for r in rejected] == [
+        "entry broken2020 (line 16)",
+        "entry noabstract2021 (line 31)",
+    ]
+    assert rejected[0].reason.startswith("malformed entry: Unexpected block start: `@article`")
+    assert rejected[1].reason == "missing abstract"
+
+
+def test_bibtex_eprint_that_looks_like_arxiv_and_field_given_twice(tmp_path: Path) -> None:
+    path = tmp_path / "more.bib"
+    path.write_text(
+        "@misc{a, title={A}, abstract={x}, eprint={2106.09685v2}, date={2021-06-17}}\n"
+        "@misc{b, title={B}, abstract={y}, eprint={hep-th/9711200}}\n"
+        "@misc{c, title={C}, abstract={z}, eprint={12345}, url={https://x.org/a\\_b\\%20c}}\n"
+        "@misc{d, title={D}, title={D again}, abstract={w}}\n"
+    )
+    papers, rejected = split(read_file(path))
+    assert [(p.title, p.arxiv_id, p.year) for p in papers] == [
+        ("A", "2106.09685", 2021),
+        ("B", "hep-th/9711200", None),
+        ("C", None, None),
+    ]
+    assert papers[2].url == "https://x.org/a_b%20c"
+    assert where(rejected) == {"entry d (line 4)": "field given twice: title; keep one"}
+
+
+# ---------------------------------------------------------------------------------------------
+# RIS
+
+
+def test_ris_fields_and_broken_records() -> None:
+    papers, rejected = split(read_file(FIXTURES / "papers.ris"))
+    he, smith = papers
+    assert he.title == "Deep Residual Learning for Image Recognition"
+    assert he.abstract == (
+        "Deeper neural networks are more difficult to train."
+        " We present a residual learning framework."
+    )
+    assert he.authors == ["He, Kaiming", "Zhang, Xiangyu"]
+    assert (he.year, he.doi, he.venue) == (2016, "10.1109/cvpr.2016.90", "CVPR")
+    assert he.url == "https://doi.org/10.1109/CVPR.2016.90"
+    # T1, N2, A1, Y1 and JO stand in for TI, AB, AU, PY and T2
+    assert (smith.title, smith.abstract) == ("Title Given As T1", "Abstract given as N2.")
+    assert (smith.authors, smith.year, smith.venue) == (["Smith, Ann"], 2018, "Journal Of Tests")
+    assert where(rejected) == {
+        "record 2 (line 13)": "missing abstract",
+        "record 4 (line 27)": "no 'TY  -' line opening the record",
+        "record 5 (line 31)": "no 'ER  -' line closing the record",
+    }
+
+
+def test_ris_record_missing_its_er_line_does_not_swallow_the_next(tmp_path: Path) -> None:
+    path = tmp_path / "merged.ris"
+    path.write_text(
+        "TY  - JOUR\nTI  - Unclosed\nAB  - First.\n"
+        "TY  - JOUR\nTI  - Closed\nAB  - Second.\nER  - \n"
+    )
+    papers, rejected = split(read_file(path))
+    assert [(p.title, p.abstract) for p in papers] == [("Closed", "Second.")]
+    assert where(rejected) == {"record 1 (line 1)": "no 'ER  -' line closing the record"}
+
