@@ -1,5 +1,6 @@
-"""Papers out of the store: BibTeX (read back by bibtexparser with the same keys and titles)."""
+"""Papers out of the store: BibTeX (read back by bibtexparser with the same keys and titles), JSON."""
 
+import json
 from collections.abc import Callable, Sequence
 
 import bibtexparser
@@ -42,4 +43,9 @@ def to_bibtex(papers: Sequence[Paper]) -> str:
     return bibtexparser.write_string(library)
 
 
-EXPORTERS: dict[str, Callable[[Sequence[Paper]], str]] = {"bibtex": to_bibtex}
+def to_json(papers: Sequence[Paper]) -> str:
+    """A JSON list of full paper records, abstract sentences included."""
+    return json.dumps([p.model_dump(mode="json") for p in papers], indent=2, ensure_ascii=False) + "\n"
+
+
+EXPORTERS: dict[str, Callable[[Sequence[Paper]], str]] = {"bibtex": to_bibtex, "json": to_json}

@@ -53,6 +53,9 @@ def test_papers_list_show_and_bibtex_export(cli, tmp_path: Path) -> None:
     assert not library.failed_blocks
     assert {e.key: e["title"] for e in library.entries} == {p["key"]: p["title"] for p in papers}
 
+    records = cli("papers", "export", "--json").json()
+    assert [r["key"] for r in records] == keys and all(r["abstract"] for r in records)
+
 
 def test_store_info_reports_embedder_counts_and_index(cli) -> None:
     assert cli("ingest", SEEDS).code == 0

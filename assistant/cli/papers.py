@@ -70,8 +70,10 @@ def export_papers(
     format_name: Annotated[str, typer.Option("--format", help=f"One of: {', '.join(EXPORTERS)}.")] = "bibtex",
     store: StoreOption = None,
     chroma_url: ChromaUrlOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
 ) -> None:
     """Write every paper to stdout in a reference format (redirect to a .bib file)."""
+    format_name = "json" if as_json else format_name
     if format_name not in EXPORTERS:
         raise typer.BadParameter(f"choose one of: {', '.join(EXPORTERS)}", param_hint="--format")
     papers = Store(load_settings(store, chroma_url).store).papers()
