@@ -119,7 +119,8 @@ def ingest(
         to_chunk, changed = catalog.to_chunk(), catalog.metadata_changed()
         if to_chunk or changed:
             store.begin_write(name)
-            _embed_and_write(store, to_chunk, make_embedder(settings.embeddings), settings, progress)
+            embedder = make_embedder(settings.embeddings)
+            _embed_and_write(store, to_chunk, set(catalog.stored), embedder, settings, progress)
             store.update_records(changed)
             store.end_write()
     info = store.info()
@@ -137,6 +138,7 @@ def ingest(
 def _embed_and_write(
     store: Store,
     papers: list[Paper],
+    stored_keys: set[str],
     embedder: Embedder,
     settings: Settings,
     progress: Progress | None,
@@ -145,7 +147,7 @@ def _embed_and_write(
         chunks = [c for paper in batch for c in chunk_paper(paper, settings.chunking)]
         titles = {paper.key: paper.title for paper in batch}
         vectors = embedder.embed([embedding_text(titles[c.paper_key], c.text) for c in chunks])
-        store.write(batch, chunks, vectors)
+        store.write(batch, chunks, vectors, replacing=stored_keys)
         if progress:
             progress(done, len(papers))
 

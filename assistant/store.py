@@ -141,8 +141,14 @@ class Store:
         """Mark the store clean: every chunk belongs to a stored paper's current content."""
         self._set_state(self.client.get_collection(CHUNKS, embedding_function=None), "clean")
 
-    def write(self, papers: list[Paper], chunks: list[Chunk], vectors: np.ndarray) -> None:
-        """Store new or re-chunked papers: chunks first, then the records that point to them."""
+    def write(
+        self, papers: list[Paper], chunks: list[Chunk], vectors: np.ndarray, replacing: set[str]
+    ) -> None:
+        """Store new or re-chunked papers: chunks first, then the records that point to them.
+
+        `replacing` names the papers that were stored before with other text: their old chunks
+        are deleted once the new record is in place.
+        """
         chunk_store = self.client.get_collection(CHUNKS, embedding_function=None)
         paper_store = self.client.get_collection(PAPERS, embedding_function=None)
         by_key = {p.key: p for p in papers}
@@ -161,7 +167,9 @@ class Store:
             documents=[p.abstract for p in papers],
             metadatas=[_paper_metadata(p) for p in papers],
         )
-        for paper in papers:  # chunks of an older version of a re-chunked paper
+        for paper in papers:
+            if paper.key not in replacing:
+                continue
             chunk_store.delete(where={"$and": [
                 {"paper_key": paper.key}, {"content_hash": {"$ne": paper.content_hash()}}
             ]})

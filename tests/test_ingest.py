@@ -75,3 +75,23 @@ def test_another_embedder_is_refused_before_anything_is_read(cli, monkeypatch) -
     assert refused.code == 1
     assert "built with embedder 'minilm:all-MiniLM-L6-v2'" in refused.err
     assert "--store" in refused.err
+
+
+def test_a_longer_abstract_updates_the_paper_and_replaces_its_chunks(cli, tmp_path: Path, settings: Settings) -> None:
+    import json
+
+    short = {"title": "Memory Layers at Scale", "abstract": "Memory layers help. They scale."}
+    longer = {**short, "abstract": short["abstract"] + " " + "They add capacity cheaply. " * 100}
+    (tmp_path / "v1.jsonl").write_text(json.dumps(short) + "\n")
+    (tmp_path / "v2.jsonl").write_text(json.dumps(longer) + "\n")
+    assert cli("ingest", tmp_path / "v1.jsonl", "--json").json()["chunks_total"] == 1
+
+    report = cli("ingest", tmp_path / "v2.jsonl", "--json").json()
+
+    assert (report["added"], report["updated"], report["papers_total"]) == (0, 1, 1)
+    store = Store(settings.store)
+    [paper] = store.papers()
+    chunks = store.chunks_of(paper.key)
+    assert len(chunks) == report["chunks_total"] > 1
+    assert {c["content_hash"] for c in chunks} == {paper.content_hash()}
+    assert paper.abstract == " ".join(longer["abstract"].split())
