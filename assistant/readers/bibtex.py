@@ -80,7 +80,8 @@ def bibtex_fields(entry: Entry) -> dict[str, Any]:
 
 def _reparsed(block: DuplicateBlockKeyBlock, library: Library, path: Path) -> Iterator[ReadItem]:
     """The duplicate entry, parsed alone: bibtexparser leaves it raw, strings unresolved."""
-    alone = bibtexparser.parse_string(block.raw, library=Library(library.strings))
+    strings: list[Block] = list(library.strings)
+    alone = bibtexparser.parse_string(block.raw or "", library=Library(strings))
     for entry in alone.entries:
         yield checked(bibtex_fields(entry), path, _location(block, entry.key))
 
