@@ -1,6 +1,7 @@
 """Ingest: read files, merge duplicates, give keys, chunk, embed, and store, under a write lock."""
 
 import contextlib
+from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from pydantic import BaseModel
 from assistant.chunking import chunk_paper, embedding_text
 from assistant.embedders import Embedder, embedder_name, make_embedder
 from assistant.errors import StoreBusyError
-from assistant.papers import Paper, citation_key, merge
+from assistant.papers import Paper, citation_key, merge, same_work
 from assistant.readers import Rejected, input_files, read_file
 from assistant.settings import Settings, StoreSettings
 from assistant.store import Store
@@ -52,20 +53,35 @@ class Catalog:
     def __init__(self, stored: Sequence[Paper]) -> None:
         self.stored = {p.key: p for p in stored if p.key}
         self.papers: dict[str, Paper] = dict(self.stored)
-        self.by_identity = {i: p.key for p in stored if p.key for i in p.identities()}
+        # Several papers can share a title identity (SciFact has three titled "Summary").
+        self.by_identity: dict[str, list[str]] = defaultdict(list)
+        for paper in self.stored.values():
+            self._index(paper, paper.key or "")
         self.seen: set[str] = set()
 
     def add(self, paper: Paper) -> None:
         """Merge `paper` into the one it duplicates, or hold it as new."""
-        handle = next((self.by_identity[i] for i in paper.identities() if i in self.by_identity), None)
+        handle = next(
+            (
+                known
+                for identity in paper.identities()
+                for known in self.by_identity.get(identity, [])
+                if same_work(self.papers[known], paper)
+            ),
+            None,
+        )
         if handle is None:
             handle = f"{_NEW}{len(self.papers)}"
             self.papers[handle] = paper
         else:
             self.papers[handle] = merge(self.papers[handle], paper)
         self.seen.add(handle)
-        for identity in self.papers[handle].identities():
-            self.by_identity.setdefault(identity, handle)
+        self._index(self.papers[handle], handle)
+
+    def _index(self, paper: Paper, handle: str) -> None:
+        for identity in paper.identities():
+            if handle not in self.by_identity[identity]:
+                self.by_identity[identity].append(handle)
 
     def assign_keys(self) -> None:
         """Give every new paper its citation key, in the order the papers were first read."""

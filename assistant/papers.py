@@ -11,6 +11,9 @@ MAX_TITLE_CHARS = 1_000
 MAX_ABSTRACT_CHARS = 50_000
 MAX_AUTHORS = 2_000
 MAX_FIELD_CHARS = 2_000
+# Share of the shorter abstract's content words that the longer must contain for two records
+# with the same title to count as one paper.
+SAME_WORK_OVERLAP = 0.6
 
 _DOI_PREFIX = re.compile(r"^(https?://(dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
 _ARXIV_PREFIX = re.compile(r"^(https?://arxiv\.org/(abs|pdf)/|arxiv:\s*)", re.IGNORECASE)
@@ -115,6 +118,24 @@ def normalise_title(title: str) -> str:
     """Title reduced to lower-case ASCII words, so punctuation and case don't split a paper."""
     ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
     return _NON_ALNUM.sub(" ", ascii_title.lower()).strip()
+
+
+def same_work(first: Paper, second: Paper) -> bool:
+    """Whether two records that share a title describe one paper, not two with a generic title.
+
+    Records that name different DOIs or arXiv ids are different papers. Otherwise their
+    abstracts must mostly overlap: most content words of the shorter one (a truncated copy,
+    a reworded export) appear in the longer. SciFact alone has three papers titled "Summary".
+    """
+    for name in ("doi", "arxiv_id"):
+        mine, theirs = getattr(first, name), getattr(second, name)
+        if mine and theirs and mine != theirs:
+            return False
+    words = [set(w for w in normalise_title(p.abstract).split() if len(w) > 3) for p in (first, second)]
+    shorter = min(words, key=len)
+    if not shorter:
+        return True
+    return len(words[0] & words[1]) / len(shorter) >= SAME_WORK_OVERLAP
 
 
 def merge(existing: Paper, incoming: Paper) -> Paper:

@@ -76,3 +76,27 @@ def test_merge_fills_gaps_and_keeps_known_values() -> None:
     assert (merged.key, merged.year, merged.venue) == ("k", 2020, "ACL")
     assert merged.abstract == "a longer abstract"
     assert merged.sources == ["a.bib:3", "b.json:1"]
+
+
+def test_a_generic_title_does_not_merge_different_papers() -> None:
+    from assistant.papers import same_work
+
+    first = Paper(title="Summary", abstract="Steroid receptor RNA activator augments transcription in cells.")
+    other = Paper(title="Summary", abstract="Glomerular basement membrane and podocalyxin shape podocytes.")
+    truncated = Paper(title="SUMMARY", abstract="Steroid receptor RNA activator augments")
+    assert not same_work(first, other)
+    assert same_work(first, truncated)
+    assert not same_work(first.model_copy(update={"doi": "10.1/a"}), truncated.model_copy(update={"doi": "10.1/b"}))
+
+
+def test_every_scifact_document_stays_a_paper_of_its_own() -> None:
+    from assistant.ingest import Catalog
+    from assistant.readers import read_file
+    from tests.conftest import SCIFACT_CORPUS
+
+    catalog = Catalog([])
+    for item in read_file(SCIFACT_CORPUS):
+        catalog.add(item)  # type: ignore[arg-type]
+    catalog.assign_keys()
+    assert len(catalog.papers) == 5183
+    assert len({p.key for p in catalog.papers.values()}) == 5183

@@ -15,9 +15,13 @@ app = typer.Typer(help="List, show and export the papers in the store.", no_args
 @app.command("list")
 def list_papers(store: StoreOption = None, chroma_url: ChromaUrlOption = None, as_json: JsonOption = False) -> None:
     """List every paper: key, year, title."""
-    papers = Store(load_settings(store, chroma_url).store).papers()
+    paper_store = Store(load_settings(store, chroma_url).store)
+    papers = paper_store.papers()
     if as_json:
         print_json([record_json(p) for p in papers])
+        return
+    if not papers:
+        console.print(f"No papers in {paper_store.location}; add some with `litreview ingest PATH`.")
         return
     table = Table("key", "year", "authors", "title", box=None)
     for paper in papers:
