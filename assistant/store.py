@@ -50,10 +50,12 @@ class Store:
 
     def _collection(self, name: str, create_for: str | None = None) -> Any:
         """An existing collection, or a new one when `create_for` names the embedder."""
+        from chromadb.errors import NotFoundError
+
         if create_for is None:
             try:
                 return self.client.get_collection(name, embedding_function=None)
-            except Exception:  # chromadb raises NotFoundError or ValueError by version
+            except NotFoundError:
                 return None
         existing = self._collection(name)
         if existing is not None:

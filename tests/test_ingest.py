@@ -95,3 +95,17 @@ def test_a_longer_abstract_updates_the_paper_and_replaces_its_chunks(cli, tmp_pa
     assert len(chunks) == report["chunks_total"] > 1
     assert {c["content_hash"] for c in chunks} == {paper.content_hash()}
     assert paper.abstract == " ".join(longer["abstract"].split())
+
+
+def test_format_flag_overrides_detection(cli, tmp_path: Path) -> None:
+    import json
+
+    export = tmp_path / "export.txt"
+    export.write_text(json.dumps({"title": "Mamba", "abstract": "Selective state spaces."}) + "\n")
+    guessed = cli("ingest", export, "--json")
+    assert guessed.code == 3
+    assert "pass --format" in guessed.json()["rejected"][0]["reason"]
+    forced = cli("ingest", export, "--format", "json", "--json")
+    assert forced.code == 0 and forced.json()["added"] == 1
+    unknown = cli("ingest", export, "--format", "word")
+    assert unknown.code == 1 and "Unknown format 'word'" in unknown.err

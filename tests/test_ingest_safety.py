@@ -1,6 +1,7 @@
 """Nothing lost, nothing doubled: bad input, killed ingests, two writers, server mode, no network."""
 
 import json
+import os
 import signal
 import sys
 from itertools import islice
@@ -174,6 +175,7 @@ def test_default_path_never_touches_the_network(tmp_path: Path) -> None:
         [sys.executable, str(script), "ingest", SEEDS / "000_ed3e69f438f02173.txt",
          "--store", tmp_path / "store", "--json"],
         capture_output=True, text=True, timeout=300,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["added"] == 39
