@@ -16,7 +16,7 @@ from assistant.readers import Rejected, input_files, read_file
 from assistant.settings import Settings, StoreSettings
 from assistant.store import Store
 
-PAPERS_PER_BATCH = 128
+PAPERS_PER_BATCH = 256
 LOCK_FILE = "write.lock"
 # Handles of papers not yet keyed; "#" never occurs in a citation key.
 _NEW = "#new"

@@ -163,10 +163,11 @@ class Store:
             )
         owners = np.array([c.paper_key for c in chunks])
         paper_vectors = np.stack([vectors[owners == p.key].mean(axis=0) for p in papers])
+        # No documents: the record already holds the abstract, and storing it twice doubled
+        # the cost of this upsert.
         paper_store.upsert(
             ids=[p.key for p in papers],
             embeddings=paper_vectors,
-            documents=[p.abstract for p in papers],
             metadatas=[_paper_metadata(p) for p in papers],
         )
         for paper in papers:

@@ -113,7 +113,7 @@ def test_ingest_killed_mid_write_resumes_to_exactly_the_right_store(
     assert proc.stderr is not None
     # This line is printed after the first batch is stored; the kill lands in a later one.
     first_batch = next((line for line in proc.stderr if "papers embedded" in line), "")
-    assert first_batch.startswith("ingest: 128/400"), proc.stderr.read()
+    assert first_batch.startswith("ingest: 256/400"), proc.stderr.read()
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     interrupted = cli("store", "info", "--json").json()
