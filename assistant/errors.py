@@ -5,10 +5,6 @@ class LitreviewError(Exception):
     """Base of every error litreview reports to the user; the message carries the fix."""
 
 
-class ConfigError(LitreviewError):
-    """A setting is missing or invalid."""
-
-
 class StoreError(LitreviewError):
     """The store cannot be opened, is busy, or was built differently."""
 

@@ -3,7 +3,6 @@
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -284,11 +283,6 @@ def _ids_and_metadatas(collection: Any) -> Iterator[tuple[str, dict[str, Any]]]:
 def _batches(indices: range) -> Iterator[list[int]]:
     for start in range(0, len(indices), MAX_BATCH):
         yield list(indices[start : start + MAX_BATCH])
-
-
-def store_size_bytes(path: Path) -> int:
-    """Bytes on disk of an embedded store."""
-    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
 def record_json(paper: Paper) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 import json
 import os
 import signal
+import subprocess
 import sys
 from itertools import islice
 from pathlib import Path
@@ -93,7 +94,7 @@ def test_a_second_writer_is_turned_away_or_waits(cli, store_dir: Path) -> None:
     lock.acquire()
     waiting = litreview_process("ingest", seeds, "--store", store_dir, "--wait", "120")
     try:
-        with pytest.raises(Exception):
+        with pytest.raises(subprocess.TimeoutExpired):
             waiting.wait(timeout=8)  # still queued behind the lock
     finally:
         lock.release()
@@ -169,8 +170,6 @@ main()
 def test_default_path_never_touches_the_network(tmp_path: Path) -> None:
     script = tmp_path / "offline.py"
     script.write_text(NO_NETWORK)
-    import subprocess
-
     done = subprocess.run(
         [sys.executable, str(script), "ingest", SEEDS / "000_ed3e69f438f02173.txt",
          "--store", tmp_path / "store", "--json"],
