@@ -19,7 +19,7 @@ StoreOption = Annotated[
     Path | None,
     typer.Option(
         "--store",
-        help="Folder of the embedded store [default: ./store, or LITREVIEW_STORE__PATH].",
+        help="Folder of the embedded store (default: ./store, or LITREVIEW_STORE__PATH).",
         show_default=False,
     ),
 ]
@@ -28,7 +28,7 @@ ChromaUrlOption = Annotated[
     typer.Option(
         "--chroma-url",
         help="Use a Chroma server instead of a folder, e.g. http://127.0.0.1:8000 "
-        "[or LITREVIEW_STORE__CHROMA_URL].",
+        "(or LITREVIEW_STORE__CHROMA_URL).",
         show_default=False,
     ),
 ]

@@ -21,15 +21,22 @@ def ingest_command(
         typer.Option("--format", help=f"Read every file as this format: {', '.join(READERS)}."),
     ] = None,
     wait: Annotated[
-        float, typer.Option("--wait", help="Seconds to wait for another ingest's write lock.")
-    ] = 0.0,
+        float | None,
+        typer.Option(
+            "--wait",
+            help="Seconds to wait for another ingest's write lock "
+            "(default: 0, or LITREVIEW_STORE__LOCK_TIMEOUT).",
+            show_default=False,
+        ),
+    ] = None,
     store: StoreOption = None,
     chroma_url: ChromaUrlOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Add papers (listing pages, JSON/JSONL, SciFact/BEIR, arXiv, CSV, BibTeX, RIS) to the store."""
     settings = load_settings(store, chroma_url)
-    settings.store.lock_timeout = wait
+    if wait is not None:
+        settings.store.lock_timeout = wait
     with Progress(
         TextColumn("Embedding papers"),
         BarColumn(),
