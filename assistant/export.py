@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import bibtexparser
 from bibtexparser.model import Entry, Field
@@ -41,6 +42,11 @@ def to_bibtex(papers: Sequence[Paper]) -> str:
     for paper in papers:
         library.add(_entry(paper))
     return bibtexparser.write_string(library)
+
+
+def record_json(paper: Paper) -> dict[str, Any]:
+    """A paper as plain JSON for `--json` listings (without the abstract's sentence list)."""
+    return paper.model_dump(mode="json", exclude={"sentences"})
 
 
 def to_json(papers: Sequence[Paper]) -> str:

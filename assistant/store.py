@@ -1,6 +1,5 @@
 """The Chroma store: papers and their chunks, embedded on disk or behind a `chroma run` server."""
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -66,6 +65,10 @@ class Store:
             # Never Chroma's default function: it downloads a model. Vectors are always passed.
             embedding_function=None,
         )
+
+    def _required(self, name: str) -> Any:
+        """A collection that `begin_write` has made sure exists."""
+        return self.client.get_collection(name, embedding_function=None)
 
     @property
     def embedder(self) -> str | None:
@@ -140,7 +143,7 @@ class Store:
 
     def end_write(self) -> None:
         """Mark the store clean: every chunk belongs to a stored paper's current content."""
-        self._set_state(self.client.get_collection(CHUNKS, embedding_function=None), "clean")
+        self._set_state(self._required(CHUNKS), "clean")
 
     def write(
         self, papers: list[Paper], chunks: list[Chunk], vectors: np.ndarray, replacing: set[str]
@@ -150,8 +153,8 @@ class Store:
         `replacing` names the papers that were stored before with other text: their old chunks
         are deleted once the new record is in place.
         """
-        chunk_store = self.client.get_collection(CHUNKS, embedding_function=None)
-        paper_store = self.client.get_collection(PAPERS, embedding_function=None)
+        chunk_store = self._required(CHUNKS)
+        paper_store = self._required(PAPERS)
         by_key = {p.key: p for p in papers}
         for part in _batches(range(len(chunks))):
             chunk_store.upsert(
@@ -178,7 +181,7 @@ class Store:
 
     def update_records(self, papers: list[Paper]) -> None:
         """Store changed metadata of papers whose text, and so chunks, did not change."""
-        paper_store = self.client.get_collection(PAPERS, embedding_function=None)
+        paper_store = self._required(PAPERS)
         for part in _batches(range(len(papers))):
             paper_store.update(
                 ids=[papers[i].key for i in part],
@@ -187,10 +190,10 @@ class Store:
 
     def sweep(self) -> int:
         """Delete chunks whose paper record is missing or newer: leftovers of a killed ingest."""
-        chunk_store = self.client.get_collection(CHUNKS, embedding_function=None)
+        chunk_store = self._required(CHUNKS)
         current = {
             key: meta["content_hash"]
-            for key, meta in _ids_and_metadatas(self.client.get_collection(PAPERS, embedding_function=None))
+            for key, meta in _ids_and_metadatas(self._required(PAPERS))
         }
         stale = [
             chunk_id
@@ -283,8 +286,3 @@ def _ids_and_metadatas(collection: Any) -> Iterator[tuple[str, dict[str, Any]]]:
 def _batches(indices: range) -> Iterator[list[int]]:
     for start in range(0, len(indices), MAX_BATCH):
         yield list(indices[start : start + MAX_BATCH])
-
-
-def record_json(paper: Paper) -> dict[str, Any]:
-    """A paper as plain JSON, for `--json` output."""
-    return json.loads(paper.model_dump_json(exclude={"sentences"}))

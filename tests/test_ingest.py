@@ -67,7 +67,7 @@ def test_store_info_reports_embedder_counts_and_index(cli) -> None:
     assert info["state"] == "clean"
 
 
-def test_another_embedder_is_refused_before_anything_is_read(cli, monkeypatch) -> None:
+def test_another_embedder_is_refused_with_the_fix_in_the_message(cli, monkeypatch) -> None:
     assert cli("ingest", SEEDS / "000_ed3e69f438f02173.txt").code == 0
     monkeypatch.setenv("LITREVIEW_EMBEDDINGS__BACKEND", "openai")
     monkeypatch.setenv("LITREVIEW_EMBEDDINGS__MODEL", "text-embedding-3-small")

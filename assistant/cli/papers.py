@@ -6,8 +6,8 @@ from typing import Annotated
 import typer
 
 from assistant.cli.common import ChromaUrlOption, JsonOption, StoreOption, console, load_settings, print_json
-from assistant.export import EXPORTERS
-from assistant.store import Store, record_json
+from assistant.export import EXPORTERS, record_json
+from assistant.store import Store
 
 app = typer.Typer(help="List, show and export the papers in the store.", no_args_is_help=True)
 
