@@ -1,52 +1,173 @@
-"""Typed settings, nested by concern; the only place that reads the environment."""
+"""Typed settings, nested by concern; the only place that reads the environment.
 
+Sources, highest first: command-line flags (applied by the CLI on top of this object),
+`LITREVIEW_<SECTION>__<FIELD>` env vars, the standard `OPENAI_API_KEY` / `OPENAI_BASE_URL`,
+`litreview.toml` in the current folder, `litreview.toml` in the user config folder, defaults.
+"""
+
+import os
+import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from assistant.errors import ConfigError
+
+CONFIG_FILE_NAME = "litreview.toml"
 
 
-class StoreSettings(BaseModel):
+def user_config_dir() -> Path:
+    """`$XDG_CONFIG_HOME/litreview`, or `~/.config/litreview`."""
+    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(base) / "litreview"
+
+
+def user_cache_dir() -> Path:
+    """`$XDG_CACHE_HOME/litreview`, or `~/.cache/litreview`."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "litreview"
+
+
+class Section(BaseModel):
+    """A settings section: a misspelt key is an error, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class StoreSettings(Section):
     """Where papers and chunks live."""
 
     path: Path = Field(Path("store"), description="Folder of the embedded Chroma store.")
     chroma_url: str | None = Field(
-        None, description="URL of a Chroma server (e.g. http://127.0.0.1:8000); overrides path."
+        None,
+        description="URL of a Chroma server (e.g. http://127.0.0.1:8000); overrides path.",
     )
     lock_timeout: float = Field(
-        0.0, description="Seconds an ingest waits for another ingest's lock; 0 exits at once."
+        0.0,
+        description="Seconds an ingest waits for another ingest's lock; 0 exits at once.",
     )
 
 
-class EmbeddingSettings(BaseModel):
+class EmbeddingSettings(Section):
     """Which embedder turns chunks into vectors."""
 
     backend: Literal["minilm", "openai"] = Field(
-        "minilm", description="minilm: bundled all-MiniLM-L6-v2, offline; openai: /v1/embeddings."
+        "minilm",
+        description="minilm: bundled all-MiniLM-L6-v2, offline; openai: /v1/embeddings.",
     )
     model: str = Field(
-        "all-MiniLM-L6-v2", description="Embedding model name (sent to the endpoint for openai)."
+        "all-MiniLM-L6-v2",
+        description="Embedding model name (sent to the endpoint for openai).",
     )
     precision: Literal["auto", "bf16", "fp32"] = Field(
-        "auto", description="minilm arithmetic; auto uses bf16 where the CPU supports it."
+        "auto",
+        description="minilm arithmetic; auto uses bf16 where the CPU supports it.",
     )
     batch_size: int = Field(
-        16, ge=1, description="Texts per forward pass or request (16 is fastest for MiniLM on CPU)."
+        16,
+        ge=1,
+        description="Texts per forward pass or request (16 is fastest for MiniLM on CPU).",
     )
     base_url: str | None = Field(
-        None, description="Endpoint for the openai backend (defaults to the OpenAI SDK's)."
+        None, description="Endpoint for the openai backend; unset: the llm section's."
     )
-    api_key: SecretStr | None = Field(None, description="API key for the openai backend.")
+    api_key: SecretStr | None = Field(
+        None, description="API key for the openai backend; unset: the llm section's."
+    )
 
 
-class ChunkingSettings(BaseModel):
+class ChunkingSettings(Section):
     """How abstracts are cut into chunks."""
 
     max_tokens: int = Field(256, ge=16, description="Token budget of one chunk (cl100k_base).")
     overlap_sentences: int = Field(
-        1, ge=0, description="Trailing sentences of a chunk repeated at the start of the next."
+        1,
+        ge=0,
+        description="Trailing sentences of a chunk repeated at the start of the next.",
     )
+
+
+class ModelPrice(Section):
+    """What one model costs, in currency units per million tokens."""
+
+    prompt: float = Field(ge=0, description="Price of a million prompt tokens.")
+    completion: float = Field(ge=0, description="Price of a million completion tokens.")
+
+
+class LLMSettings(Section):
+    """The OpenAI-compatible chat endpoint that drafts (and, unless the judge has its own, judges)."""
+
+    base_url: str | None = Field(
+        None,
+        description="Endpoint, e.g. http://localhost:11434/v1; unset: the OpenAI API.",
+    )
+    api_key: SecretStr | None = Field(None, description="API key (local servers need none).")
+    model: str | None = Field(
+        None,
+        description="Chat model; unset: the endpoint's model when it serves exactly one.",
+    )
+    context_window: int = Field(
+        8192,
+        ge=256,
+        description="Tokens the model accepts, prompt and completion together.",
+    )
+    max_output_tokens: int = Field(1024, ge=1, description="Most tokens one completion may use.")
+    tokenizer_margin: float = Field(
+        0.10,
+        ge=0,
+        lt=1,
+        description="Share of the context window kept free: prompts are counted with "
+        "cl100k_base, not the model's own tokenizer.",
+    )
+    timeout: float = Field(60.0, gt=0, description="Seconds to wait for one HTTP request.")
+    max_retries: int = Field(
+        2,
+        ge=0,
+        description="Retries after a transport failure (connection, 429, 5xx, timeout).",
+    )
+    repair_attempts: int = Field(
+        2,
+        ge=0,
+        description="Re-asks after output that does not parse or fit its schema.",
+    )
+    temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature.")
+    structured_output: Literal["auto", "json_schema", "json_object", "text"] = Field(
+        "auto",
+        description="How to ask for JSON: json_schema (OpenAI style), json_object with a schema "
+        "(llama-cpp-python), or text instructions; auto tries them in that order.",
+    )
+    prices: dict[str, ModelPrice] = Field(
+        default_factory=dict,
+        description="Per-model prices, so usage reports show cost.",
+    )
+    cache: bool = Field(False, description="Keep responses on disk; an identical call is free.")
+    cache_dir: Path = Field(
+        default_factory=lambda: user_cache_dir() / "responses",
+        description="Folder of the response cache.",
+    )
+
+
+class JudgeSettings(Section):
+    """A separate endpoint for judging citations; each unset field is the llm section's."""
+
+    base_url: str | None = Field(None, description="Judge endpoint; unset: llm.base_url.")
+    api_key: SecretStr | None = Field(None, description="Judge API key; unset: llm.api_key.")
+    model: str | None = Field(None, description="Judge model; unset: llm.model.")
+
+
+class LocalModelSettings(Section):
+    """The bundled SmolLM2-135M-Instruct, served by llama-cpp-python (`--llm local`)."""
+
+    context_window: int = Field(4096, ge=512, description="Context the local server allocates.")
+    threads: int | None = Field(None, ge=1, description="CPU threads; unset: llama.cpp's choice.")
+    startup_timeout: float = Field(120.0, gt=0, description="Seconds to wait for the server.")
 
 
 class Settings(BaseSettings):
@@ -59,3 +180,89 @@ class Settings(BaseSettings):
     store: StoreSettings = Field(default_factory=StoreSettings)
     embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    judge: JudgeSettings = Field(default_factory=JudgeSettings)
+    local_model: LocalModelSettings = Field(default_factory=LocalModelSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            OpenAIEnvironment(settings_cls),
+            *(TomlConfigSettingsSource(settings_cls, toml_file=path) for path in config_files()),
+        )
+
+    def embedding_settings(self) -> EmbeddingSettings:
+        """The embeddings section, with the llm endpoint filled in where it has none of its own."""
+        if self.embeddings.backend != "openai" or self.embeddings.base_url:
+            return self.embeddings
+        return self.embeddings.model_copy(
+            update={
+                "base_url": self.llm.base_url,
+                "api_key": self.embeddings.api_key or self.llm.api_key,
+            }
+        )
+
+    def judge_llm(self) -> LLMSettings:
+        """The llm section with the judge's own endpoint, key and model where it sets them."""
+        overrides = {
+            name: value
+            for name, value in self.judge.model_dump(exclude_none=True).items()
+            if name in ("base_url", "model")
+        }
+        if self.judge.api_key is not None:
+            overrides["api_key"] = self.judge.api_key
+        return self.llm.model_copy(update=overrides)
+
+
+def config_files() -> list[Path]:
+    """The settings files litreview reads, the one that wins first."""
+    return [Path(CONFIG_FILE_NAME), user_config_dir() / CONFIG_FILE_NAME]
+
+
+def read_settings() -> Settings:
+    """Settings from every source, with problems turned into one line naming the setting."""
+    try:
+        return Settings()
+    except tomllib.TOMLDecodeError as exc:
+        files = " or ".join(str(path) for path in config_files() if path.is_file())
+        raise ConfigError(f"{files} is not valid TOML: {exc}.") from exc
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise ConfigError(
+            f"Invalid settings ({problems}): fix them in litreview.toml or the matching "
+            "LITREVIEW_<SECTION>__<FIELD> variable (`litreview config show` lists them)."
+        ) from exc
+
+
+class OpenAIEnvironment(PydanticBaseSettingsSource):
+    """`OPENAI_BASE_URL` and `OPENAI_API_KEY`, the variables every OpenAI-compatible tool reads."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return (
+            None,
+            field_name,
+            False,
+        )  # unused: __call__ builds the whole section at once
+
+    def __call__(self) -> dict[str, Any]:
+        llm = {
+            name: os.environ[variable]
+            for name, variable in (
+                ("base_url", "OPENAI_BASE_URL"),
+                ("api_key", "OPENAI_API_KEY"),
+            )
+            if os.environ.get(variable)
+        }
+        return {"llm": llm} if llm else {}
