@@ -23,3 +23,39 @@ class PaperNotFoundError(LitreviewError):
 
 class EmbeddingError(LitreviewError):
     """The embedder failed or could not be reached."""
+
+
+class ConfigError(LitreviewError):
+    """A setting is invalid; the message names it and where it can be changed."""
+
+
+class ModelError(LitreviewError):
+    """The chat model could not be reached, refused the request, or gave no usable answer."""
+
+
+class ModelUnreachableError(ModelError):
+    """Nothing answers at the base URL (connection refused, unknown host, wrong URL)."""
+
+
+class ModelAuthError(ModelError):
+    """The endpoint refused the API key."""
+
+
+class ModelNotFoundError(ModelError):
+    """The endpoint does not serve the configured model."""
+
+
+class ModelTimeoutError(ModelError):
+    """The endpoint did not answer within the timeout, retries included."""
+
+
+class ContextTooLongError(ModelError):
+    """The prompt does not fit the model's context window."""
+
+
+class ModelResponseError(ModelError):
+    """The endpoint answered with something unusable: malformed, cut short, or off-schema."""
+
+
+class LocalModelError(ModelError):
+    """The bundled local model is not installed or its server did not start."""
