@@ -120,7 +120,7 @@ def ingest(
     """Add the papers in `paths` to the store; re-running with the same input adds nothing."""
     files = input_files(paths)
     store = Store(settings.store)
-    name = embedder_name(settings.embeddings)
+    name = embedder_name(settings.embedding_settings())
     store.check_embedder(name)
     with write_lock(settings.store):
         catalog = Catalog(store.papers())
@@ -135,7 +135,7 @@ def ingest(
         to_chunk, changed = catalog.to_chunk(), catalog.metadata_changed()
         if to_chunk or changed:
             store.begin_write(name)
-            embedder = make_embedder(settings.embeddings)
+            embedder = make_embedder(settings.embedding_settings())
             _embed_and_write(store, to_chunk, set(catalog.stored), embedder, settings, progress)
             store.update_records(changed)
             store.end_write()

@@ -13,11 +13,37 @@ from pathlib import Path
 
 import pytest
 
-from assistant.settings import Settings
+from assistant.llm.local import free_port, local_model_server
+from assistant.settings import LocalModelSettings, Settings
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SEEDS = SHARED / "seeds"
 SCIFACT_CORPUS = SHARED / "data" / "scifact" / "corpus.jsonl"
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """No developer's config file, key or endpoint leaks into a test; yields the test's home."""
+    for name in list(os.environ):
+        if name.startswith("LITREVIEW_") or name in (
+            "OPENAI_API_KEY",
+            "OPENAI_BASE_URL",
+        ):
+            monkeypatch.delenv(name)
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    monkeypatch.chdir(home)
+    return home
+
+
+@pytest.fixture(scope="session")
+def local_model() -> Iterator[str]:
+    """The bundled SmolLM2 behind llama-cpp-python's real server; yields its base URL."""
+    with local_model_server(LocalModelSettings()) as base_url:
+        yield base_url
 
 
 @dataclass
@@ -65,7 +91,9 @@ def cli(store_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest
     return run
 
 
-def litreview_process(*args: str, env: dict[str, str] | None = None, **popen: object) -> subprocess.Popen[str]:
+def litreview_process(
+    *args: str, env: dict[str, str] | None = None, **popen: object
+) -> subprocess.Popen[str]:
     """`litreview ARGS` as a separate process, the way a user runs it."""
     return subprocess.Popen(
         [sys.executable, "-m", "assistant", *map(str, args)],
@@ -77,12 +105,6 @@ def litreview_process(*args: str, env: dict[str, str] | None = None, **popen: ob
     )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real `chroma run` server on loopback; yields its URL."""
@@ -91,7 +113,16 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     path = tmp_path_factory.mktemp("chroma-server")
     server = subprocess.Popen(
-        [chroma, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+        [
+            chroma,
+            "run",
+            "--path",
+            str(path),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from assistant.cli import papers, store
+from assistant.cli import config, model, papers, store
 from assistant.cli.common import stderr
 from assistant.cli.ingest import ingest_command
 from assistant.errors import LitreviewError
@@ -17,6 +17,8 @@ app = typer.Typer(
 app.command("ingest")(ingest_command)
 app.add_typer(papers.app, name="papers")
 app.add_typer(store.app, name="store")
+app.add_typer(model.app, name="model")
+app.add_typer(config.app, name="config")
 
 _debug = False
 

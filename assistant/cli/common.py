@@ -8,7 +8,8 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from assistant.settings import Settings
+from assistant.errors import ConfigError
+from assistant.settings import Settings, read_settings
 
 console = Console(soft_wrap=True)
 if not console.is_terminal:  # piped output: one line per table row, never wrapped at 80
@@ -33,15 +34,45 @@ ChromaUrlOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+LlmOption = Annotated[
+    str | None,
+    typer.Option(
+        "--llm",
+        help="'local' runs the bundled model for this command; or a base URL such as "
+        "http://localhost:11434/v1 (default: llm.base_url, or OPENAI_BASE_URL).",
+        show_default=False,
+    ),
+]
+ModelOption = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        help="Chat model name (default: llm.model, or the endpoint's only model).",
+        show_default=False,
+    ),
+]
 
 
-def load_settings(store: Path | None = None, chroma_url: str | None = None) -> Settings:
-    """Settings from env and defaults, with the command's flags on top."""
-    settings = Settings()
+def load_settings(
+    store: Path | None = None,
+    chroma_url: str | None = None,
+    llm: str | None = None,
+    model: str | None = None,
+) -> Settings:
+    """Settings from files, env and defaults, with the command's flags on top."""
+    settings = read_settings()
     if store is not None:
         settings.store.path = store
     if chroma_url is not None:
         settings.store.chroma_url = chroma_url
+    if llm not in (None, "local"):
+        if not llm.startswith(("http://", "https://")):
+            raise ConfigError(
+                f"--llm takes 'local' or a base URL such as http://host:port/v1, not {llm!r}."
+            )
+        settings.llm.base_url = llm
+    if model is not None:
+        settings.llm.model = model
     return settings
 
 
