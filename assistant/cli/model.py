@@ -13,8 +13,6 @@ from assistant.cli.common import (
     print_json,
     stderr,
 )
-from assistant.llm import chat_session, ping
-from assistant.llm.local import MODEL_ALIAS, server_command
 
 app = typer.Typer(help="Check the chat model, or serve the bundled one.", no_args_is_help=True)
 
@@ -24,6 +22,8 @@ def ping_command(
     llm: LlmOption = None, model: ModelOption = None, as_json: JsonOption = False
 ) -> None:
     """Is the endpoint reachable, is the model served, does one tiny completion work?"""
+    from assistant.llm import chat_session, ping  # the openai SDK: imported only when used
+
     settings = load_settings(llm=llm, model=model)
     with chat_session(settings, local=llm == "local") as chat:
         report = ping(chat)
@@ -53,6 +53,8 @@ def serve_command(
     host: str = typer.Option("127.0.0.1", help="Address to listen on (loopback keeps it private)."),
 ) -> None:
     """Serve the bundled SmolLM2-135M-Instruct as an OpenAI-compatible API until Ctrl-C."""
+    from assistant.llm.local import MODEL_ALIAS, server_command
+
     settings = load_settings()
     command = server_command(port, settings.local_model, host=host)
     stderr.print(
