@@ -94,6 +94,23 @@ class ChunkingSettings(Section):
     )
 
 
+class SearchSettings(Section):
+    """How hybrid search ranks papers and when it finds nothing relevant."""
+
+    k: int = Field(10, ge=1, description="Papers returned.")
+    candidates: int = Field(100, ge=10, description="Chunks taken from each retriever per query.")
+    dense_weight: float = Field(
+        0.5, ge=0, le=1, description="Share of the dense score in the fused score (BM25: the rest)."
+    )
+    min_relevance: float = Field(
+        0.3,
+        ge=-1,
+        le=1,
+        description="Best chunk's cosine similarity below which nothing is relevant.",
+    )
+    evidence_sentences: int = Field(3, ge=1, description="Sentences of evidence per paper.")
+
+
 class ModelPrice(Section):
     """What one model costs, in currency units per million tokens."""
 
@@ -180,6 +197,7 @@ class Settings(BaseSettings):
     store: StoreSettings = Field(default_factory=StoreSettings)
     embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
+    search: SearchSettings = Field(default_factory=SearchSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     judge: JudgeSettings = Field(default_factory=JudgeSettings)
     local_model: LocalModelSettings = Field(default_factory=LocalModelSettings)

@@ -1,5 +1,6 @@
 """The Chroma store: papers and their chunks, embedded on disk or behind a `chroma run` server."""
 
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,9 @@ MAX_BATCH = 5_000
 # The chunks collection's metadata says "dirty" while an ingest is writing, so the next
 # ingest knows to sweep out chunks a killed run left behind.
 STATE_KEY = "litreview:state"
+# A fresh token each time an ingest finishes writing: indexes kept beside the store (the
+# lexical one) compare it with the token they were built at to know they are stale.
+GENERATION_KEY = "litreview:generation"
 
 
 @dataclass(frozen=True)
@@ -114,6 +118,59 @@ class Store:
         rows = [{"text": doc, **meta} for doc, meta in zip(got["documents"], got["metadatas"])]
         return sorted(rows, key=lambda row: row["chunk_index"])
 
+    @property
+    def generation(self) -> str:
+        """Token of the last finished write ("" for a store never written by this version)."""
+        chunks = self._collection(CHUNKS)
+        return str(chunks.metadata.get(GENERATION_KEY, "")) if chunks is not None else ""
+
+    def all_chunks(self) -> dict[str, list[Any]]:
+        """Every chunk's id, text and metadata (for indexes kept beside the store)."""
+        chunks = self._collection(CHUNKS)
+        if chunks is None:
+            return {"ids": [], "documents": [], "metadatas": []}
+        return _get_all(chunks, include=["documents", "metadatas"])
+
+    def titles(self) -> dict[str, str]:
+        """Title of every paper, by key."""
+        papers = self._collection(PAPERS)
+        if papers is None:
+            return {}
+        return {key: meta["title"] for key, meta in _ids_and_metadatas(papers)}
+
+    def papers_by_key(self, keys: list[str]) -> list[Paper]:
+        """The stored papers among `keys` (unknown keys are skipped), in no particular order."""
+        papers = self._collection(PAPERS)
+        if papers is None or not keys:
+            return []
+        got = papers.get(ids=list(dict.fromkeys(keys)), include=["metadatas"])
+        return [Paper.model_validate_json(meta["record"]) for meta in got["metadatas"]]
+
+    def nearest_chunks(
+        self, vector: np.ndarray, limit: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[str, dict[str, Any], float]]:
+        """(id, metadata, cosine distance) of the `limit` chunks nearest to `vector`."""
+        chunks = self._collection(CHUNKS)
+        if chunks is None:
+            return []
+        found = chunks.query(
+            query_embeddings=[vector],
+            n_results=limit,
+            where=where,
+            include=["metadatas", "distances"],
+        )
+        return list(zip(found["ids"][0], found["metadatas"][0], found["distances"][0]))
+
+    def closest_chunk_of(self, key: str, vector: np.ndarray) -> tuple[tuple[int, int], float]:
+        """Sentence span and cosine similarity of the chunk of paper `key` closest to `vector`."""
+        got = self._required(CHUNKS).get(
+            where={"paper_key": key}, include=["embeddings", "metadatas"]
+        )
+        similarities = np.asarray(got["embeddings"], dtype=np.float32) @ vector
+        best = int(np.argmax(similarities))
+        meta = got["metadatas"][best]
+        return (meta["sentence_start"], meta["sentence_end"]), float(similarities[best])
+
     def info(self) -> StoreInfo:
         """Counts, embedder and index settings."""
         chunks = self._collection(CHUNKS)
@@ -143,7 +200,7 @@ class Store:
 
     def end_write(self) -> None:
         """Mark the store clean: every chunk belongs to a stored paper's current content."""
-        self._set_state(self._required(CHUNKS), "clean")
+        self._set_state(self._required(CHUNKS), "clean", generation=uuid.uuid4().hex)
 
     def write(
         self, papers: list[Paper], chunks: list[Chunk], vectors: np.ndarray, replacing: set[str]
@@ -204,9 +261,11 @@ class Store:
             chunk_store.delete(ids=[stale[i] for i in part])
         return len(stale)
 
-    def _set_state(self, collection: Any, state: str) -> None:
+    def _set_state(self, collection: Any, state: str, **extra: str) -> None:
         metadata = {k: v for k, v in collection.metadata.items() if not k.startswith("hnsw:")}
-        collection.modify(metadata={**metadata, STATE_KEY: state})
+        metadata[STATE_KEY] = state
+        metadata.update({f"litreview:{name}": value for name, value in extra.items()})
+        collection.modify(metadata=metadata)
 
 
 def _client(settings: StoreSettings) -> Any:

@@ -4,9 +4,10 @@ from typing import Annotated
 
 import typer
 
-from assistant.cli import config, model, papers, store
+from assistant.cli import config, evaluate, model, papers, store
 from assistant.cli.common import stderr
 from assistant.cli.ingest import ingest_command
+from assistant.cli.search import search_command
 from assistant.errors import LitreviewError
 
 app = typer.Typer(
@@ -15,10 +16,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("ingest")(ingest_command)
+app.command("search")(search_command)
 app.add_typer(papers.app, name="papers")
 app.add_typer(store.app, name="store")
 app.add_typer(model.app, name="model")
 app.add_typer(config.app, name="config")
+app.add_typer(evaluate.app, name="eval")
 
 _debug = False
 

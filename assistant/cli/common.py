@@ -2,11 +2,14 @@
 
 import json
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from assistant.errors import ConfigError
 from assistant.settings import Settings, read_settings
@@ -74,6 +77,29 @@ def load_settings(
     if model is not None:
         settings.llm.model = model
     return settings
+
+
+@contextmanager
+def progress_bar(label: str, unit: str) -> Iterator[Callable[[int, int], None]]:
+    """A callback `(done, total)` drawing a bar on stderr; on a pipe or log, plain lines
+    ("label: done/total unit") at every twentieth of the way instead."""
+    with Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=stderr,
+        disable=not stderr.is_terminal,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+            if bar.disable and (done == total or done % max(1, total // 20) == 0):
+                stderr.print(f"{label}: {done}/{total} {unit}", highlight=False)
+
+        yield advance
 
 
 def print_json(value: Any) -> None:

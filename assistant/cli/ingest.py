@@ -4,9 +4,17 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from assistant.cli.common import ChromaUrlOption, JsonOption, StoreOption, console, load_settings, print_json, stderr
+from assistant.cli.common import (
+    ChromaUrlOption,
+    JsonOption,
+    StoreOption,
+    console,
+    load_settings,
+    print_json,
+    progress_bar,
+    stderr,
+)
 from assistant.ingest import IngestReport, ingest
 from assistant.readers import READERS
 
@@ -15,7 +23,9 @@ EXIT_REJECTED = 3
 
 
 def ingest_command(
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders of papers.", show_default=False)],
+    paths: Annotated[
+        list[Path], typer.Argument(help="Files or folders of papers.", show_default=False)
+    ],
     format_name: Annotated[
         str | None,
         typer.Option("--format", help=f"Read every file as this format: {', '.join(READERS)}."),
@@ -37,22 +47,7 @@ def ingest_command(
     settings = load_settings(store, chroma_url)
     if wait is not None:
         settings.store.lock_timeout = wait
-    with Progress(
-        TextColumn("Embedding papers"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=stderr,
-        disable=not stderr.is_terminal,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("ingest", total=None)
-
-        def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-            if bar.disable:  # logs and pipes get a plain line per batch instead of a bar
-                stderr.print(f"ingest: {done}/{total} papers embedded", highlight=False)
-
+    with progress_bar("ingest", "papers embedded") as progress:
         report = ingest(paths, settings, format_name, progress=progress)
     if as_json:
         print_json(report.model_dump())
@@ -69,4 +64,8 @@ def _print_report(report: IngestReport) -> None:
         f"{report.chunks_total} chunks."
     )
     for record in report.rejected:
-        stderr.print(f"rejected {record.file}:{record.location}: {record.reason}", markup=False, highlight=False)
+        stderr.print(
+            f"rejected {record.file}:{record.location}: {record.reason}",
+            markup=False,
+            highlight=False,
+        )

@@ -1,0 +1,1 @@
+"""Eval harness: metrics and the runners behind `litreview eval ...`."""

@@ -1,0 +1,140 @@
+"""The lexical half of hybrid search: a BM25 index (bm25s) over the store's chunks.
+
+Local Chroma has no BM25, so the index lives beside the store (in `<store>/lexical/`, or in the
+user cache for a Chroma server) with a copy of what search needs to know about each chunk. It
+records the store's write generation and is rebuilt when the store has been written since.
+"""
+
+import hashlib
+import json
+import math
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant.settings import StoreSettings, user_cache_dir
+
+INDEX_FORMAT = 1
+TABLE_FILE = "chunks.json"
+
+
+@cache
+def _stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def terms(texts: list[str]) -> list[list[str]]:
+    """Lower-cased, stop-word-free, Snowball-stemmed terms of each text."""
+    import bm25s
+
+    return bm25s.tokenize(  # type: ignore[no-any-return]
+        texts,
+        stopwords="en",
+        stemmer=_stemmer().stemWords,
+        return_ids=False,
+        show_progress=False,
+    )
+
+
+def index_folder(settings: StoreSettings) -> Path:
+    """Where the lexical index of a store lives."""
+    if settings.chroma_url:
+        digest = hashlib.sha256(settings.chroma_url.encode()).hexdigest()[:16]
+        return user_cache_dir() / "lexical" / digest
+    return settings.path / "lexical"
+
+
+@dataclass(frozen=True)
+class ChunkTable:
+    """Per chunk, in index order: id, owning paper, year (None when unknown) and the span of
+    the abstract's sentences it covers."""
+
+    ids: list[str]
+    paper_keys: list[str]
+    years: list[int | None]
+    spans: list[tuple[int, int]]
+
+
+class LexicalIndex:
+    """BM25 over chunk texts (title included), with the chunk table beside it."""
+
+    def __init__(self, retriever: Any, table: ChunkTable) -> None:
+        self.retriever = retriever
+        self.table = table
+        self.row_of = {chunk_id: row for row, chunk_id in enumerate(table.ids)}
+        # document frequency of each term: the length of its column in the CSC score matrix
+        self._document_frequency = np.diff(np.asarray(retriever.scores["indptr"]))
+
+    @classmethod
+    def build(
+        cls, folder: Path, table: ChunkTable, texts: list[str], generation: str
+    ) -> "LexicalIndex":
+        """Index `texts` and save atomically: a reader sees the old index or the new one."""
+        import bm25s
+
+        retriever = bm25s.BM25()
+        retriever.index(terms(texts), show_progress=False)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".lexical-", dir=folder.parent))
+        retriever.save(str(staging), show_progress=False)
+        (staging / TABLE_FILE).write_text(
+            json.dumps(
+                {
+                    "format": INDEX_FORMAT,
+                    "generation": generation,
+                    "ids": table.ids,
+                    "paper_keys": table.paper_keys,
+                    "years": table.years,
+                    "spans": table.spans,
+                }
+            ),
+            encoding="utf-8",
+        )
+        old = folder.with_name(f".{folder.name}-old")
+        if folder.exists():
+            os.replace(folder, old)
+        os.replace(staging, folder)
+        shutil.rmtree(old, ignore_errors=True)
+        return cls(retriever, table)
+
+    @classmethod
+    def load(cls, folder: Path, generation: str) -> "LexicalIndex | None":
+        """The saved index, or None when it is missing, of another format, or stale."""
+        try:
+            saved = json.loads((folder / TABLE_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if saved.get("format") != INDEX_FORMAT or saved.get("generation") != generation:
+            return None
+        import bm25s
+
+        retriever = bm25s.BM25.load(str(folder), mmap=True, show_progress=False, verbosity=0)
+        spans = [(start, end) for start, end in saved["spans"]]
+        table = ChunkTable(saved["ids"], saved["paper_keys"], saved["years"], spans)
+        return cls(retriever, table)
+
+    def search(self, query_terms: list[str], depth: int) -> list[tuple[int, float]]:
+        """(row, BM25 score) of up to `depth` chunks sharing a term with the query, best first."""
+        known = [term for term in query_terms if term in self.retriever.vocab_dict]
+        if not known or not self.table.ids:
+            return []
+        depth = min(depth, len(self.table.ids))
+        rows, scores = self.retriever.retrieve([known], k=depth, show_progress=False, n_threads=1)
+        return [(int(row), float(score)) for row, score in zip(rows[0], scores[0]) if score > 0]
+
+    def idf(self, term: str) -> float:
+        """BM25's inverse document frequency of a stemmed term (0 for an unknown one)."""
+        column = self.retriever.vocab_dict.get(term)
+        if column is None:
+            return 0.0
+        total = len(self.table.ids)
+        frequency = float(self._document_frequency[column])
+        return math.log(1 + (total - frequency + 0.5) / (frequency + 0.5))

@@ -1,0 +1,307 @@
+"""Hybrid search: dense chunk vectors from Chroma plus BM25, fused, aggregated per paper.
+
+A query is embedded, the nearest chunks come from Chroma and the best BM25 chunks from the
+lexical index; both scores are normalised per query and mixed; each paper is scored by its best
+chunk; a paper's evidence is its sentences that best match the query. A relevance gate on the
+best dense similarity turns "the least bad matches" into "no relevant papers".
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from assistant.chunking import sentences_of
+from assistant.embedders import Embedder
+from assistant.lexical import ChunkTable, LexicalIndex, index_folder, terms
+from assistant.papers import Paper
+from assistant.settings import SearchSettings, Settings
+from assistant.store import Store
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which papers a search may return; `pins` are always returned."""
+
+    year_from: int | None = None
+    year_to: int | None = None
+    include: frozenset[str] = frozenset()
+    exclude: frozenset[str] = frozenset()
+    pins: tuple[str, ...] = ()
+
+    def allows(self, key: str, year: int | None) -> bool:
+        if key in self.exclude or (self.include and key not in self.include):
+            return False
+        if self.year_from is not None and (year is None or year < self.year_from):
+            return False
+        return not (self.year_to is not None and (year is None or year > self.year_to))
+
+    def chroma_where(self) -> dict[str, Any] | None:
+        """The same conditions as a Chroma `where`, or None when there are none."""
+        conditions: list[dict[str, Any]] = []
+        if self.year_from is not None:
+            conditions.append({"year": {"$gte": self.year_from}})
+        if self.year_to is not None:
+            conditions.append({"year": {"$lte": self.year_to}})
+        if self.include:
+            conditions.append({"paper_key": {"$in": sorted(self.include)}})
+        if self.exclude:
+            conditions.append({"paper_key": {"$nin": sorted(self.exclude)}})
+        if not conditions:
+            return None
+        return conditions[0] if len(conditions) == 1 else {"$and": conditions}
+
+
+@dataclass
+class Evidence:
+    """Consecutive sentences of one abstract; `sentences` are their indices in the abstract."""
+
+    text: str
+    sentences: list[int]
+
+
+@dataclass
+class Hit:
+    """One paper in the results."""
+
+    key: str
+    title: str
+    year: int | None
+    score: float
+    evidence: list[Evidence]
+    pinned: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "title": self.title,
+            "year": self.year,
+            "score": round(self.score, 4),
+            "evidence": [{"text": e.text, "sentences": e.sentences} for e in self.evidence],
+        }
+
+
+@dataclass
+class SearchResult:
+    """Ranked papers, and whether anything cleared the relevance gate."""
+
+    hits: list[Hit]
+    relevance: float  # best dense cosine similarity of any chunk to the query
+    threshold: float
+    relevant: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.relevant = self.relevance >= self.threshold
+
+
+@dataclass
+class _Candidate:
+    """A chunk found by either retriever, with both raw scores (None: not found by that one)."""
+
+    chunk_id: str
+    paper_key: str
+    span: tuple[int, int]  # the sentences of the abstract the chunk covers
+    dense: float | None = None
+    lexical: float | None = None
+    fused: float = 0.0
+
+
+@dataclass
+class Ranking:
+    """Papers by fused score (each with its best chunk), and what the query was turned into."""
+
+    papers: list[_Candidate]
+    relevance: float  # best dense cosine similarity of any chunk to the query
+    vector: np.ndarray
+    terms: list[str]
+
+
+class Searcher:
+    """Searches one store; keeps the embedder and lexical index loaded between queries."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.options: SearchSettings = settings.search
+        self.store = Store(settings.store)
+        self._embedder = embedder
+        self._lexical: LexicalIndex | None = None
+        self._lexical_generation: str | None = None
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = query_embedder(self.settings)
+        return self._embedder
+
+    def lexical(self) -> LexicalIndex:
+        """The lexical index, rebuilt first when the store was written since it was built."""
+        generation = self.store.generation
+        if self._lexical is None or self._lexical_generation != generation:
+            folder = index_folder(self.settings.store)
+            self._lexical = LexicalIndex.load(folder, generation) or build_lexical_index(
+                self.store, self.settings
+            )
+            self._lexical_generation = generation
+        return self._lexical
+
+    def rank(self, query: str, depth: int, filters: Filters = Filters()) -> Ranking:
+        """Every paper found for `query`, best first, up to `depth`, with no relevance gate."""
+        self.store.check_embedder(self.embedder.name)
+        vector = self.embedder.embed([query])[0]
+        query_terms = terms([query])[0]
+        candidates = self._dense(vector, filters)
+        relevance = max((c.dense for c in candidates.values() if c.dense is not None), default=0.0)
+        self._add_lexical(candidates, query_terms, filters)
+        _fuse(candidates, self.options.dense_weight)
+        best = _best_chunk_per_paper(candidates)
+        ranked = sorted(best.values(), key=lambda c: c.fused, reverse=True)[:depth]
+        return Ranking(ranked, relevance, vector, query_terms)
+
+    def search(
+        self, query: str, k: int | None = None, filters: Filters = Filters()
+    ) -> SearchResult:
+        """The `k` best papers for `query` with their evidence, pinned papers after them; none
+        but the pinned when nothing clears the relevance gate."""
+        ranking = self.rank(query, k or self.options.k, filters)
+        gate = self.options.min_relevance
+        found = ranking.papers if ranking.relevance >= gate else []
+        keys = [candidate.paper_key for candidate in found]
+        pins = [key for key in dict.fromkeys(filters.pins) if key not in keys]
+        papers = {paper.key: paper for paper in self.store.papers_by_key([*keys, *pins])}
+        hits = [
+            self._hit(papers[c.paper_key], c.fused, c.span, ranking.terms)
+            for c in found
+            if c.paper_key in papers
+        ]
+        hits += [
+            self._pinned_hit(papers[key], ranking.vector, ranking.terms)
+            for key in pins
+            if key in papers
+        ]
+        return SearchResult(hits, ranking.relevance, gate)
+
+    def _dense(self, vector: np.ndarray, filters: Filters) -> dict[str, _Candidate]:
+        found = self.store.nearest_chunks(vector, self.options.candidates, filters.chroma_where())
+        return {
+            chunk_id: _Candidate(
+                chunk_id,
+                meta["paper_key"],
+                (meta["sentence_start"], meta["sentence_end"]),
+                dense=1.0 - distance,
+            )
+            for chunk_id, meta, distance in found
+        }
+
+    def _add_lexical(
+        self, candidates: dict[str, _Candidate], query_terms: list[str], filters: Filters
+    ) -> None:
+        index = self.lexical()
+        table = index.table
+        for row, score in index.search(query_terms, self.options.candidates):
+            key = table.paper_keys[row]
+            if not filters.allows(key, table.years[row]):
+                continue
+            chunk_id = table.ids[row]
+            candidate = candidates.setdefault(chunk_id, _Candidate(chunk_id, key, table.spans[row]))
+            candidate.lexical = score
+
+    def _hit(
+        self, paper: Paper, score: float, span: tuple[int, int], query_terms: list[str]
+    ) -> Hit:
+        evidence = best_sentences(
+            paper, span, query_terms, self.lexical().idf, self.options.evidence_sentences
+        )
+        return Hit(paper.key or "", paper.title, paper.year, score, evidence)
+
+    def _pinned_hit(self, paper: Paper, vector: np.ndarray, query_terms: list[str]) -> Hit:
+        span, similarity = self.store.closest_chunk_of(paper.key or "", vector)
+        hit = self._hit(paper, similarity, span, query_terms)
+        hit.pinned = True
+        return hit
+
+
+def query_embedder(settings: Settings) -> Embedder:
+    """The embedder for queries: the torch-free MiniLM (same vectors, fast start) by default."""
+    embedding = settings.embedding_settings()
+    if embedding.backend == "minilm":
+        from assistant.embedders.minilm_numpy import MiniLMQueryEncoder
+
+        return MiniLMQueryEncoder(embedding)
+    from assistant.embedders import make_embedder
+
+    return make_embedder(embedding)
+
+
+def build_lexical_index(store: Store, settings: Settings) -> LexicalIndex:
+    """(Re)build the store's lexical index from its chunks, each prefixed with its title."""
+    generation = store.generation
+    chunks = store.all_chunks()
+    titles = store.titles()
+    metas = chunks["metadatas"]
+    table = ChunkTable(
+        ids=chunks["ids"],
+        paper_keys=[meta["paper_key"] for meta in metas],
+        years=[meta.get("year") for meta in metas],
+        spans=[(meta["sentence_start"], meta["sentence_end"]) for meta in metas],
+    )
+    texts = [
+        f"{titles.get(meta['paper_key'], '')}. {text}"
+        for meta, text in zip(metas, chunks["documents"], strict=True)
+    ]
+    return LexicalIndex.build(index_folder(settings.store), table, texts, generation)
+
+
+def best_sentences(
+    paper: Paper,
+    span: tuple[int, int],
+    query_terms: list[str],
+    idf: Callable[[str], float],
+    limit: int,
+) -> list[Evidence]:
+    """Up to `limit` sentences of the chunk span that share the most (IDF-weighted) terms with
+    the query, in abstract order, merged into runs of consecutive sentences. With no shared
+    term, the chunk's first sentences."""
+    wanted = set(query_terms)
+    sentences = sentences_of(paper)
+    indices = list(range(span[0], min(span[1], len(sentences))))
+    stems = terms([sentences[i] for i in indices]) if indices else []
+    weight = {i: sum(idf(t) for t in set(s) & wanted) for i, s in zip(indices, stems, strict=True)}
+    chosen = sorted(sorted(indices, key=lambda i: (-weight[i], i))[:limit])
+    if not any(weight[i] > 0 for i in chosen):
+        chosen = indices[:limit]
+    runs: list[list[int]] = []
+    for index in chosen:
+        if runs and runs[-1][-1] == index - 1:
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+    return [Evidence(" ".join(sentences[i] for i in run), run) for run in runs]
+
+
+def _fuse(candidates: dict[str, _Candidate], dense_weight: float) -> None:
+    """Convex mix of min-max normalised dense and BM25 scores; a miss counts as the minimum."""
+    dense = _normaliser([c.dense for c in candidates.values()])
+    lexical = _normaliser([c.lexical for c in candidates.values()])
+    for candidate in candidates.values():
+        candidate.fused = dense_weight * dense(candidate.dense) + (1 - dense_weight) * lexical(
+            candidate.lexical
+        )
+
+
+def _normaliser(scores: list[float | None]) -> Callable[[float | None], float]:
+    present = [s for s in scores if s is not None]
+    if not present:
+        return lambda _score: 0.0
+    low, high = min(present), max(present)
+    spread = high - low or 1.0
+    return lambda score: 0.0 if score is None else (score - low) / spread
+
+
+def _best_chunk_per_paper(candidates: dict[str, _Candidate]) -> dict[str, _Candidate]:
+    best: dict[str, _Candidate] = {}
+    for candidate in candidates.values():
+        current = best.get(candidate.paper_key)
+        if current is None or candidate.fused > current.fused:
+            best[candidate.paper_key] = candidate
+    return best
