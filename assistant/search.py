@@ -135,9 +135,12 @@ class Searcher:
         return self._embedder
 
     def lexical(self) -> LexicalIndex:
-        """The lexical index, rebuilt first when the store was written since it was built."""
+        """The lexical index, rebuilt first when the store was written since it was built.
+        A store written since the last call is also checked for its embedder."""
         generation = self.store.generation
         if self._lexical is None or self._lexical_generation != generation:
+            self.store.check_embedder(self.embedder.name)
+            self.store.forget_readers()  # re-open collections another process may have rebuilt
             folder = index_folder(self.settings.store)
             self._lexical = LexicalIndex.load(folder, generation) or build_lexical_index(
                 self.store, self.settings
@@ -147,12 +150,12 @@ class Searcher:
 
     def rank(self, query: str, depth: int, filters: Filters = Filters()) -> Ranking:
         """Every paper found for `query`, best first, up to `depth`, with no relevance gate."""
-        self.store.check_embedder(self.embedder.name)
+        index = self.lexical()
         vector = self.embedder.embed([query])[0]
         query_terms = terms([query])[0]
         candidates = self._dense(vector, filters)
         relevance = max((c.dense for c in candidates.values() if c.dense is not None), default=0.0)
-        self._add_lexical(candidates, query_terms, filters)
+        self._add_lexical(index, candidates, query_terms, filters)
         _fuse(candidates, self.options.dense_weight)
         best = _best_chunk_per_paper(candidates)
         ranked = sorted(best.values(), key=lambda c: c.fused, reverse=True)[:depth]
@@ -194,9 +197,12 @@ class Searcher:
         }
 
     def _add_lexical(
-        self, candidates: dict[str, _Candidate], query_terms: list[str], filters: Filters
+        self,
+        index: LexicalIndex,
+        candidates: dict[str, _Candidate],
+        query_terms: list[str],
+        filters: Filters,
     ) -> None:
-        index = self.lexical()
         table = index.table
         for row, score in index.search(query_terms, self.options.candidates):
             key = table.paper_keys[row]
@@ -206,11 +212,15 @@ class Searcher:
             candidate = candidates.setdefault(chunk_id, _Candidate(chunk_id, key, table.spans[row]))
             candidate.lexical = score
 
+    def lexical_idf(self, term: str) -> float:
+        """IDF of a term in the index the last `rank` used."""
+        return self._lexical.idf(term) if self._lexical is not None else 0.0
+
     def _hit(
         self, paper: Paper, score: float, span: tuple[int, int], query_terms: list[str]
     ) -> Hit:
         evidence = best_sentences(
-            paper, span, query_terms, self.lexical().idf, self.options.evidence_sentences
+            paper, span, query_terms, self.lexical_idf, self.options.evidence_sentences
         )
         return Hit(paper.key or "", paper.title, paper.year, score, evidence)
 

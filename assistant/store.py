@@ -49,6 +49,18 @@ class Store:
         self.settings = settings
         self.client = _client(settings)
         self.location = settings.chroma_url or str(settings.path)
+        self._readers: dict[str, Any] = {}
+
+    def forget_readers(self) -> None:
+        """Drop the kept collection handles: the next query fetches fresh ones."""
+        self._readers.clear()
+
+    def _reader(self, name: str) -> Any:
+        """A collection handle kept for queries (None while the collection does not exist);
+        fetching one costs a millisecond, which a search would pay several times over."""
+        if self._readers.get(name) is None:
+            self._readers[name] = self._collection(name)
+        return self._readers[name]
 
     def _collection(self, name: str, create_for: str | None = None) -> Any:
         """An existing collection, or a new one when `create_for` names the embedder."""
@@ -140,7 +152,7 @@ class Store:
 
     def papers_by_key(self, keys: list[str]) -> list[Paper]:
         """The stored papers among `keys` (unknown keys are skipped), in no particular order."""
-        papers = self._collection(PAPERS)
+        papers = self._reader(PAPERS)
         if papers is None or not keys:
             return []
         got = papers.get(ids=list(dict.fromkeys(keys)), include=["metadatas"])
@@ -150,7 +162,7 @@ class Store:
         self, vector: np.ndarray, limit: int, where: dict[str, Any] | None = None
     ) -> list[tuple[str, dict[str, Any], float]]:
         """(id, metadata, cosine distance) of the `limit` chunks nearest to `vector`."""
-        chunks = self._collection(CHUNKS)
+        chunks = self._reader(CHUNKS)
         if chunks is None:
             return []
         found = chunks.query(
@@ -232,9 +244,14 @@ class Store:
         for paper in papers:
             if paper.key not in replacing:
                 continue
-            chunk_store.delete(where={"$and": [
-                {"paper_key": paper.key}, {"content_hash": {"$ne": paper.content_hash()}}
-            ]})
+            chunk_store.delete(
+                where={
+                    "$and": [
+                        {"paper_key": paper.key},
+                        {"content_hash": {"$ne": paper.content_hash()}},
+                    ]
+                }
+            )
 
     def update_records(self, papers: list[Paper]) -> None:
         """Store changed metadata of papers whose text, and so chunks, did not change."""
@@ -249,8 +266,7 @@ class Store:
         """Delete chunks whose paper record is missing or newer: leftovers of a killed ingest."""
         chunk_store = self._required(CHUNKS)
         current = {
-            key: meta["content_hash"]
-            for key, meta in _ids_and_metadatas(self._required(PAPERS))
+            key: meta["content_hash"] for key, meta in _ids_and_metadatas(self._required(PAPERS))
         }
         stale = [
             chunk_id
