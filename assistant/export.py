@@ -51,7 +51,9 @@ def record_json(paper: Paper) -> dict[str, Any]:
 
 def to_json(papers: Sequence[Paper]) -> str:
     """A JSON list of full paper records, abstract sentences included."""
-    return json.dumps([p.model_dump(mode="json") for p in papers], indent=2, ensure_ascii=False) + "\n"
+    return (
+        json.dumps([p.model_dump(mode="json") for p in papers], indent=2, ensure_ascii=False) + "\n"
+    )
 
 
 EXPORTERS: dict[str, Callable[[Sequence[Paper]], str]] = {"bibtex": to_bibtex, "json": to_json}

@@ -131,7 +131,9 @@ def same_work(first: Paper, second: Paper) -> bool:
         mine, theirs = getattr(first, name), getattr(second, name)
         if mine and theirs and mine != theirs:
             return False
-    words = [set(w for w in normalise_title(p.abstract).split() if len(w) > 3) for p in (first, second)]
+    words = [
+        set(w for w in normalise_title(p.abstract).split() if len(w) > 3) for p in (first, second)
+    ]
     shorter = min(words, key=len)
     if not shorter:
         return True

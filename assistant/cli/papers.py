@@ -5,7 +5,14 @@ from typing import Annotated
 
 import typer
 
-from assistant.cli.common import ChromaUrlOption, JsonOption, StoreOption, console, load_settings, print_json
+from assistant.cli.common import (
+    ChromaUrlOption,
+    JsonOption,
+    StoreOption,
+    console,
+    load_settings,
+    print_json,
+)
 from assistant.export import EXPORTERS, record_json
 from assistant.store import Store
 
@@ -13,7 +20,9 @@ app = typer.Typer(help="List, show and export the papers in the store.", no_args
 
 
 @app.command("list")
-def list_papers(store: StoreOption = None, chroma_url: ChromaUrlOption = None, as_json: JsonOption = False) -> None:
+def list_papers(
+    store: StoreOption = None, chroma_url: ChromaUrlOption = None, as_json: JsonOption = False
+) -> None:
     """List every paper: key, year, title."""
     paper_store = Store(load_settings(store, chroma_url).store)
     papers = paper_store.papers()
@@ -21,7 +30,9 @@ def list_papers(store: StoreOption = None, chroma_url: ChromaUrlOption = None, a
         print_json([record_json(p) for p in papers])
         return
     if not papers:
-        console.print(f"No papers in {paper_store.location}; add some with `litreview ingest PATH`.")
+        console.print(
+            f"No papers in {paper_store.location}; add some with `litreview ingest PATH`."
+        )
         return
     # Plain aligned lines: a rich Table takes over a second to lay out 5,000 rows.
     width = max(len(p.key or "") for p in papers)
@@ -47,7 +58,9 @@ def show_paper(
         print_json({**record_json(paper), "chunks": chunks})
         return
     console.print(f"[bold]{paper.title}[/bold]  ({paper.key})", highlight=False)
-    byline = ", ".join(paper.authors) or (f"{paper.author_count} authors" if paper.author_count else "")
+    byline = ", ".join(paper.authors) or (
+        f"{paper.author_count} authors" if paper.author_count else ""
+    )
     for label, value in [
         ("authors", byline),
         ("team", paper.organization),
@@ -72,7 +85,9 @@ def show_paper(
 
 @app.command("export")
 def export_papers(
-    format_name: Annotated[str, typer.Option("--format", help=f"One of: {', '.join(EXPORTERS)}.")] = "bibtex",
+    format_name: Annotated[
+        str, typer.Option("--format", help=f"One of: {', '.join(EXPORTERS)}.")
+    ] = "bibtex",
     store: StoreOption = None,
     chroma_url: ChromaUrlOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,

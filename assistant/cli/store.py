@@ -4,14 +4,23 @@ import dataclasses
 
 import typer
 
-from assistant.cli.common import ChromaUrlOption, JsonOption, StoreOption, console, load_settings, print_json
+from assistant.cli.common import (
+    ChromaUrlOption,
+    JsonOption,
+    StoreOption,
+    console,
+    load_settings,
+    print_json,
+)
 from assistant.store import Store
 
 app = typer.Typer(help="Inspect the store.", no_args_is_help=True)
 
 
 @app.command("info")
-def store_info(store: StoreOption = None, chroma_url: ChromaUrlOption = None, as_json: JsonOption = False) -> None:
+def store_info(
+    store: StoreOption = None, chroma_url: ChromaUrlOption = None, as_json: JsonOption = False
+) -> None:
     """Location, embedder, paper and chunk counts, index settings."""
     info = Store(load_settings(store, chroma_url).store).info()
     if as_json:

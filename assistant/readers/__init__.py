@@ -92,9 +92,7 @@ def read_file(path: Path, format_name: str | None = None) -> Iterator[ReadItem]:
     name = format_name or detect_format(path)
     if name is None:
         known = ", ".join(READERS)
-        return read_nothing_from(
-            path, f"unknown format; pass --format with one of: {known}"
-        )
+        return read_nothing_from(path, f"unknown format; pass --format with one of: {known}")
     if name not in READERS:
         raise LitreviewError(f"Unknown format {name!r}; choose one of: {', '.join(READERS)}")
     return READERS[name](path)

@@ -33,7 +33,9 @@ def read(path: Path) -> Iterator[ReadItem]:
     yield from bad
     lines = [(n, line.strip()) for n, line in enumerate(text, start=1) if line.strip()]
     if not any(line == _SEPARATOR for _, line in lines):
-        yield Rejected(str(path), "file", "not a paper listing page; pass --format to say what it is")
+        yield Rejected(
+            str(path), "file", "not a paper listing page; pass --format to say what it is"
+        )
         return
     start = next((i + 1 for i, (_, line) in enumerate(lines) if _DATE.match(line)), 0)
     page_year = _page_year(line for _, line in lines)
