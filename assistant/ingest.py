@@ -147,7 +147,9 @@ def ingest(
         added=added,
         updated=len(to_chunk) - added + len(changed),
         unchanged=len(catalog.seen) - len(to_chunk) - len(changed),
-        rejected=[RejectedRecord(file=r.path, location=r.location, reason=r.reason) for r in rejected],
+        rejected=[
+            RejectedRecord(file=r.path, location=r.location, reason=r.reason) for r in rejected
+        ],
         papers_total=info.papers,
         chunks_total=info.chunks,
     )

@@ -1,8 +1,9 @@
-"""The lexical half of hybrid search: a BM25 index (bm25s) over the store's chunks.
+"""The lexical half of hybrid search: a BM25 index (bm25s) over the store's papers.
 
 Local Chroma has no BM25, so the index lives beside the store (in `<store>/lexical/`, or in the
-user cache for a Chroma server) with a copy of what search needs to know about each chunk. It
-records the store's write generation and is rebuilt when the store has been written since.
+user cache for a Chroma server) with each paper's key and year. It records the store's write
+generation and is rebuilt when the store has been written since. One document per paper (title
+and abstract) ranked better than one per chunk on SciFact's training claims (see BENCHMARKS.md).
 """
 
 import hashlib
@@ -20,8 +21,8 @@ import numpy as np
 
 from assistant.settings import StoreSettings, user_cache_dir
 
-INDEX_FORMAT = 1
-TABLE_FILE = "chunks.json"
+INDEX_FORMAT = 2
+TABLE_FILE = "papers.json"
 
 
 @cache
@@ -32,12 +33,13 @@ def _stemmer() -> Any:
 
 
 def terms(texts: list[str]) -> list[list[str]]:
-    """Lower-cased, stop-word-free, Snowball-stemmed terms of each text."""
+    """Lower-cased, Snowball-stemmed terms of each text. Stop words are kept: BM25's IDF already
+    discounts them, and removing them cost nDCG on SciFact's training claims."""
     import bm25s
 
     return bm25s.tokenize(  # type: ignore[no-any-return]
         texts,
-        stopwords="en",
+        stopwords=None,
         stemmer=_stemmer().stemWords,
         return_ids=False,
         show_progress=False,
@@ -53,29 +55,25 @@ def index_folder(settings: StoreSettings) -> Path:
 
 
 @dataclass(frozen=True)
-class ChunkTable:
-    """Per chunk, in index order: id, owning paper, year (None when unknown) and the span of
-    the abstract's sentences it covers."""
+class PaperTable:
+    """Per paper, in index order: key and year (None when unknown)."""
 
-    ids: list[str]
-    paper_keys: list[str]
+    keys: list[str]
     years: list[int | None]
-    spans: list[tuple[int, int]]
 
 
 class LexicalIndex:
-    """BM25 over chunk texts (title included), with the chunk table beside it."""
+    """BM25 over papers (title and abstract), with the paper table beside it."""
 
-    def __init__(self, retriever: Any, table: ChunkTable) -> None:
+    def __init__(self, retriever: Any, table: PaperTable) -> None:
         self.retriever = retriever
         self.table = table
-        self.row_of = {chunk_id: row for row, chunk_id in enumerate(table.ids)}
         # document frequency of each term: the length of its column in the CSC score matrix
         self._document_frequency = np.diff(np.asarray(retriever.scores["indptr"]))
 
     @classmethod
     def build(
-        cls, folder: Path, table: ChunkTable, texts: list[str], generation: str
+        cls, folder: Path, table: PaperTable, texts: list[str], generation: str
     ) -> "LexicalIndex":
         """Index `texts` and save atomically: a reader sees the old index or the new one."""
         import bm25s
@@ -90,10 +88,8 @@ class LexicalIndex:
                 {
                     "format": INDEX_FORMAT,
                     "generation": generation,
-                    "ids": table.ids,
-                    "paper_keys": table.paper_keys,
+                    "keys": table.keys,
                     "years": table.years,
-                    "spans": table.spans,
                 }
             ),
             encoding="utf-8",
@@ -117,16 +113,14 @@ class LexicalIndex:
         import bm25s
 
         retriever = bm25s.BM25.load(str(folder), mmap=True, show_progress=False, verbosity=0)
-        spans = [(start, end) for start, end in saved["spans"]]
-        table = ChunkTable(saved["ids"], saved["paper_keys"], saved["years"], spans)
-        return cls(retriever, table)
+        return cls(retriever, PaperTable(saved["keys"], saved["years"]))
 
     def search(self, query_terms: list[str], depth: int) -> list[tuple[int, float]]:
-        """(row, BM25 score) of up to `depth` chunks sharing a term with the query, best first."""
+        """(row, BM25 score) of up to `depth` papers sharing a term with the query, best first."""
         known = [term for term in query_terms if term in self.retriever.vocab_dict]
-        if not known or not self.table.ids:
+        if not known or not self.table.keys:
             return []
-        depth = min(depth, len(self.table.ids))
+        depth = min(depth, len(self.table.keys))
         rows, scores = self.retriever.retrieve([known], k=depth, show_progress=False, n_threads=1)
         return [(int(row), float(score)) for row, score in zip(rows[0], scores[0]) if score > 0]
 
@@ -135,6 +129,6 @@ class LexicalIndex:
         column = self.retriever.vocab_dict.get(term)
         if column is None:
             return 0.0
-        total = len(self.table.ids)
+        total = len(self.table.keys)
         frequency = float(self._document_frequency[column])
         return math.log(1 + (total - frequency + 0.5) / (frequency + 0.5))

@@ -1,9 +1,10 @@
-"""Hybrid search: dense chunk vectors from Chroma plus BM25, fused, aggregated per paper.
+"""Hybrid search: dense chunk vectors from Chroma plus BM25 over whole papers, fused per paper.
 
-A query is embedded, the nearest chunks come from Chroma and the best BM25 chunks from the
-lexical index; both scores are normalised per query and mixed; each paper is scored by its best
-chunk; a paper's evidence is its sentences that best match the query. A relevance gate on the
-best dense similarity turns "the least bad matches" into "no relevant papers".
+A query is embedded and its nearest chunks come from Chroma (a paper's dense score is its best
+chunk's cosine similarity); the best BM25 papers come from the lexical index; both scores are
+min-max normalised over the query's candidates and mixed; a paper's evidence is the sentences
+that best match the query. A relevance gate on the best dense similarity turns "the least bad
+matches" into "no relevant papers".
 """
 
 from collections.abc import Callable
@@ -14,7 +15,7 @@ import numpy as np
 
 from assistant.chunking import sentences_of
 from assistant.embedders import Embedder
-from assistant.lexical import ChunkTable, LexicalIndex, index_folder, terms
+from assistant.lexical import LexicalIndex, PaperTable, index_folder, terms
 from assistant.papers import Paper
 from assistant.settings import SearchSettings, Settings
 from assistant.store import Store
@@ -97,19 +98,18 @@ class SearchResult:
 
 @dataclass
 class _Candidate:
-    """A chunk found by either retriever, with both raw scores (None: not found by that one)."""
+    """A paper found by either retriever, with both raw scores (None: not found by that one)."""
 
-    chunk_id: str
     paper_key: str
-    span: tuple[int, int]  # the sentences of the abstract the chunk covers
-    dense: float | None = None
-    lexical: float | None = None
+    span: tuple[int, int] | None = None  # sentences of its chunk nearest the query, if found
+    dense: float | None = None  # cosine similarity of that chunk
+    lexical: float | None = None  # BM25 score of the whole paper
     fused: float = 0.0
 
 
 @dataclass
 class Ranking:
-    """Papers by fused score (each with its best chunk), and what the query was turned into."""
+    """Papers by fused score, and what the query was turned into."""
 
     papers: list[_Candidate]
     relevance: float  # best dense cosine similarity of any chunk to the query
@@ -157,8 +157,7 @@ class Searcher:
         relevance = max((c.dense for c in candidates.values() if c.dense is not None), default=0.0)
         self._add_lexical(index, candidates, query_terms, filters)
         _fuse(candidates, self.options.dense_weight)
-        best = _best_chunk_per_paper(candidates)
-        ranked = sorted(best.values(), key=lambda c: c.fused, reverse=True)[:depth]
+        ranked = sorted(candidates.values(), key=lambda c: c.fused, reverse=True)[:depth]
         return Ranking(ranked, relevance, vector, query_terms)
 
     def search(
@@ -185,16 +184,16 @@ class Searcher:
         return SearchResult(hits, ranking.relevance, gate)
 
     def _dense(self, vector: np.ndarray, filters: Filters) -> dict[str, _Candidate]:
+        """Papers owning the nearest chunks, each with its nearest chunk (results come nearest
+        first, so the first chunk met of a paper is its best)."""
         found = self.store.nearest_chunks(vector, self.options.candidates, filters.chroma_where())
-        return {
-            chunk_id: _Candidate(
-                chunk_id,
-                meta["paper_key"],
-                (meta["sentence_start"], meta["sentence_end"]),
-                dense=1.0 - distance,
-            )
-            for chunk_id, meta, distance in found
-        }
+        papers: dict[str, _Candidate] = {}
+        for _chunk_id, meta, distance in found:
+            key = meta["paper_key"]
+            if key not in papers:
+                span = (meta["sentence_start"], meta["sentence_end"])
+                papers[key] = _Candidate(key, span, dense=1.0 - distance)
+        return papers
 
     def _add_lexical(
         self,
@@ -205,19 +204,16 @@ class Searcher:
     ) -> None:
         table = index.table
         for row, score in index.search(query_terms, self.options.candidates):
-            key = table.paper_keys[row]
-            if not filters.allows(key, table.years[row]):
-                continue
-            chunk_id = table.ids[row]
-            candidate = candidates.setdefault(chunk_id, _Candidate(chunk_id, key, table.spans[row]))
-            candidate.lexical = score
+            key = table.keys[row]
+            if filters.allows(key, table.years[row]):
+                candidates.setdefault(key, _Candidate(key)).lexical = score
 
     def lexical_idf(self, term: str) -> float:
         """IDF of a term in the index the last `rank` used."""
         return self._lexical.idf(term) if self._lexical is not None else 0.0
 
     def _hit(
-        self, paper: Paper, score: float, span: tuple[int, int], query_terms: list[str]
+        self, paper: Paper, score: float, span: tuple[int, int] | None, query_terms: list[str]
     ) -> Hit:
         evidence = best_sentences(
             paper, span, query_terms, self.lexical_idf, self.options.evidence_sentences
@@ -244,37 +240,28 @@ def query_embedder(settings: Settings) -> Embedder:
 
 
 def build_lexical_index(store: Store, settings: Settings) -> LexicalIndex:
-    """(Re)build the store's lexical index from its chunks, each prefixed with its title."""
+    """(Re)build the store's lexical index: one document per paper, its title and abstract."""
     generation = store.generation
-    chunks = store.all_chunks()
-    titles = store.titles()
-    metas = chunks["metadatas"]
-    table = ChunkTable(
-        ids=chunks["ids"],
-        paper_keys=[meta["paper_key"] for meta in metas],
-        years=[meta.get("year") for meta in metas],
-        spans=[(meta["sentence_start"], meta["sentence_end"]) for meta in metas],
-    )
-    texts = [
-        f"{titles.get(meta['paper_key'], '')}. {text}"
-        for meta, text in zip(metas, chunks["documents"], strict=True)
-    ]
+    papers = store.papers()
+    table = PaperTable(keys=[p.key or "" for p in papers], years=[p.year for p in papers])
+    texts = [f"{paper.title}. {paper.abstract}" for paper in papers]
     return LexicalIndex.build(index_folder(settings.store), table, texts, generation)
 
 
 def best_sentences(
     paper: Paper,
-    span: tuple[int, int],
+    span: tuple[int, int] | None,
     query_terms: list[str],
     idf: Callable[[str], float],
     limit: int,
 ) -> list[Evidence]:
-    """Up to `limit` sentences of the chunk span that share the most (IDF-weighted) terms with
-    the query, in abstract order, merged into runs of consecutive sentences. With no shared
-    term, the chunk's first sentences."""
+    """Up to `limit` sentences that share the most (IDF-weighted) terms with the query, in
+    abstract order, merged into runs of consecutive sentences; from the chunk nearest the query
+    when there is one, else from the whole abstract. With no shared term, the first ones."""
     wanted = set(query_terms)
     sentences = sentences_of(paper)
-    indices = list(range(span[0], min(span[1], len(sentences))))
+    start, end = span or (0, len(sentences))
+    indices = list(range(start, min(end, len(sentences))))
     stems = terms([sentences[i] for i in indices]) if indices else []
     weight = {i: sum(idf(t) for t in set(s) & wanted) for i, s in zip(indices, stems, strict=True)}
     chosen = sorted(sorted(indices, key=lambda i: (-weight[i], i))[:limit])
@@ -306,12 +293,3 @@ def _normaliser(scores: list[float | None]) -> Callable[[float | None], float]:
     low, high = min(present), max(present)
     spread = high - low or 1.0
     return lambda score: 0.0 if score is None else (score - low) / spread
-
-
-def _best_chunk_per_paper(candidates: dict[str, _Candidate]) -> dict[str, _Candidate]:
-    best: dict[str, _Candidate] = {}
-    for candidate in candidates.values():
-        current = best.get(candidate.paper_key)
-        if current is None or candidate.fused > current.fused:
-            best[candidate.paper_key] = candidate
-    return best

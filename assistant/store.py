@@ -136,20 +136,6 @@ class Store:
         chunks = self._collection(CHUNKS)
         return str(chunks.metadata.get(GENERATION_KEY, "")) if chunks is not None else ""
 
-    def all_chunks(self) -> dict[str, list[Any]]:
-        """Every chunk's id, text and metadata (for indexes kept beside the store)."""
-        chunks = self._collection(CHUNKS)
-        if chunks is None:
-            return {"ids": [], "documents": [], "metadatas": []}
-        return _get_all(chunks, include=["documents", "metadatas"])
-
-    def titles(self) -> dict[str, str]:
-        """Title of every paper, by key."""
-        papers = self._collection(PAPERS)
-        if papers is None:
-            return {}
-        return {key: meta["title"] for key, meta in _ids_and_metadatas(papers)}
-
     def papers_by_key(self, keys: list[str]) -> list[Paper]:
         """The stored papers among `keys` (unknown keys are skipped), in no particular order."""
         papers = self._reader(PAPERS)

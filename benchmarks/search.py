@@ -72,8 +72,10 @@ def build_large_store(settings: Settings, copies: int) -> None:
     store.end_write()
     started = time.perf_counter()
     build_lexical_index(store, settings)
-    print(f"store: lexical index of {store.info().chunks:,} chunks built in "
-          f"{time.perf_counter() - started:.1f} s")
+    print(
+        f"store: lexical index of {store.info().papers:,} papers built in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
 
 
 def scifact_papers() -> list[Paper]:
@@ -113,9 +115,11 @@ def warm(settings: Settings, queries: list[str]) -> None:
         searcher.search(query)
         timings.append((time.perf_counter() - start) * 1000)
     chunks = searcher.store.info().chunks
-    print(f"warm search over {chunks:,} chunks, {len(queries)} queries: "
-          f"p50 {percentile(timings, 50):.1f} ms, p95 {percentile(timings, 95):.1f} ms "
-          f"(goals: 50 and 120 ms)")
+    print(
+        f"warm search over {chunks:,} chunks, {len(queries)} queries: "
+        f"p50 {percentile(timings, 50):.1f} ms, p95 {percentile(timings, 95):.1f} ms "
+        f"(goals: 50 and 120 ms)"
+    )
 
 
 def cold(runs: int = 5) -> None:
@@ -123,15 +127,24 @@ def cold(runs: int = 5) -> None:
     settings.store.path = OUT / "seeds"
     if Store(settings.store).info().papers == 0:
         ingest([SHARED / "seeds"], settings)
-    command = [sys.executable, "-m", "assistant", "search", "why do recurrent models fail at "
-               "associative recall", "--store", str(settings.store.path)]
+    command = [
+        sys.executable,
+        "-m",
+        "assistant",
+        "search",
+        "why do recurrent models fail at associative recall",
+        "--store",
+        str(settings.store.path),
+    ]
     timings = []
     for _ in range(runs):
         start = time.perf_counter()
         subprocess.run(command, check=True, capture_output=True)
         timings.append(time.perf_counter() - start)
-    print(f"cold `litreview search` on the seed corpus, {runs} runs: median "
-          f"{statistics.median(timings):.2f} s, max {max(timings):.2f} s (goal: 2.5 s)")
+    print(
+        f"cold `litreview search` on the seed corpus, {runs} runs: median "
+        f"{statistics.median(timings):.2f} s, max {max(timings):.2f} s (goal: 2.5 s)"
+    )
 
 
 def percentile(values: list[float], q: float) -> float:

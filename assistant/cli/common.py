@@ -93,11 +93,15 @@ def progress_bar(label: str, unit: str) -> Iterator[Callable[[int, int], None]]:
         transient=True,
     ) as bar:
         task = bar.add_task(label, total=None)
+        printed = 0
 
         def advance(done: int, total: int) -> None:
+            nonlocal printed
             bar.update(task, completed=done, total=total)
-            if bar.disable and (done == total or done % max(1, total // 20) == 0):
+            # a plain line each time another twentieth of the way is done
+            if bar.disable and (done == total or done * 20 // total > printed * 20 // total):
                 stderr.print(f"{label}: {done}/{total} {unit}", highlight=False)
+                printed = done
 
         yield advance
 

@@ -37,11 +37,13 @@ def retrieval_command(
     """nDCG@10, recall@10, recall@100 and MRR@10 of hybrid search over a test corpus."""
     settings = load_settings()
     test_queries = read_queries(queries, qrels)
-    with progress_bar("embedding corpus", "papers") as corpus_progress:
-        with progress_bar("ranking", "queries") as query_progress:
-            report = evaluate_retrieval(
-                corpus, test_queries, settings, store, corpus_progress, query_progress
-            )
+    with (
+        progress_bar("embedding corpus", "papers") as corpus_progress,
+        progress_bar("ranking", "queries") as query_progress,
+    ):
+        report = evaluate_retrieval(
+            corpus, test_queries, settings, store, corpus_progress, query_progress
+        )
     if as_json:
         print_json(report.as_json())
         return
