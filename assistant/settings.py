@@ -238,12 +238,10 @@ class Settings(BaseSettings):
     def judge_llm(self) -> LLMSettings:
         """The llm section with the judge's own endpoint, key and model where it sets them."""
         overrides = {
-            name: value
-            for name, value in self.judge.model_dump(exclude_none=True).items()
-            if name in ("base_url", "model")
+            name: getattr(self.judge, name)
+            for name in ("base_url", "api_key", "model")
+            if getattr(self.judge, name) is not None
         }
-        if self.judge.api_key is not None:
-            overrides["api_key"] = self.judge.api_key
         return self.llm.model_copy(update=overrides)
 
 

@@ -136,6 +136,11 @@ class Store:
         chunks = self._collection(CHUNKS)
         return str(chunks.metadata.get(GENERATION_KEY, "")) if chunks is not None else ""
 
+    def is_empty(self) -> bool:
+        """True when no chunk is stored (cheaper than `info`, which counts and peeks)."""
+        chunks = self._reader(CHUNKS)
+        return chunks is None or chunks.count() == 0
+
     def papers_by_key(self, keys: list[str]) -> list[Paper]:
         """The stored papers among `keys` (unknown keys are skipped), in no particular order."""
         papers = self._reader(PAPERS)

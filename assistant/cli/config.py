@@ -42,6 +42,4 @@ def _toml_value(value: Any) -> str:
         return str(value).lower()
     if isinstance(value, str):
         return f'"{value}"'
-    if value == {}:
-        return "{}"
     return str(value)

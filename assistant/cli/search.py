@@ -34,7 +34,7 @@ def search_command(
     --exclude KEY drops papers, --pin KEY always returns a paper; each may be repeated."""
     settings = load_settings(store, chroma_url)
     searcher = Searcher(settings)
-    if searcher.store.info().chunks == 0:
+    if searcher.store.is_empty():
         raise StoreError(
             f"The store at {searcher.store.location} is empty: run `litreview ingest PATH` first."
         )

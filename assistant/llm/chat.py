@@ -124,7 +124,7 @@ class ChatModel:
     ) -> Completion:
         """One completion; from the cache when an identical call was made before."""
         request = self._request(messages, max_tokens, response_format)
-        key = ResponseCache.key({"base_url": self.where, **request})
+        key = self._cache_key(request)
         if cached := self._cached(key):
             return cached
         try:
@@ -135,14 +135,7 @@ class ChatModel:
         except (json.JSONDecodeError, AttributeError, IndexError, TypeError) as exc:
             raise self._malformed() from exc
         text = choice.message.content or ""
-        if response.usage:
-            prompt, completion = (
-                response.usage.prompt_tokens,
-                response.usage.completion_tokens,
-            )
-        else:
-            prompt, completion = message_tokens(messages), count_tokens(text)
-        return self._finish(key, text, choice.finish_reason, prompt, completion)
+        return self._finish(key, messages, text, choice.finish_reason, response.usage)
 
     def stream(
         self, messages: Sequence[Message], *, max_tokens: int | None = None
@@ -150,7 +143,7 @@ class ChatModel:
         """Text as it is generated. A stream cut short raises ModelResponseError, not retried:
         its start was already shown."""
         request = self._request(messages, max_tokens, None)
-        key = ResponseCache.key({"base_url": self.where, **request})
+        key = self._cache_key(request)
         if cached := self._cached(key):
             yield cached.text
             return
@@ -174,12 +167,7 @@ class ChatModel:
             raise self._cut_short(len("".join(parts))) from exc
         if finish_reason is None:
             raise self._cut_short(len("".join(parts)))
-        text = "".join(parts)
-        if usage:
-            prompt, completion = usage.prompt_tokens, usage.completion_tokens
-        else:
-            prompt, completion = message_tokens(messages), count_tokens(text)
-        self._finish(key, text, finish_reason, prompt, completion)
+        self._finish(key, messages, "".join(parts), finish_reason, usage)
 
     def structured(
         self,
@@ -271,6 +259,9 @@ class ChatModel:
             request["response_format"] = response_format
         return request
 
+    def _cache_key(self, request: dict[str, Any]) -> str:
+        return ResponseCache.key({"base_url": self.where, **request})
+
     def _cached(self, key: str) -> Completion | None:
         if self.cache is None or (hit := self.cache.get(key)) is None:
             return None
@@ -286,11 +277,16 @@ class ChatModel:
     def _finish(
         self,
         key: str,
+        messages: Sequence[Message],
         text: str,
         finish_reason: str | None,
-        prompt: int,
-        completion: int,
+        usage: Any,
     ) -> Completion:
+        """Record the call's tokens (counted here when the endpoint reports none) and cache it."""
+        if usage:
+            prompt, completion = usage.prompt_tokens, usage.completion_tokens
+        else:
+            prompt, completion = message_tokens(messages), count_tokens(text)
         self.usage.record(self.model, prompt, completion)
         if self.cache is not None:
             self.cache.put(
