@@ -1,4 +1,8 @@
-"""Sentence-aware chunks under a token budget, each naming the sentences it covers."""
+"""Sentence-aware chunks under a token budget, each naming the sentences it covers.
+
+By default a chunk is one sentence: the vector search then scores, and later cites, the very
+sentence that matches a query.
+"""
 
 import re
 from dataclasses import dataclass
@@ -55,7 +59,8 @@ def embedding_text(title: str, chunk_text: str) -> str:
 
 
 def chunk_paper(paper: Paper, settings: ChunkingSettings) -> list[Chunk]:
-    """Chunks of `paper`: greedy runs of whole sentences; an oversized sentence is cut by tokens."""
+    """Chunks of `paper`: greedy runs of whole sentences, at most `max_sentences` and
+    `max_tokens` each; an oversized sentence is cut by tokens."""
     assert paper.key, "papers are chunked after the store has given them a key"
     enc = encoding()
     budget = max(settings.max_tokens - len(enc.encode_ordinary(paper.title)), _MIN_SENTENCE_BUDGET)
@@ -65,7 +70,11 @@ def chunk_paper(paper: Paper, settings: ChunkingSettings) -> list[Chunk]:
     start = 0
     while start < len(sentences):
         end, used = start, 0
-        while end < len(sentences) and used + len(tokens[end]) <= budget:
+        while (
+            end < len(sentences)
+            and end - start < settings.max_sentences
+            and used + len(tokens[end]) <= budget
+        ):
             used += len(tokens[end])
             end += 1
         if end == start:  # one sentence alone is over budget: cut it into token windows

@@ -1,12 +1,13 @@
 """Hybrid search: dense chunk vectors from Chroma plus BM25 over whole papers, fused per paper.
 
-A query is embedded and its nearest chunks come from Chroma (a paper's dense score is its best
-chunk's cosine similarity); the best BM25 papers come from the lexical index; both scores are
-min-max normalised over the query's candidates and mixed; a paper's evidence is the sentences
-that best match the query. A relevance gate on the best dense similarity turns "the least bad
-matches" into "no relevant papers".
+A query is embedded and its nearest chunks come from Chroma (a chunk is one abstract sentence by
+default; a paper's dense score is its best chunk's cosine similarity); the best BM25 papers come
+from the lexical index; each retriever's scores are standardised over its own candidates and the
+two are mixed; a paper's evidence is its sentences nearest the query. A relevance gate on the
+best dense similarity turns "the least bad matches" into "no relevant papers".
 """
 
+import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,9 @@ from assistant.lexical import LexicalIndex, PaperTable, index_folder, terms
 from assistant.papers import Paper
 from assistant.settings import SearchSettings, Settings
 from assistant.store import Store
+
+# Chunks read from Chroma per paper wanted: a paper's best sentences cluster among the nearest.
+CHUNKS_PER_PAPER = 3
 
 
 @dataclass(frozen=True)
@@ -56,10 +60,12 @@ class Filters:
 
 @dataclass
 class Evidence:
-    """Consecutive sentences of one abstract; `sentences` are their indices in the abstract."""
+    """Consecutive sentences of one abstract; `sentences` are their indices in the abstract,
+    `parts` their texts."""
 
     text: str
     sentences: list[int]
+    parts: list[str]
 
 
 @dataclass
@@ -101,8 +107,9 @@ class _Candidate:
     """A paper found by either retriever, with both raw scores (None: not found by that one)."""
 
     paper_key: str
-    span: tuple[int, int] | None = None  # sentences of its chunk nearest the query, if found
-    dense: float | None = None  # cosine similarity of that chunk
+    # Sentence spans of its chunks among the nearest to the query, nearest first.
+    spans: list[tuple[int, int]] = field(default_factory=list)
+    dense: float | None = None  # cosine similarity of the nearest one
     lexical: float | None = None  # BM25 score of the whole paper
     fused: float = 0.0
 
@@ -172,7 +179,7 @@ class Searcher:
         pins = [key for key in dict.fromkeys(filters.pins) if key not in keys]
         papers = {paper.key: paper for paper in self.store.papers_by_key([*keys, *pins])}
         hits = [
-            self._hit(papers[c.paper_key], c.fused, c.span, ranking.terms)
+            self._hit(papers[c.paper_key], c.fused, c.spans, ranking.terms)
             for c in found
             if c.paper_key in papers
         ]
@@ -184,15 +191,17 @@ class Searcher:
         return SearchResult(hits, ranking.relevance, gate)
 
     def _dense(self, vector: np.ndarray, filters: Filters) -> dict[str, _Candidate]:
-        """Papers owning the nearest chunks, each with its nearest chunk (results come nearest
+        """Papers owning the nearest chunks, with those chunks' spans (results come nearest
         first, so the first chunk met of a paper is its best)."""
-        found = self.store.nearest_chunks(vector, self.options.candidates, filters.chroma_where())
+        found = self.store.nearest_chunks(
+            vector, self.options.candidates * CHUNKS_PER_PAPER, filters.chroma_where()
+        )
         papers: dict[str, _Candidate] = {}
         for _chunk_id, meta, distance in found:
             key = meta["paper_key"]
             if key not in papers:
-                span = (meta["sentence_start"], meta["sentence_end"])
-                papers[key] = _Candidate(key, span, dense=1.0 - distance)
+                papers[key] = _Candidate(key, dense=1.0 - distance)
+            papers[key].spans.append((meta["sentence_start"], meta["sentence_end"]))
         return papers
 
     def _add_lexical(
@@ -213,16 +222,16 @@ class Searcher:
         return self._lexical.idf(term) if self._lexical is not None else 0.0
 
     def _hit(
-        self, paper: Paper, score: float, span: tuple[int, int] | None, query_terms: list[str]
+        self, paper: Paper, score: float, spans: list[tuple[int, int]], query_terms: list[str]
     ) -> Hit:
         evidence = best_sentences(
-            paper, span, query_terms, self.lexical_idf, self.options.evidence_sentences
+            paper, spans, query_terms, self.lexical_idf, self.options.evidence_sentences
         )
         return Hit(paper.key or "", paper.title, paper.year, score, evidence)
 
     def _pinned_hit(self, paper: Paper, vector: np.ndarray, query_terms: list[str]) -> Hit:
-        span, similarity = self.store.closest_chunk_of(paper.key or "", vector)
-        hit = self._hit(paper, similarity, span, query_terms)
+        spans, similarity = self.store.chunks_by_closeness(paper.key or "", vector)
+        hit = self._hit(paper, similarity, spans, query_terms)
         hit.pinned = True
         return hit
 
@@ -250,46 +259,53 @@ def build_lexical_index(store: Store, settings: Settings) -> LexicalIndex:
 
 def best_sentences(
     paper: Paper,
-    span: tuple[int, int] | None,
+    spans: list[tuple[int, int]],
     query_terms: list[str],
     idf: Callable[[str], float],
     limit: int,
 ) -> list[Evidence]:
-    """Up to `limit` sentences that share the most (IDF-weighted) terms with the query, in
-    abstract order, merged into runs of consecutive sentences; from the chunk nearest the query
-    when there is one, else from the whole abstract. With no shared term, the first ones."""
-    wanted = set(query_terms)
+    """Up to `limit` sentences for the query, in abstract order, merged into runs of consecutive
+    sentences: among the sentences of the paper's chunks found near the query (`spans`, nearest
+    first; the whole abstract when none was found), those sharing the most IDF-weighted terms
+    with the query, the nearer first where that ties (with no shared term: the nearest)."""
     sentences = sentences_of(paper)
-    start, end = span or (0, len(sentences))
-    indices = list(range(start, min(end, len(sentences))))
-    stems = terms([sentences[i] for i in indices]) if indices else []
-    weight = {i: sum(idf(t) for t in set(s) & wanted) for i, s in zip(indices, stems, strict=True)}
-    chosen = sorted(sorted(indices, key=lambda i: (-weight[i], i))[:limit])
-    if not any(weight[i] > 0 for i in chosen):
-        chosen = indices[:limit]
+    wanted = set(query_terms)
+    overlap = [sum(idf(t) for t in set(stems) & wanted) for stems in terms(sentences)]
+    nearness: dict[int, int] = {}
+    for rank, (start, end) in enumerate(spans):
+        for index in range(start, min(end, len(sentences))):
+            nearness.setdefault(index, rank)
+    pool = list(nearness) or list(range(len(sentences)))
+    chosen = sorted(sorted(pool, key=lambda i: (-overlap[i], nearness.get(i, 0), i))[:limit])
     runs: list[list[int]] = []
     for index in chosen:
         if runs and runs[-1][-1] == index - 1:
             runs[-1].append(index)
         else:
             runs.append([index])
-    return [Evidence(" ".join(sentences[i] for i in run), run) for run in runs]
+    return [
+        Evidence(" ".join(sentences[i] for i in run), run, [sentences[i] for i in run])
+        for run in runs
+    ]
 
 
 def _fuse(candidates: dict[str, _Candidate], dense_weight: float) -> None:
-    """Convex mix of min-max normalised dense and BM25 scores; a miss counts as the minimum."""
-    dense = _normaliser([c.dense for c in candidates.values()])
-    lexical = _normaliser([c.lexical for c in candidates.values()])
+    """Convex mix of the standardised dense and BM25 scores; a paper one retriever did not
+    return gets that retriever's lowest standardised score."""
+    dense = _standardiser([c.dense for c in candidates.values()])
+    lexical = _standardiser([c.lexical for c in candidates.values()])
     for candidate in candidates.values():
         candidate.fused = dense_weight * dense(candidate.dense) + (1 - dense_weight) * lexical(
             candidate.lexical
         )
 
 
-def _normaliser(scores: list[float | None]) -> Callable[[float | None], float]:
+def _standardiser(scores: list[float | None]) -> Callable[[float | None], float]:
+    """z-scores over the scores one retriever returned (None: not returned)."""
     present = [s for s in scores if s is not None]
     if not present:
         return lambda _score: 0.0
-    low, high = min(present), max(present)
-    spread = high - low or 1.0
-    return lambda score: 0.0 if score is None else (score - low) / spread
+    mean = statistics.fmean(present)
+    spread = statistics.pstdev(present) or 1.0
+    floor = (min(present) - mean) / spread
+    return lambda score: floor if score is None else (score - mean) / spread

@@ -164,15 +164,19 @@ class Store:
         )
         return list(zip(found["ids"][0], found["metadatas"][0], found["distances"][0]))
 
-    def closest_chunk_of(self, key: str, vector: np.ndarray) -> tuple[tuple[int, int], float]:
-        """Sentence span and cosine similarity of the chunk of paper `key` closest to `vector`."""
+    def chunks_by_closeness(
+        self, key: str, vector: np.ndarray
+    ) -> tuple[list[tuple[int, int]], float]:
+        """Sentence spans of paper `key`'s chunks, closest to `vector` first, and the closest
+        one's cosine similarity."""
         got = self._required(CHUNKS).get(
             where={"paper_key": key}, include=["embeddings", "metadatas"]
         )
         similarities = np.asarray(got["embeddings"], dtype=np.float32) @ vector
-        best = int(np.argmax(similarities))
-        meta = got["metadatas"][best]
-        return (meta["sentence_start"], meta["sentence_end"]), float(similarities[best])
+        order = np.argsort(-similarities, kind="stable")
+        metas = got["metadatas"]
+        spans = [(metas[i]["sentence_start"], metas[i]["sentence_end"]) for i in order]
+        return spans, float(similarities[order[0]])
 
     def info(self) -> StoreInfo:
         """Counts, embedder and index settings."""

@@ -40,6 +40,17 @@ def isolated_settings(
 
 
 @pytest.fixture(scope="session")
+def seed_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seed corpus ingested once, for the tests that only read it."""
+    from assistant.ingest import ingest
+
+    settings = Settings()
+    settings.store.path = tmp_path_factory.mktemp("seeds") / "store"
+    ingest([SEEDS], settings)
+    return settings.store.path
+
+
+@pytest.fixture(scope="session")
 def local_model() -> Iterator[str]:
     """The bundled SmolLM2 behind llama-cpp-python's real server; yields its base URL."""
     with local_model_server(LocalModelSettings()) as base_url:

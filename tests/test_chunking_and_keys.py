@@ -23,14 +23,18 @@ def test_split_sentences_keeps_abbreviations_whole() -> None:
     ]
 
 
-@pytest.mark.parametrize("max_tokens,overlap", [(40, 0), (40, 1), (64, 2), (1000, 1)])
-def test_chunks_respect_budget_cover_every_sentence_and_overlap(max_tokens: int, overlap: int) -> None:
-    chunks = chunk_paper(_paper(), ChunkingSettings(max_tokens=max_tokens, overlap_sentences=overlap))
+@pytest.mark.parametrize(
+    "max_sentences,max_tokens,overlap", [(1, 256, 0), (50, 40, 0), (50, 40, 1), (50, 64, 2), (3, 1000, 1), (50, 1000, 1)]
+)
+def test_chunks_respect_budget_cover_every_sentence_and_overlap(max_sentences: int, max_tokens: int, overlap: int) -> None:
+    settings = ChunkingSettings(max_sentences=max_sentences, max_tokens=max_tokens, overlap_sentences=overlap)
+    chunks = chunk_paper(_paper(), settings)
     assert chunks[0].sentence_start == 0 and chunks[-1].sentence_end == len(SENTENCES)
     for before, after in zip(chunks, chunks[1:]):
         assert after.sentence_start == max(before.sentence_end - overlap, before.sentence_start + 1)
     for chunk in chunks:
         assert count_tokens(chunk.text) <= max_tokens - count_tokens("T") + 1
+        assert chunk.sentence_end - chunk.sentence_start <= max_sentences
         assert chunk.text == " ".join(SENTENCES[chunk.sentence_start : chunk.sentence_end])
     assert len({c.id for c in chunks}) == len(chunks)
 
@@ -45,7 +49,9 @@ def test_a_sentence_over_budget_is_cut_into_windows_of_that_sentence() -> None:
 
 def test_source_sentences_are_kept_as_given() -> None:
     given = ["First one, e.g. this.", "Second.", "Third"]
-    chunks = chunk_paper(_paper(abstract=" ".join(given), sentences=given), ChunkingSettings())
+    paper = _paper(abstract=" ".join(given), sentences=given)
+    assert [c.text for c in chunk_paper(paper, ChunkingSettings())] == given
+    chunks = chunk_paper(paper, ChunkingSettings(max_sentences=5))
     assert [(c.sentence_start, c.sentence_end) for c in chunks] == [(0, 3)]
 
 

@@ -84,11 +84,12 @@ def test_a_longer_abstract_updates_the_paper_and_replaces_its_chunks(cli, tmp_pa
     longer = {**short, "abstract": short["abstract"] + " " + "They add capacity cheaply. " * 100}
     (tmp_path / "v1.jsonl").write_text(json.dumps(short) + "\n")
     (tmp_path / "v2.jsonl").write_text(json.dumps(longer) + "\n")
-    assert cli("ingest", tmp_path / "v1.jsonl", "--json").json()["chunks_total"] == 1
+    assert cli("ingest", tmp_path / "v1.jsonl", "--json").json()["chunks_total"] == 2  # a sentence each
 
     report = cli("ingest", tmp_path / "v2.jsonl", "--json").json()
 
     assert (report["added"], report["updated"], report["papers_total"]) == (0, 1, 1)
+    assert report["chunks_total"] == 102
     store = Store(settings.store)
     [paper] = store.papers()
     chunks = store.chunks_of(paper.key)

@@ -6,7 +6,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import SEEDS
 
 from assistant.chunking import sentences_of
 from assistant.ingest import ingest
@@ -27,11 +26,9 @@ def _settings(folder: Path) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def seed_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """The seed corpus in a store shared by the read-only tests of this module."""
-    settings = _settings(tmp_path_factory.mktemp("seeds") / "store")
-    ingest([SEEDS], settings)
-    return settings
+def seed_settings(seed_store: Path) -> Settings:
+    """The seed corpus in a store shared by the read-only tests."""
+    return _settings(seed_store)
 
 
 @pytest.fixture(scope="module")
@@ -68,17 +65,18 @@ def test_evidence_is_the_papers_own_sentences_matching_the_query(
     assert any("recall" in evidence.text.lower() for evidence in hit.evidence)
 
 
-def test_fusion_rewards_chunks_both_retrievers_found() -> None:
+def test_fusion_rewards_papers_both_retrievers_found() -> None:
     candidates = {
-        "both": _Candidate("both", (0, 1), dense=0.8, lexical=12.0),
-        "dense-only": _Candidate("dense-only", (0, 1), dense=0.9),
+        "both": _Candidate("both", [(0, 1)], dense=0.8, lexical=12.0),
+        "dense-only": _Candidate("dense-only", [(0, 1)], dense=0.9),
         "lexical-only": _Candidate("lexical-only", lexical=14.0),
-        "weak": _Candidate("weak", (0, 1), dense=0.4, lexical=2.0),
+        "weak": _Candidate("weak", [(0, 1)], dense=0.4, lexical=2.0),
     }
     _fuse(candidates, dense_weight=0.5)
     fused = {name: round(c.fused, 3) for name, c in candidates.items()}
-    # dense spans 0.4-0.9 and BM25 2-14: both = 0.5 * 0.8 + 0.5 * 0.833
-    assert fused == {"both": 0.817, "dense-only": 0.5, "lexical-only": 0.5, "weak": 0.0}
+    # dense 0.8/0.9/0.4: mean 0.7, sd 0.2160; BM25 12/14/2: mean 9.333, sd 5.2493; a miss
+    # scores the retriever's lowest z (dense -1.389, BM25 -1.397).
+    assert fused == {"both": 0.485, "dense-only": -0.236, "lexical-only": -0.25, "weak": -1.393}
 
 
 def test_an_off_topic_question_finds_nothing_relevant(seed_search: Searcher) -> None:
