@@ -187,11 +187,37 @@ class LLMSettings(Section):
 
 
 class JudgeSettings(Section):
-    """A separate endpoint for judging citations; each unset field is the llm section's."""
+    """Who checks that a cited source supports its sentence. The llm backend may use its own
+    endpoint; each unset endpoint field is the llm section's."""
 
+    backend: Literal["local", "llm"] = Field(
+        "local",
+        description="local: offline sentence similarity (built in); llm: the chat model, one "
+        "batched call per draft.",
+    )
+    min_support: float = Field(
+        0.59,
+        ge=0,
+        le=1,
+        description="local backend: support score (mean of the claim's similarity to its "
+        "source's closest sentence and the share of its content words the source uses) needed.",
+    )
     base_url: str | None = Field(None, description="Judge endpoint; unset: llm.base_url.")
     api_key: SecretStr | None = Field(None, description="Judge API key; unset: llm.api_key.")
     model: str | None = Field(None, description="Judge model; unset: llm.model.")
+
+
+class DraftingSettings(Section):
+    """How `ask` and `related-work` draft and check."""
+
+    papers: int = Field(8, ge=1, description="Papers retrieved as evidence for `ask`.")
+    related_work_papers: int = Field(
+        15, ge=1, description="Papers retrieved as evidence for `related-work`."
+    )
+    on_unsupported: Literal["drop", "flag"] = Field(
+        "drop",
+        description="What to do with a cited sentence the judge finds unsupported.",
+    )
 
 
 class LocalModelSettings(Section):
@@ -215,6 +241,7 @@ class Settings(BaseSettings):
     search: SearchSettings = Field(default_factory=SearchSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     judge: JudgeSettings = Field(default_factory=JudgeSettings)
+    drafting: DraftingSettings = Field(default_factory=DraftingSettings)
     local_model: LocalModelSettings = Field(default_factory=LocalModelSettings)
 
     @classmethod
