@@ -8,6 +8,7 @@ from assistant.cli import config, evaluate, model, papers, store
 from assistant.cli.common import stderr
 from assistant.cli.ingest import ingest_command
 from assistant.cli.search import search_command
+from assistant.cli.write import ask_command, related_work_command
 from assistant.errors import LitreviewError
 
 app = typer.Typer(
@@ -17,6 +18,8 @@ app = typer.Typer(
 )
 app.command("ingest")(ingest_command)
 app.command("search")(search_command)
+app.command("ask")(ask_command)
+app.command("related-work")(related_work_command)
 app.add_typer(papers.app, name="papers")
 app.add_typer(store.app, name="store")
 app.add_typer(model.app, name="model")

@@ -1,0 +1,106 @@
+"""`ask`: a cited answer to a question, every citation checked before it is returned.
+
+One model call drafts (none in extractive mode); an LLM judge adds one batched call.
+"""
+
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from assistant.drafting import (
+    CheckedSentence,
+    CitationNumbers,
+    Reference,
+    Verification,
+    check,
+    draft,
+    evidence_block,
+    extract,
+    fit_evidence,
+    number_evidence,
+    prose,
+    usage_json,
+)
+from assistant.judges import Judge
+from assistant.llm.chat import ChatModel
+from assistant.prompts import render
+from assistant.search import Filters, Searcher
+
+MAX_SENTENCES = 8  # of an answer
+
+
+class Answer(BaseModel):
+    """A checked answer; `abstained` when retrieval found nothing relevant to answer from."""
+
+    question: str
+    answer: str
+    sentences: list[CheckedSentence]
+    references: list[Reference]
+    abstained: bool
+    mode: Literal["llm", "extractive"]
+    verification: Verification
+    usage: dict[str, Any]
+
+    def as_json(self) -> dict[str, Any]:
+        """What `ask --json` prints."""
+        return {
+            "answer": self.answer,
+            "sentences": [
+                {"text": s.text, "citations": s.citations, "verdict": s.verdict}
+                for s in self.sentences
+            ],
+            "references": [r.model_dump() for r in self.references],
+            "abstained": self.abstained,
+            "mode": self.mode,
+            "verification": self.verification.model_dump(),
+            "usage": self.usage,
+        }
+
+
+def ask(
+    question: str,
+    searcher: Searcher,
+    chat: ChatModel | None,
+    judge: Judge | None,
+    filters: Filters = Filters(),
+    on_unsupported: Literal["drop", "flag"] = "drop",
+) -> Answer:
+    """Retrieve, draft (or extract, without a model), check, and number the references.
+    A model's draft needs a judge; an extractive one is supported by construction."""
+    if chat is not None and judge is None:
+        raise ValueError("a model's draft is only returned after a judge has checked it")
+    mode: Literal["llm", "extractive"] = "llm" if chat is not None else "extractive"
+    result = searcher.search(question, searcher.settings.drafting.papers, filters)
+    if not result.relevant:
+        return Answer(
+            question=question,
+            answer="",
+            sentences=[],
+            references=[],
+            abstained=True,
+            mode=mode,
+            verification=Verification(),
+            usage=usage_json(chat),
+        )
+    items = number_evidence(result.hits)
+    if chat is None:
+        drafted = extract(items)
+    else:
+        limit = str(MAX_SENTENCES)
+        items = fit_evidence(items, chat, "ask", question=question, max_sentences=limit)
+        prompt = render(
+            "ask", question=question, max_sentences=limit, evidence=evidence_block(items)
+        )
+        drafted = draft(chat, prompt, [item.number for item in items], MAX_SENTENCES)
+    numbers = CitationNumbers()
+    checked = check(drafted, items, judge if chat is not None else None, on_unsupported, numbers)
+    return Answer(
+        question=question,
+        answer=prose(checked.sentences),
+        sentences=checked.sentences,
+        references=numbers.references(),
+        abstained=False,
+        mode=mode,
+        verification=checked.verification,
+        usage=usage_json(chat),
+    )

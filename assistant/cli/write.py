@@ -1,0 +1,176 @@
+"""`litreview ask` and `litreview related-work`: cited prose, every citation checked first."""
+
+import sys
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+from assistant.cli.common import (
+    ChromaUrlOption,
+    JsonOption,
+    LlmOption,
+    ModelOption,
+    StoreOption,
+    load_settings,
+    print_json,
+    stderr,
+)
+from assistant.errors import ConfigError, StoreError
+from assistant.search import Filters, Searcher
+from assistant.settings import Settings
+
+OnUnsupportedOption = Annotated[
+    Literal["drop", "flag"] | None,
+    typer.Option(
+        "--on-unsupported",
+        help="drop (default) or flag a cited sentence the judge finds unsupported.",
+        show_default=False,
+    ),
+]
+YearFromOption = Annotated[int | None, typer.Option(help="Only papers from this year on.")]
+YearToOption = Annotated[int | None, typer.Option(help="Only papers up to this year.")]
+
+EXTRACTIVE_NOTE = (
+    "No model is configured, so this is an extractive digest of the evidence. To draft with "
+    "a model, set OPENAI_BASE_URL (and OPENAI_API_KEY if it needs one), or pass --llm local "
+    "to use the bundled one."
+)
+
+
+def _searcher(settings: Settings) -> Searcher:
+    searcher = Searcher(settings)
+    if searcher.store.is_empty():
+        raise StoreError(
+            f"The store at {searcher.store.location} is empty: run `litreview ingest PATH` first."
+        )
+    return searcher
+
+
+def _say(text: str) -> None:
+    stderr.print(text, markup=False, highlight=False)
+
+
+def ask_command(
+    question: Annotated[str, typer.Argument(help="Your question, in plain words.")],
+    on_unsupported: OnUnsupportedOption = None,
+    year_from: YearFromOption = None,
+    year_to: YearToOption = None,
+    llm: LlmOption = None,
+    model: ModelOption = None,
+    store: StoreOption = None,
+    chroma_url: ChromaUrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Answer a question from your papers, citing them; each citation is checked first."""
+    from assistant.answering import ask
+    from assistant.drafting import writers
+
+    settings = load_settings(store, chroma_url, llm, model)
+    searcher = _searcher(settings)
+    filters = Filters(year_from=year_from, year_to=year_to)
+    policy = on_unsupported or settings.drafting.on_unsupported
+    with writers(settings, local=llm == "local") as writing:
+        answer = ask(question, searcher, writing.chat, writing.judge, filters, policy)
+    if as_json:
+        print_json(answer.as_json())
+        return
+    if answer.abstained:
+        _say("No relevant papers in the store for this question, so nothing was written.")
+        return
+    if answer.mode == "extractive":
+        _say(EXTRACTIVE_NOTE)
+    lines = [answer.answer or "(No sentence of the draft survived the check.)", ""]
+    lines += [
+        f"[{r.number}] {r.title} ({r.year if r.year is not None else 'n.d.'}), {r.key}"
+        for r in answer.references
+    ]
+    lines += ["", f"Checked: {answer.verification.line()}."]
+    sys.stdout.write("\n".join(lines) + "\n")
+    if writing.chat is not None:
+        _say(writing.chat.usage.summary())
+
+
+def related_work_command(
+    topic: Annotated[
+        str | None, typer.Argument(help="The topic, in a phrase (or use --abstract).")
+    ] = None,
+    abstract: Annotated[
+        Path | None,
+        typer.Option(help="A file with your paper's abstract, used as the topic.", dir_okay=False),
+    ] = None,
+    output_format: Annotated[
+        Literal["markdown", "latex"],
+        typer.Option("--format", help="markdown ([n] and a reference list) or latex (\\cite)."),
+    ] = "markdown",
+    bib: Annotated[
+        Path | None,
+        typer.Option(help="Write the BibTeX entries of exactly the cited papers here."),
+    ] = None,
+    on_unsupported: OnUnsupportedOption = None,
+    year_from: YearFromOption = None,
+    year_to: YearToOption = None,
+    llm: LlmOption = None,
+    model: ModelOption = None,
+    store: StoreOption = None,
+    chroma_url: ChromaUrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write a related-work section grouped by theme; paragraphs print as they are checked."""
+    from assistant.drafting import writers
+    from assistant.export import to_bibtex
+    from assistant.related_work import RENDERERS, Paragraph, related_work
+
+    query = _topic(topic, abstract)
+    settings = load_settings(store, chroma_url, llm, model)
+    searcher = _searcher(settings)
+    renderer = RENDERERS[output_format]
+    policy = on_unsupported or settings.drafting.on_unsupported
+    started = False
+
+    def show(paragraph: Paragraph) -> None:
+        nonlocal started
+        if not as_json:
+            sys.stdout.write(("" if started else renderer.head()) + renderer.paragraph(paragraph))
+            sys.stdout.flush()
+            started = True
+
+    with writers(settings, local=llm == "local") as writing:
+        if writing.chat is None and not as_json:
+            _say(EXTRACTIVE_NOTE)
+        section = related_work(
+            query,
+            searcher,
+            writing.chat,
+            writing.judge,
+            Filters(year_from=year_from, year_to=year_to),
+            policy,
+            show,
+        )
+    if bib is not None and not section.abstained:
+        papers = {p.key: p for p in searcher.store.papers_by_key(section.cited_keys())}
+        bib.write_text(to_bibtex([papers[key] for key in section.cited_keys()]), "utf-8")
+    if as_json:
+        print_json(section.as_json())
+        return
+    if section.abstained:
+        _say("No relevant papers in the store for this topic, so nothing was written.")
+        return
+    sys.stdout.write(renderer.tail(section))
+    _say(f"Checked: {section.verification.line()}.")
+    if writing.chat is not None:
+        _say(writing.chat.usage.summary())
+
+
+def _topic(topic: str | None, abstract: Path | None) -> str:
+    if (topic is None) == (abstract is None):
+        raise ConfigError("Give a topic or --abstract FILE (one of the two).")
+    if abstract is None:
+        return str(topic)
+    try:
+        text = " ".join(abstract.read_text("utf-8").split())
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"Cannot read the abstract {abstract}: {exc}.") from exc
+    if not text:
+        raise ConfigError(f"The abstract file {abstract} is empty.")
+    return text
