@@ -91,7 +91,7 @@ def ask(
         prompt = render(
             "ask", question=question, max_sentences=limit, evidence=evidence_block(items)
         )
-        drafted = draft(chat, prompt, [item.number for item in items], MAX_SENTENCES)
+        drafted = draft(chat, prompt, items, MAX_SENTENCES)
     numbers = CitationNumbers()
     checked = check(drafted, items, judge if chat is not None else None, on_unsupported, numbers)
     return Answer(

@@ -1,11 +1,14 @@
 """Citation markers: the `[n]` syntax the prompts ask for, the schema that constrains them, and
 parsing a drafted text into sentences with the evidence numbers each one cites.
 
-Evidence given to a model is numbered from 1; a marker names one of those numbers. The prompts,
-this parser and the tests share the constants below.
+Evidence given to a model is numbered from 1; a marker names one of those numbers. A model may
+also write a citation key in brackets (`[smith2020deep]`): a key of the evidence given counts as
+its number, any other key as a citation of nothing. The prompts, this parser and the tests
+share the constants below.
 """
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -13,13 +16,16 @@ from pydantic import BaseModel, Field, WithJsonSchema, create_model
 
 from assistant.chunking import split_sentences
 
-# `[3]`, `[1, 4]` or `[2][5]`: one or more evidence numbers in square brackets.
-MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
+# What one bracket may cite: an evidence number, or something shaped like a citation key
+# (a letter first, a digit somewhere: `vaswani2017attention`, `@smith2020`).
+_ITEM = r"(?:\d+|@?[A-Za-z][\w:.\-]*\d[\w:.\-]*)"
+# `[3]`, `[1, 4]`, `[2][5]` or `[smith2020deep]`: citations in square brackets.
+MARKER = re.compile(rf"\[\s*({_ITEM}(?:\s*[,;]\s*{_ITEM})*)\s*\]")
 # Text left where a marker was removed: no space before punctuation, single spaces.
 _SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([.,;:!?])")
 # Longest sentence a schema lets a model write; long enough for any sentence worth citing.
 MAX_SENTENCE_CHARACTERS = 400
-_LEADING_MARKERS = re.compile(r"^(?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])+")
+_LEADING_MARKERS = re.compile(rf"^(?:\s*{MARKER.pattern})+")
 
 
 def marker(numbers: list[int]) -> str:
@@ -29,15 +35,25 @@ def marker(numbers: list[int]) -> str:
 
 @dataclass
 class DraftedSentence:
-    """One sentence as the model wrote it, its markers taken out."""
+    """One sentence as the model wrote it, its markers taken out; a negative citation is a key
+    that names no evidence."""
 
     text: str
     citations: list[int]
 
 
-def cited_numbers(text: str) -> list[int]:
-    """Evidence numbers cited in `text`, in order, each once."""
-    found = [int(n) for group in MARKER.findall(text) for n in re.split(r"[,;]", group)]
+def cited_numbers(text: str, keys: Mapping[str, int]) -> list[int]:
+    """Evidence numbers cited in `text`, in order, each once; `keys` maps the citation keys of
+    the evidence to their numbers, and each other key becomes a distinct negative number."""
+    found: list[int] = []
+    unknown: dict[str, int] = {}
+    for group in MARKER.findall(text):
+        for item in re.split(r"[,;]", group):
+            item = item.strip().lstrip("@")
+            if item.isdigit():
+                found.append(int(item))
+            else:
+                found.append(keys.get(item) or unknown.setdefault(item, -1 - len(unknown)))
     return list(dict.fromkeys(found))
 
 
@@ -47,7 +63,7 @@ def without_markers(text: str) -> str:
     return _SPACE_BEFORE_PUNCTUATION.sub(r"\1", " ".join(stripped.split()))
 
 
-def parse_marked_text(text: str) -> list[DraftedSentence]:
+def parse_marked_text(text: str, keys: Mapping[str, int]) -> list[DraftedSentence]:
     """Sentences of a text with inline `[n]` markers. A marker written after a sentence's full
     stop ("... works. [2] Next ...") belongs to the sentence before it."""
     pieces = [piece for line in text.splitlines() for piece in split_sentences(line) if piece]
@@ -56,12 +72,12 @@ def parse_marked_text(text: str) -> list[DraftedSentence]:
         leading = _LEADING_MARKERS.match(piece)
         if leading and sentences:
             sentences[-1].citations += [
-                n for n in cited_numbers(leading.group()) if n not in sentences[-1].citations
+                n for n in cited_numbers(leading.group(), keys) if n not in sentences[-1].citations
             ]
             piece = piece[leading.end() :]
         body = without_markers(piece)
         if body:
-            sentences.append(DraftedSentence(body, cited_numbers(piece)))
+            sentences.append(DraftedSentence(body, cited_numbers(piece, keys)))
     return sentences
 
 
@@ -98,12 +114,12 @@ def draft_schema(numbers: list[int], max_sentences: int) -> type[Draft]:
     )
 
 
-def as_drafted(draft: Draft) -> list[DraftedSentence]:
+def as_drafted(draft: Draft, keys: Mapping[str, int]) -> list[DraftedSentence]:
     """A structured draft in the parser's terms; markers the model put inside the text count."""
     return [
         DraftedSentence(
             without_markers(s.text),
-            list(dict.fromkeys([*s.citations, *cited_numbers(s.text)])),
+            list(dict.fromkeys([*s.citations, *cited_numbers(s.text, keys)])),
         )
         for s in draft.sentences
         if without_markers(s.text)

@@ -113,19 +113,21 @@ def evidence_block(items: Sequence[EvidenceItem]) -> str:
 
 
 def draft(
-    chat: ChatModel, prompt: str, numbers: list[int], max_sentences: int
+    chat: ChatModel, prompt: str, items: Sequence[EvidenceItem], max_sentences: int
 ) -> list[DraftedSentence]:
-    """The model's draft: JSON with citations limited to `numbers` where the endpoint takes a
-    schema, text with `[n]` markers where it does not (`llm.structured_output = "text"`)."""
+    """The model's draft: JSON with citations limited to the items' numbers where the endpoint
+    takes a schema, text with `[n]` markers where it does not (`llm.structured_output =
+    "text"`)."""
+    keys = {item.hit.key: item.number for item in items}
     if chat.settings.structured_output == "text":
         marked = render("cite_with_markers")
         completion = chat.complete([{"role": "user", "content": f"{prompt}\n\n{marked}"}])
-        return parse_marked_text(completion.text)
+        return parse_marked_text(completion.text, keys)
     structured = chat.structured(
         [{"role": "user", "content": f"{prompt}\n\n{render('cite_with_schema')}"}],
-        draft_schema(numbers, max_sentences),
+        draft_schema([item.number for item in items], max_sentences),
     )
-    return as_drafted(structured)
+    return as_drafted(structured, keys)
 
 
 def extract(items: Sequence[EvidenceItem]) -> list[DraftedSentence]:

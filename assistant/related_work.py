@@ -117,9 +117,7 @@ def related_work(
                     max_sentences=str(PARAGRAPH_SENTENCES),
                     evidence=evidence_block(members),
                 )
-                drafted = draft(
-                    chat, prompt, [item.number for item in members], PARAGRAPH_SENTENCES
-                )
+                drafted = draft(chat, prompt, members, PARAGRAPH_SENTENCES)
             checked = check(drafted, members, judge, on_unsupported, numbers)
             report.add(checked.verification)
             if checked.sentences:

@@ -129,7 +129,8 @@ def test_text_markers_when_the_endpoint_takes_no_schema(cli, seeds, llm_judge, m
     script = [
         ok(
             "Attention beats gated convolutions on recall [1]. Recurrent models forget [2][9]. "
-            "[3] This one cites nothing. Invented [42]."
+            "[3] This one cites nothing. Invented [42]. Zoology measures recall "
+            "[zoology2023measuring]. A key of nothing [nobody2099fake]."
         ),
         ok(verdicts("supported", "supported", "supported")),
     ]
@@ -141,10 +142,13 @@ def test_text_markers_when_the_endpoint_takes_no_schema(cli, seeds, llm_judge, m
         "Attention beats gated convolutions on recall.",
         "Recurrent models forget.",
         "This one cites nothing.",
+        "Zoology measures recall.",
     ]
-    assert [len(s["citations"]) for s in answer["sentences"]] == [1, 2, 0]
+    assert [len(s["citations"]) for s in answer["sentences"]] == [1, 2, 0, 1]
     assert answer["sentences"][2]["verdict"] == "uncited"
-    assert answer["verification"]["invalid_citations"] == 2  # [9] and [42]
+    assert answer["sentences"][3]["citations"] == ["zoology2023measuring"]
+    assert answer["verification"]["invalid_citations"] == 3  # [9], [42], [nobody2099fake]
+    assert "nobody2099fake" not in answer["answer"]
 
 
 def test_nothing_relevant_means_abstaining_without_calling_the_model(cli, seeds) -> None:
@@ -264,7 +268,7 @@ def test_related_work_from_an_abstract_in_markdown_without_a_model(
     assert numbers == set(range(1, len(numbers) + 1))
     shown = cli("related-work", "--abstract", abstract)
     assert shown.out.startswith("## Related work") and "### References" in shown.out
-    for sentence in parse_marked_text(shown.out.split("### References")[0]):
+    for sentence in parse_marked_text(shown.out.split("### References")[0], {}):
         assert set(sentence.citations) <= numbers
     assert cli("related-work").code == 1  # neither a topic nor --abstract
 
