@@ -1,14 +1,43 @@
-"""`litreview eval`: measure retrieval against labelled test sets."""
+"""`litreview eval`: measure retrieval, the judge, citation faithfulness and `ask` itself."""
 
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal, Never
 
 import typer
 
-from assistant.cli.common import JsonOption, console, load_settings, print_json, progress_bar
+from assistant.cli.common import (
+    ChromaUrlOption,
+    JsonOption,
+    LlmOption,
+    ModelOption,
+    StoreOption,
+    console,
+    load_settings,
+    print_json,
+    progress_bar,
+    stderr,
+)
+from assistant.errors import ConfigError
 from assistant.evaluation.retrieval import evaluate_retrieval, read_queries
+from assistant.judges import Judge
+from assistant.settings import Settings
 
-app = typer.Typer(help="Measure retrieval quality on labelled test sets.", no_args_is_help=True)
+app = typer.Typer(
+    help="Measure retrieval, the judge, citation faithfulness and ask on labelled sets.",
+    no_args_is_help=True,
+)
+
+JudgeOption = Annotated[
+    Literal["local", "llm"] | None,
+    typer.Option(
+        "--judge",
+        help="local (offline, built in) or llm (the chat model); default: judge.backend.",
+        show_default=False,
+    ),
+]
 
 
 @app.command("retrieval")
@@ -55,3 +84,157 @@ def retrieval_command(
     for name, value in report.as_json().items():
         if name != "queries":
             console.print(f"{name:<11} {value:.4f}", highlight=False)
+
+
+@contextmanager
+def _judge(settings: Settings, backend: str | None, llm: str | None) -> Iterator[Judge]:
+    """The judge to measure or to measure with; an llm judge needs a configured model."""
+    from assistant.drafting import model_configured, writers
+
+    settings.judge.backend = backend or settings.judge.backend  # type: ignore[assignment]
+    if settings.judge.backend == "llm" and llm != "local" and not model_configured(settings):
+        raise ConfigError(
+            "The llm judge needs a model: set OPENAI_BASE_URL (and OPENAI_API_KEY if it needs "
+            "one), pass --llm URL or --llm local, or use --judge local."
+        )
+    if settings.judge.backend != "llm":
+        from assistant.judges import make_judge
+
+        yield make_judge(settings.judge, chat=_no_chat)
+        return
+    with writers(settings, local=llm == "local") as writing:
+        assert writing.judge is not None
+        yield writing.judge
+    if writing.chat is not None:
+        stderr.print(writing.chat.usage.summary(), markup=False, highlight=False)
+
+
+def _no_chat() -> Never:
+    raise AssertionError("only the llm judge needs a chat model")
+
+
+@app.command("judge")
+def judge_command(
+    corpus: Annotated[Path, typer.Option(help="SciFact/MultiVerS-format corpus.jsonl.")],
+    claims: Annotated[Path, typer.Option(help="Claims in the same format, with evidence.")],
+    judge: JudgeOption = None,
+    llm: LlmOption = None,
+    model: ModelOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The judge against human labels: accuracy, macro-F1 and ROC AUC of supported-vs-not."""
+    from assistant.evaluation.checkpoint import checkpoint_for, file_digest
+    from assistant.evaluation.judging import evaluate_judge, read_judge_cases
+
+    settings = load_settings(llm=llm, model=model)
+    cases = read_judge_cases(corpus, claims)
+    with _judge(settings, judge, llm) as chosen:
+        run = {
+            "corpus": file_digest(corpus),
+            "claims": file_digest(claims),
+            "judge": chosen.name,
+            "settings": settings.judge.model_dump(mode="json"),
+            "model": settings.llm.model,
+        }
+        checkpoint = checkpoint_for("judge", run)
+        with progress_bar("judging", "pairs") as progress:
+            report = evaluate_judge(cases, chosen, checkpoint, progress)
+    checkpoint.finish()
+    if as_json:
+        print_json(report.as_json())
+        return
+    figures = report.as_json()
+    for name in ("n", "accuracy", "macro_f1", "auc"):
+        console.print(f"{name:<9} {figures[name]}", highlight=False)
+    console.print("gold      judged supported / not", highlight=False)
+    for label, row in report.confusion.items():
+        console.print(f"{label:<9} {row['supported']:>6} / {row['not']}", highlight=False)
+
+
+@app.command("citations")
+def citations_command(
+    answers: Annotated[
+        Path,
+        typer.Argument(help='JSONL: {"question", "answer", "sources": {id: text}}, or ask --json.'),
+    ],
+    judge: JudgeOption = None,
+    llm: LlmOption = None,
+    model: ModelOption = None,
+    store: StoreOption = None,
+    chroma_url: ChromaUrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """ALCE citation recall and precision of answers, and citations pointing to no source."""
+    from assistant.evaluation.checkpoint import checkpoint_for, file_digest
+    from assistant.evaluation.faithfulness import evaluate_citations, read_answers
+    from assistant.store import Store
+
+    settings = load_settings(store, chroma_url, llm, model)
+    papers = Store(settings.store)
+
+    def paper_text(key: str) -> str | None:
+        found = papers.papers_by_key([key])
+        return f"{found[0].title}. {found[0].abstract}" if found else None
+
+    statements = read_answers(answers, paper_text)
+    with _judge(settings, judge, llm) as chosen:
+        run = {"answers": file_digest(answers), "judge": chosen.name, "store": papers.location}
+        checkpoint = checkpoint_for("citations", run)
+        with progress_bar("judging citations", "answers") as progress:
+            report = evaluate_citations(statements, chosen, checkpoint, progress)
+    checkpoint.finish()
+    if as_json:
+        print_json(report.as_json())
+        return
+    for name, value in report.as_json().items():
+        console.print(f"{name:<21} {value}", highlight=False)
+
+
+@app.command("suite")
+def suite_command(
+    questions: Annotated[
+        Path, typer.Argument(help='JSONL: {"id", "question", "gold": [keys or titles]}.')
+    ],
+    report_dir: Annotated[
+        Path,
+        typer.Option("--report", help="Folder for report.json and report.md."),
+    ] = Path("evals/reports"),
+    llm: LlmOption = None,
+    model: ModelOption = None,
+    store: StoreOption = None,
+    chroma_url: ChromaUrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Run ask over a question set: recall@10, abstention, citation validity, support, cost.
+    An interrupted run resumes where it stopped."""
+    from assistant.drafting import writers
+    from assistant.evaluation.checkpoint import Checkpoint, file_digest
+    from assistant.evaluation.suite import markdown_report, read_questions, run_suite
+    from assistant.search import Searcher
+
+    settings = load_settings(store, chroma_url, llm, model)
+    suite = read_questions(questions)
+    searcher = Searcher(settings)
+    run = {
+        "questions": file_digest(questions),
+        "store": searcher.store.location,
+        "generation": searcher.store.generation,
+        "llm": llm or settings.llm.base_url,
+        "model": settings.llm.model,
+        "judge": settings.judge.model_dump(mode="json"),
+    }
+    report_dir.mkdir(parents=True, exist_ok=True)
+    checkpoint = Checkpoint(report_dir / ".suite-progress.jsonl", run)
+    with writers(settings, local=llm == "local") as writing:
+        with progress_bar("asking", "questions") as progress:
+            report = run_suite(suite, searcher, writing, checkpoint, progress)
+    (report_dir / "report.json").write_text(json.dumps(report.as_json(), indent=2) + "\n")
+    (report_dir / "report.md").write_text(markdown_report(report))
+    checkpoint.finish()
+    if as_json:
+        print_json(report.as_json())
+        return
+    summary = report.as_json()
+    for name in ("recall@10", "abstention_accuracy", "citation_validity", "supported_rate"):
+        console.print(f"{name:<20} {summary[name]}", highlight=False)
+    console.print(f"report: {report_dir / 'report.md'}", highlight=False)

@@ -28,3 +28,42 @@ def mrr_at(k: int, ranking: Sequence[str], relevance: Mapping[str, int]) -> floa
 
 def _dcg(gains: Sequence[int]) -> float:
     return sum(gain / math.log2(rank + 1) for rank, gain in enumerate(gains, 1))
+
+
+# --- classification: a judge's verdicts against gold labels --------------------------------
+
+
+def accuracy(gold: Sequence[bool], predicted: Sequence[bool]) -> float:
+    """Share of predictions equal to the gold label."""
+    return sum(g == p for g, p in zip(gold, predicted, strict=True)) / len(gold) if gold else 0.0
+
+
+def macro_f1(gold: Sequence[bool], predicted: Sequence[bool]) -> float:
+    """Mean of the F1 scores of the positive and the negative class."""
+    scores = []
+    for positive in (True, False):
+        tp = sum(g == positive and p == positive for g, p in zip(gold, predicted, strict=True))
+        fp = sum(g != positive and p == positive for g, p in zip(gold, predicted, strict=True))
+        fn = sum(g == positive and p != positive for g, p in zip(gold, predicted, strict=True))
+        scores.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    return sum(scores) / 2
+
+
+def roc_auc(gold: Sequence[bool], scores: Sequence[float]) -> float:
+    """Area under the ROC curve: the chance that a random positive outscores a random negative,
+    ties counting half (the Mann-Whitney U statistic, normalised)."""
+    ranked = sorted(zip(scores, gold, strict=True))
+    positives = sum(gold)
+    negatives = len(gold) - positives
+    if not positives or not negatives:
+        return 0.5
+    rank_sum = 0.0
+    start = 0
+    while start < len(ranked):  # average ranks over runs of tied scores
+        end = start
+        while end < len(ranked) and ranked[end][0] == ranked[start][0]:
+            end += 1
+        mean_rank = (start + end + 1) / 2
+        rank_sum += mean_rank * sum(1 for _, g in ranked[start:end] if g)
+        start = end
+    return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives)

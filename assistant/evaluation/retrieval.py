@@ -1,7 +1,6 @@
 """`litreview eval retrieval`: build a store from a test corpus and score its rankings."""
 
 import csv
-import json
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -11,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import LitreviewError
+from assistant.evaluation.files import json_lines, opened
 from assistant.evaluation.metrics import mrr_at, ndcg_at, recall_at
 from assistant.ingest import ingest
 from assistant.search import Searcher
@@ -58,7 +58,7 @@ class RetrievalReport:
 def read_queries(path: Path, qrels: Path | None = None) -> list[Query]:
     """SciFact/MultiVerS claims (`cited_doc_ids` are relevant), or BEIR `queries.jsonl` with
     a qrels TSV. Queries without a relevant document are left out, as BEIR does."""
-    records = list(_json_lines(path))
+    records = [record for _, record in json_lines(path)]
     if qrels is None:
         queries = [
             Query(
@@ -82,7 +82,7 @@ def read_queries(path: Path, qrels: Path | None = None) -> list[Query]:
 def read_qrels(path: Path) -> dict[str, dict[str, int]]:
     """BEIR qrels: `query-id<TAB>corpus-id<TAB>score` lines, with or without the header."""
     grades: dict[str, dict[str, int]] = defaultdict(dict)
-    with _opened(path) as lines:
+    with opened(path) as lines:
         for number, row in enumerate(csv.reader(lines, delimiter="\t"), 1):
             if not row or (number == 1 and row[0] == "query-id"):
                 continue
@@ -148,30 +148,6 @@ def _store_folder(folder: Path | None) -> Iterator[Path]:
         return
     with tempfile.TemporaryDirectory(prefix="litreview-eval-") as temporary:
         yield Path(temporary)
-
-
-def _json_lines(path: Path) -> Iterator[dict[str, Any]]:
-    with _opened(path) as lines:
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise LitreviewError(f"{path}:{number}: not a JSON object ({exc.msg}).") from None
-            if isinstance(record, dict):
-                yield record
-
-
-@contextmanager
-def _opened(path: Path) -> Iterator[Any]:
-    try:
-        with path.open(encoding="utf-8", newline="") as file:
-            yield file
-    except FileNotFoundError:
-        raise LitreviewError(f"{path} does not exist.") from None
-    except UnicodeDecodeError:
-        raise LitreviewError(f"{path} is not UTF-8 text.") from None
 
 
 def _has(record: dict[str, Any], id_field: str, text_field: str, path: Path) -> bool:
