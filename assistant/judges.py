@@ -1,7 +1,10 @@
 """The judge seam: `judge(claim, source) -> Verdict`, deciding whether a source supports a claim.
 
 Backends, chosen by `judge.backend` from the table at the bottom:
-- `local` (default): offline, built in. The mean of two scores, against `judge.min_support`:
+- `local` (default): offline, built in: `assistant.trained_judge`, a small model trained on the
+  SciFact and Citation-Integrity training splits over MiniLM similarities and word cues.
+- `similarity`: offline, untrained, the baseline the trained one improves on. The mean of two
+  scores, against `judge.min_support`:
   the claim's cosine similarity to the source's closest sentence under the bundled MiniLM, and
   the share of the claim's content words (stemmed) found in the source. On the training
   splits: ROC AUC 0.758 on SciFact and 0.641 on Citation-Integrity, against 0.704 and 0.622
@@ -54,7 +57,7 @@ class Judge(Protocol):
 
 # Function words that say nothing about whether a source backs a claim (bm25s' English list,
 # which the lexical index keeps, lacks most of them).
-_FUNCTION_WORDS = (
+FUNCTION_WORDS = (
     "a an and are as at be but by for if in into is it no not of on or such that the their then "
     "there these they this to was will with we our us also has have had been were which who whom "
     "its those from than can could may might would should all any both each more most other some "
@@ -67,14 +70,14 @@ class SimilarityJudge:
     """Offline: a claim is supported when it is close to some sentence of its source and its
     content words occur there."""
 
-    name = "local"
+    name = "similarity"
 
     def __init__(self, settings: JudgeSettings) -> None:
         from assistant.embedders.minilm_numpy import MiniLMQueryEncoder
 
         self.threshold = settings.min_support
         self.encoder = MiniLMQueryEncoder(EmbeddingSettings())
-        self.function_words = set(terms([_FUNCTION_WORDS])[0])
+        self.function_words = set(terms([FUNCTION_WORDS])[0])
 
     def judge(self, claim: str, source: str) -> Verdict:
         return self.judge_all([(claim, source)])[0]
@@ -152,8 +155,11 @@ class LLMJudge:
 
 def make_judge(settings: JudgeSettings, chat: Callable[[], ChatModel]) -> Judge:
     """The judge `settings.backend` names; `chat` gives the judge's chat model when needed."""
+    from assistant.trained_judge import TrainedJudge
+
     backends: dict[str, Callable[[], Judge]] = {
-        "local": lambda: SimilarityJudge(settings),
+        "local": TrainedJudge,
+        "similarity": lambda: SimilarityJudge(settings),
         "llm": lambda: LLMJudge(chat()),
     }
     return backends[settings.backend]()

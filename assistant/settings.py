@@ -190,16 +190,16 @@ class JudgeSettings(Section):
     """Who checks that a cited source supports its sentence. The llm backend may use its own
     endpoint; each unset endpoint field is the llm section's."""
 
-    backend: Literal["local", "llm"] = Field(
+    backend: Literal["local", "similarity", "llm"] = Field(
         "local",
-        description="local: offline sentence similarity (built in); llm: the chat model, one "
-        "batched call per draft.",
+        description="local: the built-in trained judge (offline); similarity: its untrained "
+        "baseline; llm: the chat model, one batched call per draft.",
     )
     min_support: float = Field(
         0.59,
         ge=0,
         le=1,
-        description="local backend: support score (mean of the claim's similarity to its "
+        description="similarity backend: support score (mean of the claim's similarity to its "
         "source's closest sentence and the share of its content words the source uses) needed.",
     )
     base_url: str | None = Field(None, description="Judge endpoint; unset: llm.base_url.")

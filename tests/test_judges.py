@@ -1,7 +1,9 @@
-"""The built-in offline judge: grounded claims pass, claims their source does not speak to fail."""
+"""The untrained similarity judge (the trained one's baseline): grounded claims pass, claims
+their source does not speak to fail; the judge table builds each backend."""
 
 from assistant.judges import SimilarityJudge, make_judge
 from assistant.settings import JudgeSettings
+from assistant.trained_judge import TrainedJudge
 
 SOURCE = (
     "Zoology: Measuring and Improving Recall in Efficient Language Models. On this task, termed "
@@ -10,7 +12,8 @@ SOURCE = (
 
 
 def test_grounded_claims_pass_and_unrelated_ones_fail_in_order() -> None:
-    judge = make_judge(JudgeSettings(), chat=lambda: None)  # type: ignore[arg-type,return-value]
+    assert isinstance(make_judge(JudgeSettings(), chat=_no_chat), TrainedJudge)  # the default
+    judge = make_judge(JudgeSettings(backend="similarity"), chat=_no_chat)
     assert isinstance(judge, SimilarityJudge)
     verdicts = judge.judge_all(
         [
@@ -34,3 +37,7 @@ def test_the_threshold_is_a_setting() -> None:
     strict = SimilarityJudge(JudgeSettings(min_support=0.95)).judge(claim, SOURCE)
     assert lenient.score == strict.score
     assert (lenient.label, strict.label) == ("supported", "unsupported")
+
+
+def _no_chat():  # type: ignore[no-untyped-def]
+    raise AssertionError("only the llm judge needs a chat model")

@@ -31,10 +31,11 @@ app = typer.Typer(
 )
 
 JudgeOption = Annotated[
-    Literal["local", "llm"] | None,
+    Literal["local", "similarity", "llm"] | None,
     typer.Option(
         "--judge",
-        help="local (offline, built in) or llm (the chat model); default: judge.backend.",
+        help="local (the built-in trained judge), similarity (its untrained baseline) or llm "
+        "(the chat model); default: judge.backend.",
         show_default=False,
     ),
 ]

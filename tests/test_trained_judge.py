@@ -1,0 +1,57 @@
+"""The trained offline judge, with its real weights and the real bundled MiniLM."""
+
+from importlib import resources
+
+import pytest
+
+from assistant.trained_judge import WEIGHTS_FILE, TrainedJudge, clean_claim
+
+SOURCE = (
+    "Zoology: Measuring and Improving Recall in Efficient Language Models. On this task, termed "
+    "associative recall, we find that attention outperforms gated-convolutions by a large margin."
+)
+GROUNDED = "Attention outperforms gated convolutions on associative recall."
+UNRELATED = "Bread needs a long fermentation for a crisp crust."
+
+
+@pytest.fixture(scope="module")
+def judge() -> TrainedJudge:
+    return TrainedJudge()
+
+
+def test_a_grounded_claim_scores_above_an_unrelated_one(judge: TrainedJudge) -> None:
+    grounded, unrelated = judge.judge_all([(GROUNDED, SOURCE), (UNRELATED, SOURCE)])
+    assert grounded.score > unrelated.score
+    assert (grounded.label, unrelated.label) == ("supported", "unsupported")
+
+
+def test_batches_keep_their_order_and_scores_are_probabilities(judge: TrainedJudge) -> None:
+    pairs = [
+        (UNRELATED, SOURCE),
+        ("Sourdough starters contain wild yeast.", "Wild yeast and lactobacilli live in starters."),
+        (GROUNDED, SOURCE),
+        ("A claim.", ""),
+    ]
+    batch = judge.judge_all(pairs)
+    one_by_one = [judge.judge(claim, source) for claim, source in pairs]
+    assert [v.score for v in batch] == pytest.approx([v.score for v in one_by_one], abs=1e-5)
+    assert all(0.0 <= v.score <= 1.0 for v in batch)
+    assert judge.judge_all([]) == []
+
+
+def test_the_threshold_defaults_to_the_trained_one_and_can_be_set() -> None:
+    assert 0.0 < TrainedJudge().threshold < 1.0
+    lenient, strict = TrainedJudge(threshold=0.0), TrainedJudge(threshold=1.01)
+    assert lenient.judge(UNRELATED, SOURCE).label == "supported"
+    assert strict.judge(GROUNDED, SOURCE).label == "unsupported"
+
+
+def test_the_weights_file_is_small() -> None:
+    weights = resources.files("assistant").joinpath(WEIGHTS_FILE)
+    assert len(weights.read_bytes()) < 2 * 1024 * 1024
+
+
+def test_citation_markers_are_dropped_but_ordinary_brackets_kept() -> None:
+    assert clean_claim("RNAs regulate p53 [<|multi_cit|>,7].") == "RNAs regulate p53."
+    assert clean_claim("It is linked (<|cit|>) to growth.") == "It is linked to growth."
+    assert clean_claim("Doses (2, 3) differ.") == "Doses (2, 3) differ."
