@@ -20,6 +20,7 @@ from assistant.drafting import (
     number_evidence,
     prose,
     usage_json,
+    writing_mode,
 )
 from assistant.judges import Judge
 from assistant.llm.chat import ChatModel
@@ -67,9 +68,7 @@ def ask(
 ) -> Answer:
     """Retrieve, draft (or extract, without a model), check, and number the references.
     A model's draft needs a judge; an extractive one is supported by construction."""
-    if chat is not None and judge is None:
-        raise ValueError("a model's draft is only returned after a judge has checked it")
-    mode: Literal["llm", "extractive"] = "llm" if chat is not None else "extractive"
+    mode = writing_mode(chat, judge)
     result = searcher.search(question, searcher.settings.drafting.papers, filters)
     if not result.relevant:
         return Answer(
@@ -93,7 +92,7 @@ def ask(
         )
         drafted = draft(chat, prompt, items, MAX_SENTENCES)
     numbers = CitationNumbers()
-    checked = check(drafted, items, judge if chat is not None else None, on_unsupported, numbers)
+    checked = check(drafted, items, judge if mode == "llm" else None, on_unsupported, numbers)
     return Answer(
         question=question,
         answer=prose(checked.sentences),

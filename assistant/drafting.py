@@ -42,6 +42,15 @@ class Writers:
     judge: Judge | None
 
 
+def writing_mode(chat: ChatModel | None, judge: Judge | None) -> Literal["llm", "extractive"]:
+    """Extractive without a model; a model's draft is only returned after a judge checked it."""
+    if chat is None:
+        return "extractive"
+    if judge is None:
+        raise ValueError("a model's draft is only returned after a judge has checked it")
+    return "llm"
+
+
 def model_configured(settings: Settings) -> bool:
     """Is there an endpoint to draft with (a base URL, or a key for the OpenAI API)?"""
     return settings.llm.base_url is not None or settings.llm.api_key is not None

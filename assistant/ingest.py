@@ -13,8 +13,8 @@ from assistant.embedders import Embedder, embedder_name, make_embedder
 from assistant.errors import StoreBusyError
 from assistant.papers import Paper, citation_key, merge, same_work
 from assistant.readers import Rejected, input_files, read_file
-from assistant.settings import Settings, StoreSettings
 from assistant.search import build_lexical_index
+from assistant.settings import Settings, StoreSettings
 from assistant.store import Store
 
 PAPERS_PER_BATCH = 256

@@ -15,16 +15,18 @@ Backends, chosen by `judge.backend` from the table at the bottom:
 """
 
 from collections.abc import Callable, Sequence
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import numpy as np
 from pydantic import BaseModel, Field
 
 from assistant.chunking import split_sentences
 from assistant.lexical import terms
-from assistant.llm.chat import ChatModel
 from assistant.prompts import render
 from assistant.settings import EmbeddingSettings, JudgeSettings
+
+if TYPE_CHECKING:  # the openai SDK loads with the chat model, not with every command
+    from assistant.llm.chat import ChatModel
 
 Label = Literal["supported", "unsupported", "contradicted"]
 
@@ -131,7 +133,7 @@ class LLMJudge:
     name = "llm"
     scores: dict[Label, float] = {"supported": 1.0, "unsupported": 0.0, "contradicted": 0.0}
 
-    def __init__(self, chat: ChatModel) -> None:
+    def __init__(self, chat: "ChatModel") -> None:
         self.chat = chat
 
     def judge(self, claim: str, source: str) -> Verdict:
@@ -153,7 +155,7 @@ class LLMJudge:
         ]
 
 
-def make_judge(settings: JudgeSettings, chat: Callable[[], ChatModel]) -> Judge:
+def make_judge(settings: JudgeSettings, chat: Callable[[], "ChatModel"]) -> Judge:
     """The judge `settings.backend` names; `chat` gives the judge's chat model when needed."""
     from assistant.trained_judge import TrainedJudge
 

@@ -24,6 +24,7 @@ from assistant.drafting import (
     number_evidence,
     prose,
     usage_json,
+    writing_mode,
 )
 from assistant.judges import Judge
 from assistant.llm.chat import ChatModel
@@ -97,9 +98,7 @@ def related_work(
 ) -> Section:
     """Retrieve papers on `topic` (a phrase or a whole abstract), plan themes, write and check
     one paragraph per theme."""
-    if chat is not None and judge is None:
-        raise ValueError("a model's draft is only returned after a judge has checked it")
-    mode: Literal["llm", "extractive"] = "llm" if chat is not None else "extractive"
+    mode = writing_mode(chat, judge)
     result = searcher.search(topic, searcher.settings.drafting.related_work_papers, filters)
     numbers = CitationNumbers()
     report = Verification()

@@ -153,8 +153,12 @@ def _scalar_features(
     ]
 
 
-def featurise(pairs: Sequence[tuple[str, str]], encoder: "MiniLMQueryEncoder") -> np.ndarray:
-    """One feature row per (claim, source) pair; every text embedded in one encoder call."""
+def featurise(
+    pairs: Sequence[tuple[str, str]], encoder: "MiniLMQueryEncoder", with_vectors: bool = False
+) -> np.ndarray:
+    """One feature row per (claim, source) pair; every text embedded in one encoder call.
+    `with_vectors` appends the vector features `evals/train_judge.py` compares designs with
+    (the shipped model reads the scalars only)."""
     claims = [clean_claim(claim) for claim, _ in pairs]
     sentences = [source_sentences(source) for _, source in pairs]
     flat = [s for group in sentences for s in group]
@@ -176,21 +180,23 @@ def featurise(pairs: Sequence[tuple[str, str]], encoder: "MiniLMQueryEncoder") -
         cosines = block @ c
         mean = block.mean(axis=0)
         centroid = float(mean @ c / (np.linalg.norm(mean) + 1e-12))
-        best = block[int(np.argmax(cosines))]
         scalars = _scalar_features(
             claims[i], pairs[i][1], cosines, centroid, claim_words[i], block_words
         )
-        # the product and gap of the claim and its closest sentence let the model weigh which
-        # meaning dimensions must agree, beyond one cosine; the claim alone says what kind of
-        # statement it is (hedged background, a precise result)
-        extra = [c * best, np.abs(c - best), c]
-        rows.append(np.concatenate([np.array(scalars, np.float32), *extra]))
+        row = [np.array(scalars, np.float32)]
+        if with_vectors:
+            # the product and gap of the claim and its closest sentence let a model weigh
+            # which meaning dimensions must agree, beyond one cosine; the claim alone says
+            # what kind of statement it is (hedged background, a precise result)
+            best = block[int(np.argmax(cosines))]
+            row += [c * best, np.abs(c - best), c]
+        rows.append(np.concatenate(row))
     return np.vstack(rows).astype(np.float32)
 
 
 def predict(model: dict[str, np.ndarray], features: np.ndarray) -> np.ndarray:
     """Support probabilities: standardised features through tanh layers and a sigmoid."""
-    # a model may use only the leading (scalar) columns; the mean says how many
+    # a model reads the leading columns it was trained on; the mean says how many
     used = len(model["mean"])
     x = (features[:, :used] - model["mean"]) / model["scale"]
     layers = int(model["layers"])

@@ -109,7 +109,7 @@ def features(pairs: Pairs, chunk: int = 256) -> np.ndarray:
     rows = []
     started = time.perf_counter()
     for start in range(0, len(pairs.texts), chunk):
-        rows.append(featurise(pairs.texts[start : start + chunk], encoder))
+        rows.append(featurise(pairs.texts[start : start + chunk], encoder, with_vectors=True))
         print(f"  featurised {start + len(rows[-1])}/{len(pairs.texts)} pairs", flush=True)
     print(f"features {len(pairs.texts)} pairs in {time.perf_counter() - started:.0f} s")
     return np.vstack(rows)
