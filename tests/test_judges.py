@@ -1,8 +1,15 @@
 """The untrained similarity judge (the trained one's baseline): grounded claims pass, claims
-their source does not speak to fail; the judge table builds each backend."""
+their source does not speak to fail; the judge table builds each backend; the llm judge reads
+verdicts however a model words them, against a scripted endpoint on loopback."""
 
-from assistant.judges import SimilarityJudge, make_judge
-from assistant.settings import JudgeSettings
+import json
+
+import pytest
+from fault_server import FaultServer, ok
+
+from assistant.judges import LLMJudge, SimilarityJudge, make_judge
+from assistant.llm.chat import ChatModel
+from assistant.settings import JudgeSettings, LLMSettings
 from assistant.trained_judge import TrainedJudge
 
 SOURCE = (
@@ -37,6 +44,75 @@ def test_the_threshold_is_a_setting() -> None:
     strict = SimilarityJudge(JudgeSettings(min_support=0.95)).judge(claim, SOURCE)
     assert lenient.score == strict.score
     assert (lenient.label, strict.label) == ("supported", "unsupported")
+
+
+PAIRS = [
+    ("Attention outperforms gated convolutions on associative recall.", SOURCE),
+    ("Gated convolutions outperform attention on associative recall.", SOURCE),
+    ("Bread needs a long fermentation.", SOURCE),
+]
+
+
+@pytest.mark.parametrize(
+    ("reply", "labels"),
+    [
+        (  # the schema's own shape, worded loosely
+            (
+                '{"verdicts": [{"pair": 1, "verdict": "Supported."}, '
+                '{"pair": "2", "verdict": "REFUTED"}, {"pair": 3, "verdict": "not supported"}]}'
+            ),
+            ["supported", "contradicted", "unsupported"],
+        ),
+        (  # a bare list with other field names, in a code fence; pair 3 left out
+            '```json\n[{"id": 1, "label": "yes"}, {"id": "Pair 2", "label": "contradicts"}]\n```',
+            ["supported", "contradicted", "unsupported"],
+        ),
+        (  # verdicts keyed by pair number
+            '{"1": "entailed", "2": "unsupported", "3": "supported"}',
+            ["supported", "unsupported", "supported"],
+        ),
+        (  # numbered lines, no JSON at all
+            (
+                "PAIR 1: supported\nPAIR 2: contradicted (the source says the opposite)\n"
+                "PAIR 3: unsupported"
+            ),
+            ["supported", "contradicted", "unsupported"],
+        ),
+        (  # a pair named on its own line, the claim echoed, the verdict below
+            (
+                "**Pair 1**\nCLAIM: attention supports recall\nVerdict: Unsupported\n\n"
+                "**Pair 3**\nVerdict: Supported"
+            ),
+            ["unsupported", "unsupported", "supported"],
+        ),
+    ],
+)
+def test_the_llm_judge_reads_verdicts_however_a_model_words_them(
+    reply: str, labels: list[str]
+) -> None:
+    with FaultServer([ok(reply)]) as server:
+        verdicts = LLMJudge(_chat(server)).judge_all(PAIRS)
+        requests = server.chat_requests
+    assert [v.label for v in verdicts] == labels
+    assert [v.score for v in verdicts] == [1.0 if label == "supported" else 0.0 for label in labels]
+    assert len(requests) == 1  # read as it came: no repair turn
+    # what is asked for is still the strict shape, so a grammar-constrained model writes it
+    schema = json.dumps(requests[0]["response_format"])
+    assert '"pair"' in schema and '"enum": ["supported", "unsupported", "contradicted"]' in schema
+
+
+def test_an_unreadable_judge_reply_is_re_asked_and_silence_is_no_support() -> None:
+    script = [ok("These claims are interesting."), ok("PAIR 2: supported")]
+    with FaultServer(script) as server:
+        verdicts = LLMJudge(_chat(server)).judge_all(PAIRS)
+        requests = server.chat_requests
+    assert [v.label for v in verdicts] == ["unsupported", "supported", "unsupported"]
+    assert len(requests) == 2
+    assert requests[1]["messages"][-2]["content"] == "These claims are interesting."
+
+
+def _chat(server: FaultServer) -> ChatModel:
+    return ChatModel(LLMSettings(base_url=server.base_url, timeout=2.0, max_retries=0))
 
 
 def _no_chat():  # type: ignore[no-untyped-def]

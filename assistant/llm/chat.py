@@ -9,7 +9,7 @@ change.
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, TypeVar
@@ -175,9 +175,13 @@ class ChatModel:
         schema: type[Schema],
         *,
         max_tokens: int | None = None,
+        parse: Callable[[str], Schema] | None = None,
     ) -> Schema:
         """An answer parsed into `schema`: JSON-schema output where the endpoint supports it,
-        instructions in the prompt where not; off-schema output is re-asked with the error."""
+        instructions in the prompt where not; off-schema output is re-asked with the error.
+        `parse` reads a reply more leniently than the default (the JSON object in it, validated
+        against `schema`); it raises ValidationError for a reply it cannot read."""
+        read = parse or (lambda text: schema.model_validate_json(json_text(text)))
         schema_text = json.dumps(schema.model_json_schema())
         conversation = list(messages)
         attempts = Retrying(
@@ -190,7 +194,7 @@ class ChatModel:
                 with attempt:
                     text = self._structured_text(conversation, schema, schema_text, max_tokens)
                     try:
-                        return schema.model_validate_json(json_text(text))
+                        return read(text)
                     except ValidationError as exc:
                         error = _first_error(exc)
                         conversation += [
