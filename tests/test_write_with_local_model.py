@@ -4,6 +4,7 @@ The 135M model writes poorly and often cites wrongly; these tests check what mus
 bad the draft: every printed citation points to a retrieved paper, every cited sentence has a
 verdict, and `ask` stays within two model calls."""
 
+import re
 from pathlib import Path
 
 import bibtexparser
@@ -47,14 +48,14 @@ def test_related_work_with_the_bundled_model(
         "latex",
         "--bib",
         bib,
+        "--on-unsupported",
+        "flag",  # kept and marked, so the model's citations reach the output however weak
     )
     assert result.code == 0, result.err
-    assert result.out.startswith("\\section{Related Work}") or result.out == ""
-    import re
-
+    assert result.out.startswith("\\section{Related Work}")
     cited = {
         key for group in re.findall(r"\\cite\{([^}]*)\}", result.out) for key in group.split(",")
     }
     entries = bibtexparser.parse_string(bib.read_text()).entries
-    assert cited == {entry.key for entry in entries}
+    assert cited and cited == {entry.key for entry in entries}
     assert "Checked: " in result.err
