@@ -7,6 +7,7 @@ supported by what it cites, and drops or flags the sentences that are not. Witho
 extractive digest of the evidence sentences stands in for the draft: faithful by construction.
 """
 
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -175,7 +176,10 @@ class Verification(BaseModel):
     sentences: int = 0  # drafted
     cited: int = 0  # with at least one valid citation
     supported: int = 0
-    removed: int = 0  # sentences dropped: unsupported, or citing only outside the evidence
+    removed: int = (
+        0  # sentences dropped: unsupported, repeated, or citing only outside the evidence
+    )
+    repeated: int = 0  # of those, sentences that repeat an earlier one word for word
     invalid_citations: int = 0  # markers pointing outside the evidence, all removed
 
     def line(self) -> str:
@@ -183,9 +187,12 @@ class Verification(BaseModel):
             f"{self.sentences} sentences, {self.cited} cited, {self.supported} supported, "
             f"{self.removed} removed"
         )
+        notes = []
+        if self.repeated:
+            notes.append(f"{self.repeated} repeated")
         if self.invalid_citations:
-            line += f" ({self.invalid_citations} citations outside the evidence removed)"
-        return line
+            notes.append(f"{self.invalid_citations} citations outside the evidence removed")
+        return f"{line} ({'; '.join(notes)})" if notes else line
 
     def add(self, other: "Verification") -> None:
         for name in type(self).model_fields:
@@ -225,12 +232,20 @@ def check(
     on_unsupported: Literal["drop", "flag"],
     numbers: CitationNumbers,
 ) -> Checked:
-    """Keep only citations of the evidence given; judge each cited sentence against what it
-    cites (no judge: an extractive draft, supported by construction); drop or flag the rest."""
+    """Drop sentences that repeat an earlier one (weak models loop); keep only citations of the
+    evidence given; judge each cited sentence against what it cites (no judge: an extractive
+    draft, supported by construction); drop or flag the rest."""
     given = {item.number: item for item in items}
     report = Verification(sentences=len(drafted))
     valid: list[tuple[DraftedSentence, list[EvidenceItem]]] = []
+    seen: set[str] = set()
     for sentence in drafted:
+        wording = " ".join(re.findall(r"\w+", sentence.text.lower()))
+        if wording in seen:
+            report.repeated += 1
+            report.removed += 1
+            continue
+        seen.add(wording)
         cited = [given[n] for n in sentence.citations if n in given]
         report.invalid_citations += len(sentence.citations) - len(cited)
         if sentence.citations and not cited:

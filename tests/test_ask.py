@@ -114,6 +114,31 @@ def test_an_unsupported_sentence_is_dropped_or_flagged(cli, seeds, llm_judge, po
     assert answer["verification"]["supported"] == 1
 
 
+def test_a_sentence_repeating_an_earlier_one_is_dropped_before_judging(
+    cli, seeds, llm_judge
+) -> None:
+    script = [
+        ok(
+            draft(
+                ("Attention beats gated convolutions on associative recall.", [1]),
+                ("Recurrent models forget what they read.", [2]),
+                ("attention beats gated convolutions on associative recall", [2]),
+            )
+        ),
+        ok(verdicts("supported", "supported")),
+    ]
+    with FaultServer(script) as server:
+        answer = ask_json(cli, server)
+        judge_prompt = server.chat_requests[1]["messages"][0]["content"]
+    assert [s["text"] for s in answer["sentences"]] == [
+        "Attention beats gated convolutions on associative recall.",
+        "Recurrent models forget what they read.",
+    ]
+    assert judge_prompt.count("\nCLAIM: ") == 2
+    report = answer["verification"]
+    assert (report["sentences"], report["repeated"], report["removed"]) == (3, 1, 1)
+
+
 def test_a_judge_reply_missing_a_pair_counts_as_unsupported(cli, seeds, llm_judge) -> None:
     script = [
         ok(draft(("Attention beats gated convolutions.", [1]), ("Recall is hard.", [2]))),
