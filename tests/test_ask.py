@@ -302,3 +302,9 @@ def _cites(tex: str) -> list[str]:
     import re
 
     return re.findall(r"\\cite\{([^}]*)\}", tex)
+
+
+def test_help_texts_keep_their_square_brackets(cli) -> None:
+    # Typer renders help as Rich markup, where an unescaped "[n]" is a tag and vanishes
+    assert "([n]" in cli("related-work", "--help").out
+    assert '"gold": [keys' in cli("eval", "suite", "--help").out

@@ -194,7 +194,7 @@ def citations_command(
 @app.command("suite")
 def suite_command(
     questions: Annotated[
-        Path, typer.Argument(help='JSONL: {"id", "question", "gold": [keys or titles]}.')
+        Path, typer.Argument(help='JSONL: {"id", "question", "gold": \\[keys or titles]}.')
     ],
     report_dir: Annotated[
         Path,

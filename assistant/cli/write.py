@@ -101,7 +101,7 @@ def related_work_command(
     ] = None,
     output_format: Annotated[
         Literal["markdown", "latex"],
-        typer.Option("--format", help="markdown ([n] and a reference list) or latex (\\cite)."),
+        typer.Option("--format", help="markdown (\\[n] and a reference list) or latex (\\cite)."),
     ] = "markdown",
     bib: Annotated[
         Path | None,
