@@ -16,6 +16,7 @@ Backends, chosen by `judge.backend` from the table at the bottom:
   that ignores the format still gets its verdicts counted; a pair left out is no support.
 """
 
+import json
 import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Protocol
@@ -258,8 +259,8 @@ def _numbered_verdicts(text: str) -> list[JudgedPair]:
 
 
 class LLMJudge:
-    """Judges with a chat model, every pair of a call in one request. A pair the model leaves
-    out of its reply counts as unsupported: silence is not support."""
+    """Judges with a chat model, as many pairs to a request as its context window holds. A pair
+    the model leaves out of its reply counts as unsupported: silence is not support."""
 
     name = "llm"
     scores: ClassVar[dict[Label, float]] = {
@@ -267,6 +268,8 @@ class LLMJudge:
         "unsupported": 0.0,
         "contradicted": 0.0,
     }
+    # Room kept for the reply, per pair: {"pair": 12, "verdict": "contradicted"} is 14 tokens.
+    reply_tokens_per_pair = 16
 
     def __init__(self, chat: "ChatModel") -> None:
         self.chat = chat
@@ -275,12 +278,11 @@ class LLMJudge:
         return self.judge_all([(claim, source)])[0]
 
     def judge_all(self, pairs: Sequence[tuple[str, str]]) -> list[Verdict]:
-        if not pairs:
-            return []
-        listed = "\n\n".join(
-            f"PAIR {number}\nCLAIM: {claim}\nSOURCE: {source}"
-            for number, (claim, source) in enumerate(pairs, 1)
-        )
+        return [verdict for group in self._requests(pairs) for verdict in self._judge(group)]
+
+    def _judge(self, pairs: Sequence[tuple[str, str]]) -> list[Verdict]:
+        """One request for `pairs`, numbered from 1."""
+        listed = "\n\n".join(_listing(number, pair) for number, pair in enumerate(pairs, 1))
         prompt = render("judge", pairs=listed, count=str(len(pairs)))
         reply = self.chat.structured(
             [{"role": "user", "content": prompt}], JudgeReply, parse=read_verdicts
@@ -290,6 +292,34 @@ class LLMJudge:
             Verdict(label=label, score=self.scores[label])
             for label in (labels.get(number, "unsupported") for number in range(1, len(pairs) + 1))
         ]
+
+    def _requests(self, pairs: Sequence[tuple[str, str]]) -> list[list[tuple[str, str]]]:
+        """Consecutive groups of pairs whose prompt, schema instructions and reply fit the
+        model's window; a pair too long for any window goes alone, for the model to refuse."""
+        from assistant.llm.budget import message_tokens, usable_window  # loads with the model
+        from assistant.tokens import count_tokens
+
+        settings = self.chat.settings
+        window = usable_window(settings.context_window, settings.tokenizer_margin)
+        empty = render("judge", pairs="", count=str(len(pairs)))
+        fixed = message_tokens([{"role": "user", "content": empty}]) + count_tokens(
+            json.dumps(JudgeReply.model_json_schema())  # sent as instructions where no schema
+        )
+        groups: list[list[tuple[str, str]]] = []
+        used = 0
+        for pair in pairs:
+            cost = count_tokens(_listing(len(pairs), pair)) + self.reply_tokens_per_pair
+            if not groups or used + cost > window:
+                groups.append([])
+                used = fixed
+            groups[-1].append(pair)
+            used += cost
+        return groups
+
+
+def _listing(number: int, pair: tuple[str, str]) -> str:
+    claim, source = pair
+    return f"PAIR {number}\nCLAIM: {claim}\nSOURCE: {source}"
 
 
 def make_judge(settings: JudgeSettings, chat: Callable[[], "ChatModel"]) -> Judge:

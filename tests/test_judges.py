@@ -3,11 +3,14 @@ their source does not speak to fail; the judge table builds each backend; the ll
 verdicts however a model words them, against a scripted endpoint on loopback."""
 
 import json
+import re
+from typing import Any
 
 import pytest
 from fault_server import FaultServer, ok
 
 from assistant.judges import LLMJudge, SimilarityJudge, make_judge
+from assistant.llm.budget import message_tokens, usable_window
 from assistant.llm.chat import ChatModel
 from assistant.settings import JudgeSettings, LLMSettings
 from assistant.trained_judge import TrainedJudge
@@ -111,8 +114,29 @@ def test_an_unreadable_judge_reply_is_re_asked_and_silence_is_no_support() -> No
     assert requests[1]["messages"][-2]["content"] == "These claims are interesting."
 
 
-def _chat(server: FaultServer) -> ChatModel:
-    return ChatModel(LLMSettings(base_url=server.base_url, timeout=2.0, max_retries=0))
+def test_the_llm_judge_splits_pairs_across_requests_to_fit_the_window() -> None:
+    long_source = f"{SOURCE} " + "The models were trained on the Pile for many steps. " * 25
+    pairs = [(f"Claim number {i} about recall.", long_source) for i in range(6)]
+    reply = "PAIR 1: supported\nPAIR 2: unsupported\nPAIR 3: supported\nPAIR 4: unsupported"
+    with FaultServer([ok(reply)]) as server:
+        chat = _chat(server, context_window=2048)
+        verdicts = LLMJudge(chat).judge_all(pairs)
+        requests = server.chat_requests
+    window = usable_window(2048, chat.settings.tokenizer_margin)
+    prompts = [request["messages"][-1]["content"] for request in requests]
+    sizes = [prompt.count("\nCLAIM: ") for prompt in prompts]
+    assert len(requests) > 1 and sum(sizes) == 6
+    assert all(message_tokens(request["messages"]) < window for request in requests)
+    # numbering restarts in every request, and each reply maps back to its own pairs
+    for prompt, size in zip(prompts, sizes, strict=True):
+        assert "PAIR 1\n" in prompt and f"PAIR {size + 1}\n" not in prompt
+    replied = ["supported", "unsupported", "supported", "unsupported"]
+    assert [v.label for v in verdicts] == [label for size in sizes for label in replied[:size]]
+    assert [c for c, _ in pairs] == [c for p in prompts for c in re.findall(r"CLAIM: (.*)", p)]
+
+
+def _chat(server: FaultServer, **settings: Any) -> ChatModel:
+    return ChatModel(LLMSettings(base_url=server.base_url, timeout=2.0, max_retries=0, **settings))
 
 
 def _no_chat():  # type: ignore[no-untyped-def]
