@@ -319,7 +319,7 @@ class LLMJudge:
 
 def _listing(number: int, pair: tuple[str, str]) -> str:
     claim, source = pair
-    return f"PAIR {number}\nCLAIM: {claim}\nSOURCE: {source}"
+    return render("judge_pair", number=str(number), claim=claim, source=source)
 
 
 def make_judge(settings: JudgeSettings, chat: Callable[[], "ChatModel"]) -> Judge:
