@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from fault_server import FaultServer, ok
 
 from assistant.drafting import Writers
 from assistant.errors import LitreviewError
@@ -14,9 +15,10 @@ from assistant.evaluation.faithfulness import evaluate_citations, read_answers
 from assistant.evaluation.judging import evaluate_judge, read_judge_cases
 from assistant.evaluation.metrics import accuracy, macro_f1, roc_auc
 from assistant.evaluation.suite import SuiteQuestion, read_questions, run_suite
-from assistant.judges import Verdict
+from assistant.judges import LLMJudge, Verdict
+from assistant.llm.chat import ChatModel
 from assistant.search import Searcher
-from assistant.settings import Settings
+from assistant.settings import LLMSettings, Settings
 
 TINY = Path(__file__).parent / "fixtures" / "judge_tiny"
 RECALL_QUESTION = "why do recurrent models fail at associative recall"
@@ -200,6 +202,29 @@ def test_an_interrupted_suite_resumes_without_redoing_finished_questions(
     assert report.questions[1].abstained
     fresh = run_suite(_suite_questions(), searcher, Writers(None, None), Checkpoint(path, {"r": 2}))
     assert fresh.questions[0].answer != "kept from the first run"  # another run starts over
+
+
+def test_the_suite_counts_what_the_check_did_to_a_models_draft(
+    seed_store: Path, tmp_path: Path
+) -> None:
+    recall = "Attention beats gated convolutions on associative recall."
+    drafted = [(recall, [1]), (recall, [1]), ("Recurrent models forget what they read.", [2])]
+    script = [
+        ok(json.dumps({"sentences": [{"text": t, "citations": c} for t, c in drafted]})),
+        ok('{"verdicts": [{"pair": 1, "verdict": "supported"}, {"pair": 2, "verdict": "no"}]}'),
+    ]
+    settings = Settings()
+    settings.store.path = seed_store
+    with FaultServer(script) as server:
+        chat = ChatModel(LLMSettings(base_url=server.base_url, max_retries=0))
+        report = run_suite(
+            _suite_questions()[:1], Searcher(settings), Writers(chat, LLMJudge(chat)),
+            Checkpoint(tmp_path / "c.jsonl", {}),
+        )  # fmt: skip
+    result = report.questions[0]
+    assert (result.cited_sentences, result.supported_sentences) == (2, 1)
+    assert result.repeated_sentences == 1 and result.llm_calls == 2
+    assert report.supported_rate == 0.5
 
 
 def test_suite_command_writes_json_and_markdown_reports(

@@ -48,6 +48,7 @@ class QuestionResult(BaseModel):
     valid_citations: int
     cited_sentences: int
     supported_sentences: int
+    repeated_sentences: int = 0  # drafted twice, dropped before judging (0 in older checkpoints)
     llm_calls: int
     prompt_tokens: int
     completion_tokens: int
@@ -162,6 +163,7 @@ def _run_one(
         valid_citations=sum(1 for key in keys if key in stored and key in referenced),
         cited_sentences=answer.verification.cited,
         supported_sentences=answer.verification.supported,
+        repeated_sentences=answer.verification.repeated,
         **{name: after.get(name, 0) - before.get(name, 0) for name in _USAGE},
         answer=answer.answer,
     )
@@ -184,9 +186,11 @@ def markdown_report(report: SuiteReport) -> str:
         f"- citation validity: {report.citation_validity:.3f}",
         f"- supported-sentence rate: {report.supported_rate:.3f}",
         "",
-        "| id | answerable | abstained | correct | recall@10 | citations valid | supported "
-        "| calls | tokens |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        (
+            "| id | answerable | abstained | correct | recall@10 | citations valid | supported "
+            "| repeated | calls | tokens |"
+        ),
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in report.questions:
         recall = "-" if r.recall_at_10 is None else f"{r.recall_at_10:.2f}"
@@ -194,6 +198,6 @@ def markdown_report(report: SuiteReport) -> str:
             f"| {r.id} | {'yes' if r.answerable else 'no'} | {'yes' if r.abstained else 'no'} "
             f"| {'yes' if r.abstention_correct else 'no'} | {recall} "
             f"| {r.valid_citations}/{r.citations} | {r.supported_sentences}/{r.cited_sentences} "
-            f"| {r.llm_calls} | {r.prompt_tokens + r.completion_tokens:,} |"
+            f"| {r.repeated_sentences} | {r.llm_calls} | {r.prompt_tokens + r.completion_tokens:,} |"
         )
     return "\n".join(lines) + "\n"
