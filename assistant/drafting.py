@@ -176,9 +176,7 @@ class Verification(BaseModel):
     sentences: int = 0  # drafted
     cited: int = 0  # with at least one valid citation
     supported: int = 0
-    removed: int = (
-        0  # sentences dropped: unsupported, repeated, or citing only outside the evidence
-    )
+    removed: int = 0  # dropped: unsupported, repeated, or citing only outside the evidence
     repeated: int = 0  # of those, sentences that repeat an earlier one word for word
     invalid_citations: int = 0  # markers pointing outside the evidence, all removed
 

@@ -35,6 +35,7 @@ from assistant.chunking import split_sentences
 from assistant.lexical import terms
 from assistant.prompts import render
 from assistant.settings import EmbeddingSettings, JudgeSettings
+from assistant.tokens import count_tokens
 
 if TYPE_CHECKING:  # the openai SDK loads with the chat model, not with every command
     from assistant.llm.chat import ChatModel
@@ -297,7 +298,6 @@ class LLMJudge:
         """Consecutive groups of pairs whose prompt, schema instructions and reply fit the
         model's window; a pair too long for any window goes alone, for the model to refuse."""
         from assistant.llm.budget import message_tokens, usable_window  # loads with the model
-        from assistant.tokens import count_tokens
 
         settings = self.chat.settings
         window = usable_window(settings.context_window, settings.tokenizer_margin)

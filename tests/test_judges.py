@@ -74,6 +74,18 @@ PAIRS = [
             '{"1": "entailed", "2": "unsupported", "3": "supported"}',
             ["supported", "unsupported", "supported"],
         ),
+        (  # the same under the schema's key
+            '{"verdicts": {"3": "contradicted"}}',
+            ["unsupported", "unsupported", "contradicted"],
+        ),
+        (  # one verdict object on its own
+            '{"pair": 2, "verdict": "supported"}',
+            ["unsupported", "supported", "unsupported"],
+        ),
+        (  # the list under another name, a boolean verdict
+            '{"results": [{"pair": 1, "verdict": true}]}',
+            ["supported", "unsupported", "unsupported"],
+        ),
         (  # numbered lines, no JSON at all
             (
                 "PAIR 1: supported\nPAIR 2: contradicted (the source says the opposite)\n"
