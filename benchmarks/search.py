@@ -135,7 +135,7 @@ def cold(runs: int = 5) -> None:
     settings = Settings()
     settings.store.path = OUT / "seeds"
     if Store(settings.store).info().papers == 0:
-        ingest([SHARED / "seeds"], settings)
+        ingest([ROOT.parent / "examples" / "seeds"], settings)
     command = [
         sys.executable,
         "-m",

@@ -16,9 +16,21 @@ import pytest
 from assistant.llm.local import free_port, local_model_server
 from assistant.settings import LocalModelSettings, Settings
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-SEEDS = SHARED / "seeds"
-SCIFACT_CORPUS = SHARED / "data" / "scifact" / "corpus.jsonl"
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures"
+# The demo corpus shipped with the repository: the product's three seed listing pages.
+SEEDS = ROOT / "examples" / "seeds"
+# The first 400 SciFact abstracts, and the 71 training claims that cite only them.
+SCIFACT_400 = FIXTURES / "scifact" / "corpus_400.jsonl"
+SCIFACT_400_CLAIMS = FIXTURES / "scifact" / "claims_400.jsonl"
+# The full training splits sit beside the repository only on the project's own machines.
+SHARED_DATA = ROOT.parent / "shared" / "data"
+SCIFACT_CORPUS = SHARED_DATA / "scifact" / "corpus.jsonl"
+CITATION_INTEGRITY_CORPUS = SHARED_DATA / "citation_integrity" / "corpus.jsonl"
+needs_shared_data = pytest.mark.skipif(
+    not SCIFACT_CORPUS.exists(),
+    reason=f"needs the full training splits in {SHARED_DATA} (not part of a clone)",
+)
 
 
 @pytest.fixture(autouse=True)

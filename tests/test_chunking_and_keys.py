@@ -6,6 +6,7 @@ from assistant.chunking import chunk_paper, split_sentences
 from assistant.papers import Paper, citation_key, merge, normalise_title
 from assistant.settings import ChunkingSettings
 from assistant.tokens import count_tokens
+from tests.conftest import needs_shared_data
 
 SENTENCES = [f"Sentence number {i} says something about topic {i} in several words." for i in range(12)]
 
@@ -95,10 +96,10 @@ def test_a_generic_title_does_not_merge_different_papers() -> None:
     assert not same_work(first.model_copy(update={"doi": "10.1/a"}), truncated.model_copy(update={"doi": "10.1/b"}))
 
 
+@needs_shared_data
 def test_every_scifact_document_stays_a_paper_of_its_own() -> None:
     from assistant.ingest import Catalog
     from assistant.readers import read_file
-    from tests.conftest import SCIFACT_CORPUS
 
     catalog = Catalog([])
     for item in read_file(SCIFACT_CORPUS):

@@ -5,7 +5,6 @@ import os
 import signal
 import subprocess
 import sys
-from itertools import islice
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from assistant.chunking import chunk_paper
 from assistant.ingest import LOCK_FILE
 from assistant.settings import Settings
 from assistant.store import Store
-from tests.conftest import SCIFACT_CORPUS, SEEDS, litreview_process
+from tests.conftest import SCIFACT_400, SEEDS, litreview_process
 
 GOOD = {"title": "Attention Is All You Need", "abstract": "We propose the Transformer. It works."}
 
@@ -106,9 +105,7 @@ def test_a_second_writer_is_turned_away_or_waits(cli, store_dir: Path) -> None:
 def test_ingest_killed_mid_write_resumes_to_exactly_the_right_store(
     cli, store_dir: Path, tmp_path: Path, settings: Settings
 ) -> None:
-    corpus = tmp_path / "scifact_400.jsonl"
-    with SCIFACT_CORPUS.open() as source:
-        corpus.write_text("".join(islice(source, 400)))
+    corpus = SCIFACT_400
 
     proc = litreview_process("ingest", corpus, "--store", store_dir)
     assert proc.stderr is not None

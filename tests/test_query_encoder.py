@@ -11,7 +11,7 @@ import pytest
 
 from assistant.embedders.minilm_numpy import MiniLMQueryEncoder
 from assistant.settings import EmbeddingSettings
-from tests.conftest import SCIFACT_CORPUS
+from tests.conftest import SCIFACT_400
 
 ROOT = Path(__file__).resolve().parents[1]
 MIN_COSINE = 0.9999
@@ -33,7 +33,7 @@ def encoder() -> MiniLMQueryEncoder:
 @pytest.fixture(scope="module")
 def texts() -> list[str]:
     """Texts of different lengths: past the 256-token limit, mid-length, a title, a query."""
-    with SCIFACT_CORPUS.open() as corpus:
+    with SCIFACT_400.open() as corpus:
         papers = [json.loads(line) for line in islice(corpus, 10)]
     abstract = [f"{paper['title']}. {' '.join(paper['abstract'])}" for paper in papers]
     return [

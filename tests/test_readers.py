@@ -12,10 +12,9 @@ import pytest
 from assistant.papers import Paper
 from assistant.readers import detect_format, read_file
 from assistant.readers.base import ReadItem, Rejected
+from tests.conftest import CITATION_INTEGRITY_CORPUS, SCIFACT_CORPUS, needs_shared_data
 
 FIXTURES = Path(__file__).parent / "fixtures" / "readers"
-SCIFACT_CORPUS = Path("/work/shared/data/scifact/corpus.jsonl")
-CITATION_INTEGRITY_CORPUS = Path("/work/shared/data/citation_integrity/corpus.jsonl")
 LONG_ABSTRACT = "x" * 60_000  # over the 50,000-character limit
 CHECK_CSV = "check the quoting and the delimiter"
 NOT_UTF8 = b"caf\xe9 \xff written by an old Windows tool\n"
@@ -300,7 +299,7 @@ def test_beir_corpus_uses_text_and_id() -> None:
     assert where(rejected) == {"line 2": "missing abstract"}
 
 
-@pytest.mark.skipif(not SCIFACT_CORPUS.exists(), reason="SciFact corpus not on this machine")
+@needs_shared_data
 def test_real_scifact_corpus_reads_every_abstract_with_its_sentences() -> None:
     papers, rejected = split(read_file(SCIFACT_CORPUS))
     assert rejected == []
@@ -314,9 +313,7 @@ def test_real_scifact_corpus_reads_every_abstract_with_its_sentences() -> None:
     assert len({p.external_ids["scifact"] for p in papers}) == 5_183
 
 
-@pytest.mark.skipif(
-    not CITATION_INTEGRITY_CORPUS.exists(), reason="Citation-Integrity corpus not on this machine"
-)
+@needs_shared_data
 def test_real_citation_integrity_corpus_has_no_titles() -> None:
     papers, rejected = split(read_file(CITATION_INTEGRITY_CORPUS))
     # Its passages carry an empty title; three carry no sentences at all.
