@@ -6,9 +6,8 @@ Backends, chosen by `judge.backend` from the table at the bottom:
 - `similarity`: offline, untrained, the baseline the trained one improves on. The mean of two
   scores, against `judge.min_support`:
   the claim's cosine similarity to the source's closest sentence under the bundled MiniLM, and
-  the share of the claim's content words (stemmed) found in the source. On the training
-  splits: ROC AUC 0.758 on SciFact and 0.641 on Citation-Integrity, against 0.704 and 0.622
-  for the similarity alone. It tells grounded from off-topic claims, not supported from
+  the share of the claim's content words (stemmed) found in the source (figures: BENCHMARKS.md).
+  It tells grounded from off-topic claims, not supported from
   contradicted ones: that needs a trained judge (or the llm one).
 - `llm`: the configured OpenAI-compatible endpoint (the judge section's, else the llm one),
   every pair of a draft in one batched call. The reply is read leniently (`read_verdicts`):

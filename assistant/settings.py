@@ -90,7 +90,7 @@ class ChunkingSettings(Section):
         1,
         ge=1,
         description="Sentences in one chunk at most. One: search scores the very sentence that "
-        "matches and cites it (SciFact nDCG@10 0.746, against 0.738 with 256-token chunks).",
+        "matches and cites it.",
     )
     max_tokens: int = Field(256, ge=16, description="Token budget of one chunk (cl100k_base).")
     overlap_sentences: int = Field(
@@ -120,8 +120,7 @@ class SearchSettings(Section):
         0.43,
         ge=-1,
         le=1,
-        description="Best chunk's cosine similarity below which nothing is relevant "
-        "(keeps 98% of SciFact training claims; see README).",
+        description="Best chunk's cosine similarity below which nothing is relevant (see README).",
     )
     evidence_sentences: int = Field(3, ge=1, description="Sentences of evidence per paper.")
 

@@ -5,9 +5,8 @@ MiniLM and derives 26 scalar features (closest-sentence cosines, shared content 
 negation and direction words, the untrained `local` score); `evals/train_judge.py` also computes
 the claim and closest-sentence vectors for the designs it compares. The shipped model (an
 8-unit tanh MLP over the scalars, `assistant/judge_weights.npz`) was picked by 5-fold grouped
-cross-validation on the SciFact and Citation-Integrity training splits: ROC AUC 0.769 and
-macro-F1 0.711 on SciFact, AUC 0.637 on Citation-Integrity, against 0.754 / 0.679 / 0.639 for
-the untrained score. Like that score it tells grounded from off-topic claims, not supported
+cross-validation on the SciFact and Citation-Integrity training splits (figures in
+BENCHMARKS.md). Like the untrained score it tells grounded from off-topic claims, not supported
 from contradicted ones. Only numpy runs at inference.
 """
 
