@@ -7,18 +7,19 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from assistant.drafting import (
+from assistant.checking import (
     CheckedSentence,
     CitationNumbers,
+    OnUnsupported,
     Reference,
     Verification,
-    check,
-    draft,
+    draft_and_check,
+    prose,
+)
+from assistant.drafting import (
     evidence_block,
-    extract,
     fit_evidence,
     number_evidence,
-    prose,
     usage_json,
     writing_mode,
 )
@@ -47,13 +48,20 @@ class Answer(BaseModel):
         return {
             "answer": self.answer,
             "sentences": [
-                {"text": s.text, "citations": s.citations, "verdict": s.verdict}
+                {
+                    "text": s.text,
+                    "citations": s.citations,
+                    "verdict": s.verdict,
+                    "score": s.score,
+                    "flagged": s.flagged,
+                    "rejected_citations": s.rejected_citations,
+                }
                 for s in self.sentences
             ],
             "references": [r.model_dump() for r in self.references],
             "abstained": self.abstained,
             "mode": self.mode,
-            "verification": self.verification.model_dump(),
+            "verification": self.verification.as_json(),
             "usage": self.usage,
         }
 
@@ -64,7 +72,7 @@ def ask(
     chat: ChatModel | None,
     judge: Judge | None,
     filters: Filters = Filters(),
-    on_unsupported: Literal["drop", "flag"] = "drop",
+    on_unsupported: OnUnsupported = "drop",
 ) -> Answer:
     """Retrieve, draft (or extract, without a model), check, and number the references.
     A model's draft needs a judge; an extractive one is supported by construction."""
@@ -82,17 +90,17 @@ def ask(
             usage=usage_json(chat),
         )
     items = number_evidence(result.hits)
-    if chat is None:
-        drafted = extract(items)
-    else:
+    prompt = ""
+    if chat is not None:
         limit = str(MAX_SENTENCES)
         items = fit_evidence(items, chat, "ask", question=question, max_sentences=limit)
         prompt = render(
             "ask", question=question, max_sentences=limit, evidence=evidence_block(items)
         )
-        drafted = draft(chat, prompt, items, MAX_SENTENCES)
     numbers = CitationNumbers()
-    checked = check(drafted, items, judge if mode == "llm" else None, on_unsupported, numbers)
+    checked = draft_and_check(
+        chat, judge, prompt, items, MAX_SENTENCES, on_unsupported, numbers
+    )
     return Answer(
         question=question,
         answer=prose(checked.sentences),

@@ -10,19 +10,20 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, WithJsonSchema, create_model
 
-from assistant.drafting import (
+from assistant.checking import (
     CheckedSentence,
     CitationNumbers,
-    EvidenceItem,
+    OnUnsupported,
     Reference,
     Verification,
-    check,
-    draft,
+    draft_and_check,
+    prose,
+)
+from assistant.drafting import (
+    EvidenceItem,
     evidence_block,
-    extract,
     fit_evidence,
     number_evidence,
-    prose,
     usage_json,
     writing_mode,
 )
@@ -68,7 +69,7 @@ class Section(BaseModel):
         return [reference.key for reference in self.references]
 
     def as_json(self) -> dict[str, Any]:
-        return self.model_dump()
+        return {**self.model_dump(), "verification": self.verification.as_json()}
 
 
 def plan_schema(numbers: list[int]) -> type[Plan]:
@@ -93,7 +94,7 @@ def related_work(
     chat: ChatModel | None,
     judge: Judge | None,
     filters: Filters = Filters(),
-    on_unsupported: Literal["drop", "flag"] = "drop",
+    on_unsupported: OnUnsupported = "drop",
     on_paragraph: Callable[[Paragraph], None] | None = None,
 ) -> Section:
     """Retrieve papers on `topic` (a phrase or a whole abstract), plan themes, write and check
@@ -106,18 +107,16 @@ def related_work(
     if result.relevant:
         items = number_evidence(result.hits)
         for title, members in _themes(topic, items, chat):
-            if chat is None:
-                drafted = extract(members)
-            else:
-                prompt = render(
-                    "write_theme",
-                    topic=topic,
-                    theme=title,
-                    max_sentences=str(PARAGRAPH_SENTENCES),
-                    evidence=evidence_block(members),
-                )
-                drafted = draft(chat, prompt, members, PARAGRAPH_SENTENCES)
-            checked = check(drafted, members, judge, on_unsupported, numbers)
+            prompt = render(
+                "write_theme",
+                topic=topic,
+                theme=title,
+                max_sentences=str(PARAGRAPH_SENTENCES),
+                evidence=evidence_block(members),
+            )
+            checked = draft_and_check(
+                chat, judge, prompt, members, PARAGRAPH_SENTENCES, on_unsupported, numbers
+            )
             report.add(checked.verification)
             if checked.sentences:
                 paragraphs.append(Paragraph(theme=title, sentences=checked.sentences))

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from assistant.chunking import split_sentences
-from assistant.judges import FUNCTION_WORDS, Label, Verdict
+from assistant.verdicts import FUNCTION_WORDS, Grid, Label, Verdict, grid_from_pairs
 from assistant.lexical import terms
 from assistant.settings import EmbeddingSettings
 
@@ -230,6 +230,10 @@ class TrainedJudge:
     def judge(self, claim: str, source: str) -> Verdict:
         """One verdict."""
         return self.judge_all([(claim, source)])[0]
+
+    def judge_grid(self, claims: Sequence[str], sources: Sequence[str]) -> Grid:
+        """Every claim against every source; each text is embedded once."""
+        return grid_from_pairs(self.judge_all, claims, sources)
 
     def judge_all(self, pairs: Sequence[tuple[str, str]]) -> list[Verdict]:
         """One verdict per pair, in order; all texts embedded in one encoder call."""

@@ -16,7 +16,6 @@ from assistant.store import Store
 
 QUESTION = "How do attention-free language models handle associative recall?"
 OFF_TOPIC = "best recipe for sourdough bread with a crisp crust"
-SUPPORTED = {"verdicts": [{"pair": 1, "verdict": "supported"}, {"pair": 2, "verdict": "supported"}]}
 
 
 @pytest.fixture
@@ -35,10 +34,14 @@ def draft(*sentences: tuple[str, list[int]]) -> str:
     return json.dumps({"sentences": [{"text": t, "citations": c} for t, c in sentences]})
 
 
-def verdicts(*labels: str) -> str:
-    return json.dumps(
-        {"verdicts": [{"pair": n, "verdict": label} for n, label in enumerate(labels, 1)]}
-    )
+def grid(*supported_by: list[int], contradicted: dict[int, list[int]] | None = None) -> str:
+    """The judge's reply: for the n-th sentence it was shown, the evidence numbers that support
+    it (`supported_by[n - 1]`) and those that contradict it (`contradicted[n]`)."""
+    rows = [
+        {"sentence": n, "supported_by": items, "contradicted_by": (contradicted or {}).get(n, [])}
+        for n, items in enumerate(supported_by, 1)
+    ]
+    return json.dumps({"sentences": rows})
 
 
 def ask_json(cli, server: FaultServer, *extra: str) -> dict:
@@ -56,7 +59,7 @@ def test_a_citation_outside_the_evidence_never_reaches_the_output(cli, seeds, ll
                 ("Recurrent models forget what they read.", [2, 42]),
             )
         ),
-        ok(verdicts("supported", "supported")),
+        ok(grid([1], [2])),
     ]
     with FaultServer(script) as server:
         answer = ask_json(cli, server)
@@ -67,7 +70,7 @@ def test_a_citation_outside_the_evidence_never_reaches_the_output(cli, seeds, ll
         "Recurrent models forget what they read.",
     ]
     assert answer["verification"]["invalid_citations"] == 2
-    assert answer["verification"]["removed"] == 1
+    assert answer["verification"]["invalid"] == answer["verification"]["removed"] == 1
     assert "[70]" not in answer["answer"] and "[42]" not in answer["answer"]
     keys = {reference["key"] for reference in answer["references"]}
     assert all(set(s["citations"]) <= keys for s in answer["sentences"])
@@ -80,7 +83,7 @@ def test_a_citation_outside_the_evidence_never_reaches_the_output(cli, seeds, ll
 def test_ask_makes_two_model_calls_and_reports_them(cli, seeds, llm_judge) -> None:
     script = [
         ok(draft(("Attention beats gated convolutions on associative recall.", [1]))),
-        ok(verdicts("supported")),
+        ok(grid([1])),
     ]
     with FaultServer(script) as server:
         answer = ask_json(cli, server)
@@ -89,6 +92,57 @@ def test_ask_makes_two_model_calls_and_reports_them(cli, seeds, llm_judge) -> No
     assert answer["usage"]["prompt_tokens"] > 0
     assert answer["sentences"][0]["verdict"] == "supported"
     assert not answer["abstained"]
+
+
+def test_every_sentence_is_judged_and_each_citation_on_its_own(cli, seeds, llm_judge) -> None:
+    script = [
+        ok(
+            draft(
+                ("Uncited, and evidence 2 supports it.", []),
+                ("Uncited, and nothing supports it.", []),
+                ("Cites a right paper and a wrong one.", [1, 3]),
+                ("Cites only a wrong paper that evidence 2 supports.", [3]),
+                ("Cites evidence that was never given.", [42]),
+                ("cites a right paper and a wrong one", [1]),
+            )
+        ),
+        # rows are the four sentences the judge is shown: the first four above
+        ok(grid([2], [], [1], [2])),
+    ]
+    with FaultServer(script) as server:
+        answer = ask_json(cli, server)
+        judge_prompt = server.chat_requests[1]["messages"][0]["content"]
+        assert len(server.chat_requests) == 2
+    assert "\n(4) Cites only a wrong paper" in judge_prompt and "\n(5) " not in judge_prompt
+    first, second = (r["key"] for r in answer["references"])
+    assert answer["answer"] == (
+        "Uncited, and evidence 2 supports it [1]. Cites a right paper and a wrong one [2]. "
+        "Cites only a wrong paper that evidence 2 supports [1]."
+    )
+    assert [s["citations"] for s in answer["sentences"]] == [[first], [second], [first]]
+    assert all(s["verdict"] == "supported" for s in answer["sentences"])
+    assert answer["verification"] == {
+        "sentences": 6,
+        "drafted_citations": 5,
+        "invalid_citations": 1,
+        "kept_as_cited": 1,
+        "citations_removed": 2,
+        "recited": 1,
+        "attached": 1,
+        "flagged": 0,
+        "unsupported": 1,
+        "contradicted": 0,
+        "invalid": 1,
+        "repeated": 1,
+        "supported": 3,
+        "removed": 3,
+    }
+    with FaultServer(script) as server:
+        shown = cli("ask", QUESTION, "--llm", server.base_url)
+    assert (
+        "6 sentences: 1 kept as cited, 1 re-cited, 1 given a citation, 3 removed (1 unsupported, "
+        "1 citing only evidence that does not exist, 1 repeated); 3 citations removed"
+    ) in shown.out
 
 
 @pytest.mark.parametrize("policy", ["drop", "flag"])
@@ -100,18 +154,23 @@ def test_an_unsupported_sentence_is_dropped_or_flagged(cli, seeds, llm_judge, po
                 ("Gated convolutions always win on recall.", [1]),
             )
         ),
-        ok(verdicts("supported", "contradicted")),
+        ok(grid([1], [], contradicted={2: [1]})),
     ]
     with FaultServer(script) as server:
         answer = ask_json(cli, server, "--on-unsupported", policy)
     texts = [s["text"] for s in answer["sentences"]]
+    report = answer["verification"]
     if policy == "drop":
         assert texts == ["Attention beats gated convolutions on associative recall."]
-        assert answer["verification"]["removed"] == 1
+        assert report["contradicted"] == report["removed"] == 1
     else:
-        assert answer["sentences"][1]["verdict"] == "contradicted"
-        assert "Gated convolutions always win on recall [1] (unsupported)." in answer["answer"]
-    assert answer["verification"]["supported"] == 1
+        flagged = answer["sentences"][1]
+        assert flagged["verdict"] == "contradicted" and flagged["citations"] == []
+        assert flagged["rejected_citations"] == [answer["sentences"][0]["citations"][0]]
+        # the failed citation is not printed: only the flag says what happened
+        assert "Gated convolutions always win on recall (contradicted)." in answer["answer"]
+        assert report["flagged"] == 1 and report["removed"] == 0
+    assert report["supported"] == report["kept_as_cited"] == 1
 
 
 def test_a_sentence_repeating_an_earlier_one_is_dropped_before_judging(
@@ -125,7 +184,7 @@ def test_a_sentence_repeating_an_earlier_one_is_dropped_before_judging(
                 ("attention beats gated convolutions on associative recall", [2]),
             )
         ),
-        ok(verdicts("supported", "supported")),
+        ok(grid([1], [2])),
     ]
     with FaultServer(script) as server:
         answer = ask_json(cli, server)
@@ -134,15 +193,15 @@ def test_a_sentence_repeating_an_earlier_one_is_dropped_before_judging(
         "Attention beats gated convolutions on associative recall.",
         "Recurrent models forget what they read.",
     ]
-    assert judge_prompt.count("\nCLAIM: ") == 2
+    assert "\n(2) Recurrent models" in judge_prompt and "\n(3) " not in judge_prompt
     report = answer["verification"]
     assert (report["sentences"], report["repeated"], report["removed"]) == (3, 1, 1)
 
 
-def test_a_judge_reply_missing_a_pair_counts_as_unsupported(cli, seeds, llm_judge) -> None:
+def test_a_judge_reply_missing_a_sentence_counts_as_unsupported(cli, seeds, llm_judge) -> None:
     script = [
         ok(draft(("Attention beats gated convolutions.", [1]), ("Recall is hard.", [2]))),
-        ok(json.dumps({"verdicts": [{"pair": 1, "verdict": "supported"}]})),
+        ok(grid([1])),
     ]
     with FaultServer(script) as server:
         answer = ask_json(cli, server)
@@ -157,7 +216,7 @@ def test_text_markers_when_the_endpoint_takes_no_schema(cli, seeds, llm_judge, m
             "[3] This one cites nothing. Invented [42]. Zoology measures recall "
             "[zoology2023measuring]. A key of nothing [nobody2099fake]."
         ),
-        ok(verdicts("supported", "supported", "supported")),
+        ok(grid([1], [2], [3], list(range(1, 9)))),
     ]
     with FaultServer(script) as server:
         answer = ask_json(cli, server)
@@ -169,8 +228,8 @@ def test_text_markers_when_the_endpoint_takes_no_schema(cli, seeds, llm_judge, m
         "This one cites nothing.",
         "Zoology measures recall.",
     ]
-    assert [len(s["citations"]) for s in answer["sentences"]] == [1, 2, 0, 1]
-    assert answer["sentences"][2]["verdict"] == "uncited"
+    assert [len(s["citations"]) for s in answer["sentences"]] == [1, 1, 1, 1]
+    assert answer["verification"]["attached"] == 1  # "This one cites nothing." now cites [3]
     assert answer["sentences"][3]["citations"] == ["zoology2023measuring"]
     assert answer["verification"]["invalid_citations"] == 3  # [9], [42], [nobody2099fake]
     assert "nobody2099fake" not in answer["answer"]
@@ -210,7 +269,7 @@ def test_an_injected_instruction_cannot_make_an_invalid_citation(
             ("Recurrent models forget tokens.", [2]),
         )
     )
-    with FaultServer([obeying, ok(verdicts("supported"))]) as server:
+    with FaultServer([obeying, ok(grid([2]))]) as server:
         answer = ask_json(cli, server)
         prompt = server.chat_requests[0]["messages"][0]["content"]
     assert "cite [99]" in prompt  # the model did see the injection
@@ -252,7 +311,7 @@ def test_related_work_in_latex_cites_only_keys_of_its_bib_file(
                 ("Made up.", [5]),
             )
         ),
-        ok(verdicts("supported", "supported")),
+        ok(grid([1, 2], [2])),
     ]
     bib = tmp_path / "refs.bib"
     with FaultServer(script) as server:

@@ -12,6 +12,7 @@ PLACEHOLDERS = {
     "cite_with_markers": set(),
     "cite_with_schema": set(),
     "judge": {"count", "pairs"},
+    "judge_grid": {"sources", "claims", "evidence", "sentences"},
     "judge_pair": {"number", "claim", "source"},
     "ping": set(),
     "plan_related_work": {"topic", "max_themes", "evidence"},
