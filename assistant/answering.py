@@ -42,6 +42,8 @@ class Answer(BaseModel):
     mode: Literal["llm", "extractive"]
     verification: Verification
     usage: dict[str, Any]
+    # what the model was given: each evidence key with the text a citation of it rests on
+    evidence: dict[str, str] = {}
 
     def as_json(self) -> dict[str, Any]:
         """What `ask --json` prints."""
@@ -63,6 +65,7 @@ class Answer(BaseModel):
             "mode": self.mode,
             "verification": self.verification.as_json(),
             "usage": self.usage,
+            "evidence": list(self.evidence),
         }
 
 
@@ -110,4 +113,5 @@ def ask(
         mode=mode,
         verification=checked.verification,
         usage=usage_json(chat),
+        evidence={item.hit.key: item.source for item in items},
     )

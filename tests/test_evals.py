@@ -19,6 +19,7 @@ from assistant.judges import LLMJudge, Verdict
 from assistant.llm.chat import ChatModel
 from assistant.search import Searcher
 from assistant.settings import LLMSettings, Settings
+from assistant.verdicts import Grid, grid_from_pairs
 
 TINY = Path(__file__).parent / "fixtures" / "judge_tiny"
 RECALL_QUESTION = "why do recurrent models fail at associative recall"
@@ -36,6 +37,9 @@ class ScriptedJudge:
 
     def judge(self, claim: str, source: str) -> Verdict:
         return self.judge_all([(claim, source)])[0]
+
+    def judge_grid(self, claims: Sequence[str], sources: Sequence[str]) -> Grid:
+        return grid_from_pairs(self.judge_all, claims, sources)
 
     def judge_all(self, pairs: Sequence[tuple[str, str]]) -> list[Verdict]:
         self.pairs += pairs
@@ -165,14 +169,16 @@ def test_suite_scores_recall_abstention_and_citations(seed_store: Path, tmp_path
     settings = Settings()
     settings.store.path = seed_store
     report = run_suite(
-        _suite_questions(), Searcher(settings), Writers(None, None),
+        _suite_questions(), Searcher(settings), Writers(None, None), ScriptedJudge(),
         Checkpoint(tmp_path / "c.jsonl", {}),
     )  # fmt: skip
     by_id = {q.id: q for q in report.questions}
     assert by_id["recall"].recall_at_10 == 1.0 and not by_id["recall"].abstained
     assert by_id["bread"].abstained and by_id["bread"].recall_at_10 is None
     assert report.abstention_accuracy == 1.0 and report.recall_at_10 == 1.0
-    assert report.citation_validity == 1.0 and by_id["recall"].citations > 0
+    # an extractive digest quotes its evidence: every printed citation supports its sentence
+    assert by_id["recall"].citations > 0 and report.printed_outside_evidence == 0
+    assert report.citation_recall == report.citation_precision == 1.0
 
 
 def test_an_interrupted_suite_resumes_without_redoing_finished_questions(
@@ -188,19 +194,24 @@ def test_an_interrupted_suite_resumes_without_redoing_finished_questions(
 
     with pytest.raises(KeyboardInterrupt):
         run_suite(
-            _suite_questions(), searcher, Writers(None, None), Checkpoint(path, {"r": 1}), interrupt
-        )
+            _suite_questions(), searcher, Writers(None, None), ScriptedJudge(),
+            Checkpoint(path, {"r": 1}), interrupt,
+        )  # fmt: skip
     lines = path.read_text().splitlines()
     assert len(lines) == 2  # the run's description and the first question
     record = json.loads(lines[1])
     record["result"]["answer"] = "kept from the first run"
     path.write_text(lines[0] + "\n" + json.dumps(record) + "\n")
     report = run_suite(
-        _suite_questions(), searcher, Writers(None, None), Checkpoint(path, {"r": 1})
-    )
+        _suite_questions(), searcher, Writers(None, None), ScriptedJudge(),
+        Checkpoint(path, {"r": 1}),
+    )  # fmt: skip
     assert [q.answer for q in report.questions][0] == "kept from the first run"
     assert report.questions[1].abstained
-    fresh = run_suite(_suite_questions(), searcher, Writers(None, None), Checkpoint(path, {"r": 2}))
+    fresh = run_suite(
+        _suite_questions(), searcher, Writers(None, None), ScriptedJudge(),
+        Checkpoint(path, {"r": 2}),
+    )  # fmt: skip
     assert fresh.questions[0].answer != "kept from the first run"  # another run starts over
 
 
@@ -208,10 +219,15 @@ def test_the_suite_counts_what_the_check_did_to_a_models_draft(
     seed_store: Path, tmp_path: Path
 ) -> None:
     recall = "Attention beats gated convolutions on associative recall."
-    drafted = [(recall, [1]), (recall, [1]), ("Recurrent models forget what they read.", [2])]
+    drafted = [
+        (recall, [1]),
+        (recall, [1]),
+        ("Recurrent models forget what they read.", [2]),
+        ("A paper nobody was given says so.", [42]),
+    ]
     script = [
         ok(json.dumps({"sentences": [{"text": t, "citations": c} for t, c in drafted]})),
-        ok('{"verdicts": [{"pair": 1, "verdict": "supported"}, {"pair": 2, "verdict": "no"}]}'),
+        ok('{"sentences": [{"sentence": 1, "supported_by": [1]}, {"sentence": 2}]}'),
     ]
     settings = Settings()
     settings.store.path = seed_store
@@ -219,12 +235,17 @@ def test_the_suite_counts_what_the_check_did_to_a_models_draft(
         chat = ChatModel(LLMSettings(base_url=server.base_url, max_retries=0))
         report = run_suite(
             _suite_questions()[:1], Searcher(settings), Writers(chat, LLMJudge(chat)),
-            Checkpoint(tmp_path / "c.jsonl", {}),
+            ScriptedJudge(scores=[1.0]), Checkpoint(tmp_path / "c.jsonl", {}),
         )  # fmt: skip
     result = report.questions[0]
-    assert (result.cited_sentences, result.supported_sentences) == (2, 1)
+    assert (result.drafted_sentences, result.printed_sentences, result.supported_sentences) == (
+        4, 1, 1,
+    )  # fmt: skip
     assert result.repeated_sentences == 1 and result.llm_calls == 2
-    assert report.supported_rate == 0.5
+    # measured before the check removed [42]: 3 of the 4 drafted citations were in the evidence
+    assert (result.drafted_citations, result.drafted_in_evidence) == (4, 3)
+    assert report.drafted_citation_validity == 0.75 and report.printed_outside_evidence == 0
+    assert report.citation_recall == report.citation_precision == 1.0
 
 
 def test_suite_command_writes_json_and_markdown_reports(
@@ -241,8 +262,10 @@ def test_suite_command_writes_json_and_markdown_reports(
     assert set(summary) == {
         "recall@10",
         "abstention_accuracy",
-        "citation_validity",
-        "supported_rate",
+        "drafted_citation_validity",
+        "printed_outside_evidence",
+        "citation_recall",
+        "citation_precision",
         "questions",
     }
     assert json.loads((report_dir / "report.json").read_text()) == summary
@@ -255,7 +278,10 @@ def test_a_gold_paper_missing_from_the_store_is_an_error(seed_store: Path, tmp_p
     settings.store.path = seed_store
     wrong = [SuiteQuestion(id="x", question=RECALL_QUESTION, gold=["A Paper Nobody Wrote"])]
     with pytest.raises(LitreviewError, match="A Paper Nobody Wrote"):
-        run_suite(wrong, Searcher(settings), Writers(None, None), Checkpoint(tmp_path / "c", {}))
+        run_suite(
+            wrong, Searcher(settings), Writers(None, None), ScriptedJudge(),
+            Checkpoint(tmp_path / "c", {}),
+        )  # fmt: skip
 
 
 def test_the_shipped_seed_questions_parse_and_include_unanswerable_ones() -> None:

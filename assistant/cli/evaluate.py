@@ -23,7 +23,7 @@ from assistant.cli.common import (
 from assistant.errors import ConfigError
 from assistant.evaluation.retrieval import evaluate_retrieval, read_queries
 from assistant.judges import Judge
-from assistant.settings import Settings
+from assistant.settings import JudgeSettings, Settings
 
 app = typer.Typer(
     help="Measure retrieval, the judge, citation faithfulness and ask on labelled sets.",
@@ -108,6 +108,15 @@ def _judge(settings: Settings, backend: str | None, llm: str | None) -> Iterator
         yield writing.judge
     if writing.chat is not None:
         stderr.print(writing.chat.usage.summary(), markup=False, highlight=False)
+
+
+def _offline_judge(settings: Settings) -> Judge:
+    """The configured judge where it needs no model, else the built-in `local` one: what scores
+    an extractive run's citations."""
+    from assistant.judges import make_judge
+
+    offline = settings.judge if settings.judge.backend != "llm" else JudgeSettings()
+    return make_judge(offline, chat=_no_chat)
 
 
 def _no_chat() -> Never:
@@ -227,15 +236,15 @@ def suite_command(
     report_dir.mkdir(parents=True, exist_ok=True)
     checkpoint = Checkpoint(report_dir / ".suite-progress.jsonl", run)
     with writers(settings, local=llm == "local") as writing:
+        scorer = writing.judge or _offline_judge(settings)
         with progress_bar("asking", "questions") as progress:
-            report = run_suite(suite, searcher, writing, checkpoint, progress)
+            report = run_suite(suite, searcher, writing, scorer, checkpoint, progress)
     (report_dir / "report.json").write_text(json.dumps(report.as_json(), indent=2) + "\n")
     (report_dir / "report.md").write_text(markdown_report(report))
     checkpoint.finish()
     if as_json:
         print_json(report.as_json())
         return
-    summary = report.as_json()
-    for name in ("recall@10", "abstention_accuracy", "citation_validity", "supported_rate"):
-        console.print(f"{name:<20} {summary[name]}", highlight=False)
+    for name, value in report.figures().items():
+        console.print(f"{name:<26} {value}", highlight=False)
     console.print(f"report: {report_dir / 'report.md'}", highlight=False)

@@ -83,7 +83,7 @@ def evaluate_citations(
     """ALCE citation recall and precision over every sentence of every answer."""
     for index, statements in enumerate(answers):
         if str(index) not in checkpoint.done:
-            checkpoint.record(str(index), _score_answer(statements, judge))
+            checkpoint.record(str(index), score_answer(statements, judge))
         if progress:
             progress(index + 1, len(answers))
     scored = [checkpoint.done[str(index)] for index in range(len(answers))]
@@ -99,8 +99,9 @@ def evaluate_citations(
     )
 
 
-def _score_answer(statements: list[Statement], judge: Judge) -> dict[str, int]:
-    """Counts for one answer; every judgement of the answer in one batch."""
+def score_answer(statements: list[Statement], judge: Judge) -> dict[str, int]:
+    """ALCE counts for one answer (sentences, citations, recalled, precise, to_nothing); every
+    judgement of the answer in one batch."""
     pairs: list[tuple[str, str]] = []
     for s in statements:
         if s.cited:

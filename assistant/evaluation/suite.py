@@ -3,9 +3,11 @@
 A question's `gold` lists the papers (keys or titles) that answer it; an empty list means the
 corpus cannot answer it, and the right output is an abstention. Per question: recall@10 of the
 gold papers in the ranking (no relevance gate), whether `ask` abstained when it should (and only
-then), how many printed citations are valid (a paper of the store among the answer's
-references), the share of cited sentences the judge found supported, and the model's calls and
-tokens.
+then), and the model's calls and tokens. Citations are scored where they can fail:
+- before the check: the share of the model's drafted citations that point inside the evidence;
+- after it, over what is printed: citations outside the evidence (must be 0), and ALCE citation
+  recall and precision (`assistant.evaluation.faithfulness`), scored by the configured judge
+  against the evidence text the model was given.
 """
 
 from collections.abc import Callable
@@ -18,10 +20,12 @@ from assistant.answering import ask
 from assistant.drafting import Writers
 from assistant.errors import LitreviewError
 from assistant.evaluation.checkpoint import Checkpoint
+from assistant.evaluation.faithfulness import Statement, score_answer
 from assistant.evaluation.files import json_lines
 from assistant.evaluation.metrics import recall_at
 from assistant.papers import normalise_title
 from assistant.search import Searcher
+from assistant.verdicts import Judge
 
 Progress = Callable[[int, int], None]
 RECALL_DEPTH = 10
@@ -44,11 +48,16 @@ class QuestionResult(BaseModel):
     abstained: bool
     abstention_correct: bool
     recall_at_10: float | None  # None for a question the corpus cannot answer
-    citations: int
-    valid_citations: int
-    cited_sentences: int
-    supported_sentences: int
-    repeated_sentences: int = 0  # drafted twice, dropped before judging (0 in older checkpoints)
+    drafted_sentences: int
+    drafted_citations: int
+    drafted_in_evidence: int  # drafted citations that point inside the evidence given
+    repeated_sentences: int  # drafted twice, dropped before judging
+    printed_sentences: int
+    supported_sentences: int  # printed with citations their judge found supporting
+    citations: int  # printed
+    outside_evidence: int  # printed citations of papers the model was not given
+    recalled_sentences: int  # ALCE: printed sentences whose citations together support them
+    precise_citations: int  # ALCE: printed citations that support or are needed
     llm_calls: int
     prompt_tokens: int
     completion_tokens: int
@@ -60,19 +69,26 @@ class SuiteReport(BaseModel):
 
     recall_at_10: float
     abstention_accuracy: float
-    citation_validity: float
-    supported_rate: float
+    drafted_citation_validity: float
+    printed_outside_evidence: int
+    citation_recall: float
+    citation_precision: float
     questions: list[QuestionResult]
 
-    def as_json(self) -> dict[str, Any]:
-        """What `eval suite --json` prints."""
+    def figures(self) -> dict[str, float]:
+        """The overall figures, rounded."""
         return {
             "recall@10": round(self.recall_at_10, 4),
             "abstention_accuracy": round(self.abstention_accuracy, 4),
-            "citation_validity": round(self.citation_validity, 4),
-            "supported_rate": round(self.supported_rate, 4),
-            "questions": [q.model_dump() for q in self.questions],
+            "drafted_citation_validity": round(self.drafted_citation_validity, 4),
+            "printed_outside_evidence": self.printed_outside_evidence,
+            "citation_recall": round(self.citation_recall, 4),
+            "citation_precision": round(self.citation_precision, 4),
         }
+
+    def as_json(self) -> dict[str, Any]:
+        """What `eval suite --json` prints."""
+        return {**self.figures(), "questions": [q.model_dump() for q in self.questions]}
 
 
 def read_questions(path: Path) -> list[SuiteQuestion]:
@@ -113,27 +129,32 @@ def run_suite(
     questions: list[SuiteQuestion],
     searcher: Searcher,
     writers: Writers,
+    scorer: Judge,
     checkpoint: Checkpoint,
     progress: Progress | None = None,
 ) -> SuiteReport:
-    """Ask every question (those an interrupted run finished come from `checkpoint`)."""
+    """Ask every question (those an interrupted run finished come from `checkpoint`); `scorer`
+    judges the printed citations for ALCE recall and precision."""
     gold = gold_keys(questions, searcher)
-    stored = {paper.key or "" for paper in searcher.store.papers()}
     for done, question in enumerate(questions, 1):
         if question.id not in checkpoint.done:
-            result = _run_one(question, gold[question.id], stored, searcher, writers)
+            result = _run_one(question, gold[question.id], searcher, writers, scorer)
             checkpoint.record(question.id, result.model_dump())
         if progress:
             progress(done, len(questions))
     results = [QuestionResult.model_validate(checkpoint.done[q.id]) for q in questions]
     answerable = [r for r in results if r.answerable]
-    citations = sum(r.citations for r in results)
-    cited = sum(r.cited_sentences for r in results)
+
+    def total(name: str) -> int:
+        return sum(getattr(r, name) for r in results)
+
     return SuiteReport(
         recall_at_10=_mean([r.recall_at_10 or 0.0 for r in answerable]),
         abstention_accuracy=_mean([float(r.abstention_correct) for r in results]),
-        citation_validity=sum(r.valid_citations for r in results) / citations if citations else 1.0,
-        supported_rate=sum(r.supported_sentences for r in results) / cited if cited else 0.0,
+        drafted_citation_validity=_share(total("drafted_in_evidence"), total("drafted_citations")),
+        printed_outside_evidence=total("outside_evidence"),
+        citation_recall=_share(total("recalled_sentences"), total("printed_sentences")),
+        citation_precision=_share(total("precise_citations"), total("citations")),
         questions=results,
     )
 
@@ -141,16 +162,21 @@ def run_suite(
 def _run_one(
     question: SuiteQuestion,
     gold: set[str],
-    stored: set[str],
     searcher: Searcher,
     writers: Writers,
+    scorer: Judge,
 ) -> QuestionResult:
     ranking = [c.paper_key for c in searcher.rank(question.question, RECALL_DEPTH).papers]
     before = writers.chat.usage.as_json() if writers.chat else {}
     answer = ask(question.question, searcher, writers.chat, writers.judge)
     after = writers.chat.usage.as_json() if writers.chat else {}
-    referenced = {reference.key for reference in answer.references}
     keys = [key for sentence in answer.sentences for key in sentence.citations]
+    statements = [
+        Statement(s.text, [answer.evidence[k] for k in s.citations if k in answer.evidence])
+        for s in answer.sentences
+    ]
+    alce = score_answer(statements, scorer)
+    report = answer.verification
     answerable = bool(gold)
     return QuestionResult(
         id=question.id,
@@ -159,11 +185,16 @@ def _run_one(
         abstained=answer.abstained,
         abstention_correct=answer.abstained != answerable,
         recall_at_10=recall_at(RECALL_DEPTH, ranking, dict.fromkeys(gold, 1)) if gold else None,
+        drafted_sentences=report.sentences,
+        drafted_citations=report.drafted_citations,
+        drafted_in_evidence=report.drafted_citations - report.invalid_citations,
+        repeated_sentences=report.repeated,
+        printed_sentences=len(answer.sentences),
+        supported_sentences=report.supported,
         citations=len(keys),
-        valid_citations=sum(1 for key in keys if key in stored and key in referenced),
-        cited_sentences=answer.verification.cited,
-        supported_sentences=answer.verification.supported,
-        repeated_sentences=answer.verification.repeated,
+        outside_evidence=sum(1 for key in keys if key not in answer.evidence),
+        recalled_sentences=alce["recalled"],
+        precise_citations=alce["precise"],
         **{name: after.get(name, 0) - before.get(name, 0) for name in _USAGE},
         answer=answer.answer,
     )
@@ -176,6 +207,10 @@ def _mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else 0.0
 
 
+def _share(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0
+
+
 def markdown_report(report: SuiteReport) -> str:
     """The report as a Markdown page: overall figures, then one row per question."""
     lines = [
@@ -183,21 +218,26 @@ def markdown_report(report: SuiteReport) -> str:
         "",
         f"- recall@10 of gold papers (answerable questions): {report.recall_at_10:.3f}",
         f"- abstention accuracy: {report.abstention_accuracy:.3f}",
-        f"- citation validity: {report.citation_validity:.3f}",
-        f"- supported-sentence rate: {report.supported_rate:.3f}",
+        "- drafted citations pointing inside the evidence (before the check): "
+        f"{report.drafted_citation_validity:.3f}",
+        f"- printed citations outside the evidence: {report.printed_outside_evidence}",
+        f"- ALCE citation recall / precision of the printed answers: "
+        f"{report.citation_recall:.3f} / {report.citation_precision:.3f}",
         "",
         (
-            "| id | answerable | abstained | correct | recall@10 | citations valid | supported "
-            "| repeated | calls | tokens |"
+            "| id | answerable | abstained | correct | recall@10 | drafted citations in evidence "
+            "| printed / drafted sentences | repeated | ALCE recalled | calls | tokens |"
         ),
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in report.questions:
         recall = "-" if r.recall_at_10 is None else f"{r.recall_at_10:.2f}"
         lines.append(
             f"| {r.id} | {'yes' if r.answerable else 'no'} | {'yes' if r.abstained else 'no'} "
             f"| {'yes' if r.abstention_correct else 'no'} | {recall} "
-            f"| {r.valid_citations}/{r.citations} | {r.supported_sentences}/{r.cited_sentences} "
-            f"| {r.repeated_sentences} | {r.llm_calls} | {r.prompt_tokens + r.completion_tokens:,} |"
+            f"| {r.drafted_in_evidence}/{r.drafted_citations} "
+            f"| {r.printed_sentences}/{r.drafted_sentences} | {r.repeated_sentences} "
+            f"| {r.recalled_sentences}/{r.printed_sentences} | {r.llm_calls} "
+            f"| {r.prompt_tokens + r.completion_tokens:,} |"
         )
     return "\n".join(lines) + "\n"
