@@ -1,7 +1,5 @@
 """`litreview model`: check the configured endpoint, or serve the bundled local model."""
 
-import subprocess
-
 import typer
 
 from assistant.cli.common import (
@@ -53,7 +51,7 @@ def serve_command(
     host: str = typer.Option("127.0.0.1", help="Address to listen on (loopback keeps it private)."),
 ) -> None:
     """Serve the bundled SmolLM2-135M-Instruct as an OpenAI-compatible API until Ctrl-C."""
-    from assistant.llm.local import MODEL_ALIAS, server_command
+    from assistant.llm.local import MODEL_ALIAS, child_process, exit_on_signals, server_command
 
     settings = load_settings()
     command = server_command(port, settings.local_model, host=host)
@@ -63,9 +61,10 @@ def serve_command(
         markup=False,
         highlight=False,
     )
-    server = subprocess.Popen(command)
-    try:
-        raise typer.Exit(server.wait())
-    except KeyboardInterrupt:
-        server.terminate()
-        server.wait()
+    # Stopped on Ctrl-C, SIGTERM and SIGHUP alike; killed by the kernel if we are killed.
+    with exit_on_signals(), child_process(command, output=None) as server:
+        try:
+            status = server.wait()
+        except KeyboardInterrupt:
+            return
+    raise typer.Exit(status)

@@ -4,15 +4,20 @@ loopback by llama-cpp-python's OpenAI-compatible server. Both come with the `loc
 The model is tiny: it exists so the whole HTTP path runs offline, not to write well.
 """
 
+import ctypes
 import importlib.util
+import os
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import IO
 
 import httpx
@@ -22,6 +27,11 @@ from assistant.settings import LLMSettings, LocalModelSettings
 
 MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MODEL_ALIAS = "smollm2-135m-instruct"
+# What uvicorn (under llama_cpp.server) logs once it holds its port, and when it cannot bind.
+LISTENING = "Uvicorn running on http://{host}:{port} "
+PORT_TAKEN = "address already in use"
+PORT_ATTEMPTS = 5  # another process can take a free port before the server binds it
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 INSTALL_HINT = (
     "install the local extra: CMAKE_ARGS=\"-DGGML_NATIVE=OFF\" pip install -e '.[local]' "
     "(or run scripts/setup.sh, which builds it once per CPU)"
@@ -80,37 +90,120 @@ def local_llm_settings(llm: LLMSettings, base_url: str, local: LocalModelSetting
 @contextmanager
 def local_model_server(settings: LocalModelSettings) -> Iterator[str]:
     """Run the bundled model on a free loopback port; yields its base URL, stops it on exit."""
-    port = free_port()
-    command = server_command(port, settings)
-    base_url = f"http://127.0.0.1:{port}/v1"
-    with tempfile.TemporaryFile() as log:
-        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    with tempfile.TemporaryFile() as log, exit_on_signals():
+        for _ in range(PORT_ATTEMPTS):
+            port = free_port()
+            base_url = f"http://127.0.0.1:{port}/v1"
+            log.seek(0)
+            log.truncate()
+            with child_process(server_command(port, settings), log) as server:
+                if _wait_until_ready(server, base_url, settings.startup_timeout, log):
+                    yield base_url
+                    return
+    raise LocalModelError(
+        f"Another process took the local model server's port {PORT_ATTEMPTS} times in a row: "
+        "run the command again."
+    )
+
+
+@contextmanager
+def exit_on_signals() -> Iterator[None]:
+    """Turn SIGTERM and SIGHUP into SystemExit for the duration, so `finally` blocks (which
+    stop child processes) run; a signal the user chose to ignore (nohup) stays ignored."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set handlers; it is the one that receives them
+        return
+    previous = {
+        sig: signal.signal(sig, _exit_on_signal)
+        for sig in (signal.SIGTERM, signal.SIGHUP)
+        if signal.getsignal(sig) is signal.SIG_DFL
+    }
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _exit_on_signal(signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)  # the status a shell reports for death by that signal
+
+
+@contextmanager
+def child_process(
+    command: list[str], output: IO[bytes] | None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run `command` as a child that does not outlive us: in its own process group, which is
+    stopped on exit, and on Linux killed by the kernel if we die without running `finally`."""
+    server = subprocess.Popen(
+        command,
+        stdout=output,
+        stderr=subprocess.STDOUT if output is not None else None,
+        process_group=0,  # Ctrl-C reaches only us; we stop the whole group
+        # Safe with threads: it makes two system calls and takes no lock, imports nothing.
+        preexec_fn=_die_with_parent(),  # noqa: PLW1509
+    )
+    try:
+        yield server
+    finally:
+        _stop(server)
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """A preexec_fn asking the kernel to SIGKILL the child when we die, even by SIGKILL."""
+    # The signal fires when the forking *thread* exits: from a worker thread the server could
+    # die while still in use, so only the main thread asks for it.
+    if sys.platform != "linux" or threading.current_thread() is not threading.main_thread():
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before the fork, not after
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # we died before prctl took effect
+            os._exit(1)
+
+    return preexec
+
+
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    # Signal the group only while its leader is unreaped, so its id cannot have been reused.
+    if server.poll() is None:
+        _signal_group(server, signal.SIGTERM)
         try:
-            _wait_until_ready(server, base_url, settings.startup_timeout, log)
-            yield base_url
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            server.wait(timeout=10)
+            return
+        except subprocess.TimeoutExpired:
+            _signal_group(server, signal.SIGKILL)
+    server.wait()
+
+
+def _signal_group(server: subprocess.Popen[bytes], sig: int) -> None:
+    try:
+        os.killpg(server.pid, sig)
+    except ProcessLookupError:
+        pass  # exited meanwhile
 
 
 def _wait_until_ready(
     server: subprocess.Popen[bytes], base_url: str, timeout: float, log: IO[bytes]
-) -> None:
+) -> bool:
+    """True once our child serves our model; False if another process took its port first."""
+    url = httpx.URL(base_url)
+    listening = LISTENING.format(host=url.host, port=url.port)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        served = _served_models(base_url)
+        # Whatever answered counts only if our child, checked after the answer, is alive and
+        # has bound the port (another process may hold it), and the answer lists our model.
         if server.poll() is not None:
+            if PORT_TAKEN in _output(log).lower():
+                return False
             raise LocalModelError(
                 f"The local model server exited with status {server.returncode}: {_tail(log)}"
             )
-        try:
-            if httpx.get(f"{base_url}/models", timeout=1.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
+        if MODEL_ALIAS in served and listening in _output(log):
+            return True
         time.sleep(0.2)
     raise LocalModelError(
         f"The local model server did not answer within {timeout:g} s: raise "
@@ -118,7 +211,20 @@ def _wait_until_ready(
     )
 
 
+def _served_models(base_url: str) -> list[str]:
+    """The model ids listed at `base_url`, or none when nothing (sensible) answers there."""
+    try:
+        listing = httpx.get(f"{base_url}/models", timeout=1.0).raise_for_status().json()
+        return [str(model.get("id")) for model in listing.get("data", [])]
+    except (httpx.HTTPError, ValueError, AttributeError, TypeError):
+        return []
+
+
+def _output(log: IO[bytes]) -> str:
+    # pread leaves the file offset alone: the child, still writing, shares it
+    size = os.fstat(log.fileno()).st_size
+    return os.pread(log.fileno(), size, 0).decode("utf-8", "replace")
+
+
 def _tail(log: IO[bytes], lines: int = 5) -> str:
-    log.seek(0)
-    text = log.read().decode("utf-8", "replace")
-    return " | ".join(text.strip().splitlines()[-lines:]) or "no output"
+    return " | ".join(_output(log).strip().splitlines()[-lines:]) or "no output"
