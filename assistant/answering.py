@@ -16,6 +16,7 @@ from assistant.checking import (
     draft_and_check,
     prose,
 )
+from assistant.digest import QuotedPaper, group_quotes, markdown_digest
 from assistant.drafting import (
     evidence_block,
     fit_evidence,
@@ -44,6 +45,8 @@ class Answer(BaseModel):
     usage: dict[str, Any]
     # what the model was given: each evidence key with the text a citation of it rests on
     evidence: dict[str, str] = {}
+    # without a model: the quoted evidence grouped by paper, which `answer` lists
+    digest: list[QuotedPaper] = []
 
     def as_json(self) -> dict[str, Any]:
         """What `ask --json` prints."""
@@ -104,9 +107,11 @@ def ask(
     checked = draft_and_check(
         chat, judge, prompt, items, MAX_SENTENCES, on_unsupported, numbers
     )
+    digest = group_quotes(checked.sentences, numbers) if chat is None else []
     return Answer(
         question=question,
-        answer=prose(checked.sentences),
+        answer=markdown_digest(digest) if digest else prose(checked.sentences),
+        digest=digest,
         sentences=checked.sentences,
         references=numbers.references(),
         abstained=False,

@@ -19,6 +19,7 @@ from assistant.checking import (
     draft_and_check,
     prose,
 )
+from assistant.digest import QuotedPaper, group_quotes, latex_digest, markdown_digest
 from assistant.drafting import (
     EvidenceItem,
     evidence_block,
@@ -52,6 +53,8 @@ class Paragraph(BaseModel):
 
     theme: str
     sentences: list[CheckedSentence]
+    # without a model: the theme's quoted evidence grouped by paper, printed as a list
+    digest: list[QuotedPaper] = []
 
 
 class Section(BaseModel):
@@ -119,7 +122,10 @@ def related_work(
             )
             report.add(checked.verification)
             if checked.sentences:
-                paragraphs.append(Paragraph(theme=title, sentences=checked.sentences))
+                digest = group_quotes(checked.sentences, numbers) if chat is None else []
+                paragraphs.append(
+                    Paragraph(theme=title, sentences=checked.sentences, digest=digest)
+                )
                 if on_paragraph:
                     on_paragraph(paragraphs[-1])
     return Section(
@@ -186,6 +192,8 @@ class MarkdownRenderer(Renderer):
         return "## Related work\n\n"
 
     def paragraph(self, paragraph: Paragraph) -> str:
+        if paragraph.digest:
+            return f"**{paragraph.theme}.**\n\n{markdown_digest(paragraph.digest)}\n\n"
         return f"**{paragraph.theme}.** {prose(paragraph.sentences)}\n\n"
 
     def tail(self, section: Section) -> str:
@@ -203,6 +211,9 @@ class LatexRenderer(Renderer):
         return "\\section{Related Work}\n\n"
 
     def paragraph(self, paragraph: Paragraph) -> str:
+        if paragraph.digest:
+            listed = latex_digest(paragraph.digest, latex_escape)
+            return f"\\paragraph{{{latex_escape(paragraph.theme)}}}\n{listed}\n\n"
         sentences = [
             s.model_copy(update={"text": latex_escape(s.text)}) for s in paragraph.sentences
         ]

@@ -290,7 +290,15 @@ def test_without_a_model_ask_is_an_extractive_digest(cli, seeds, seed_store: Pat
         assert sentence["verdict"] == "supported"
     shown = cli("ask", QUESTION)
     assert "extractive digest" in shown.err and "--llm local" in shown.err
-    assert "Checked: " in shown.out and "[1] " in shown.out
+    assert "Checked: " in shown.out
+    # grouped by paper in rank order: one item a paper, its sentences quoted after its name
+    items = [line for line in shown.out.splitlines() if line.startswith("- [")]
+    assert len(items) == len(answer["references"]) > 1
+    for number, (item, reference) in enumerate(zip(items, answer["references"]), 1):
+        assert item.startswith(f"- [{number}] **{reference['title']}** (")
+        assert f"`{reference['key']}`: \"" in item
+        quoted = [s["text"] for s in answer["sentences"] if s["citations"] == [reference["key"]]]
+        assert item.endswith(" ".join(f'"{text}"' for text in quoted))
 
 
 def test_related_work_in_latex_cites_only_keys_of_its_bib_file(
@@ -355,6 +363,10 @@ def test_related_work_from_an_abstract_in_markdown_without_a_model(
     for sentence in parse_marked_text(shown.out.split("### References")[0], {}):
         assert set(sentence.citations) <= numbers
     assert cli("related-work").code == 1  # neither a topic nor --abstract
+    latex = cli("related-work", "--abstract", abstract, "--format", "latex").out
+    assert "\\begin{itemize}" in latex
+    cited = [key for group in _cites(latex) for key in group.split(",")]
+    assert len(cited) == len(set(cited)) == len(numbers)  # each paper one item, cited once
 
 
 def _cites(tex: str) -> list[str]:
