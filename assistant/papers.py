@@ -49,6 +49,13 @@ class Paper(BaseModel):
         default_factory=dict, description="Ids in other systems, e.g. {'scifact': '4983'}."
     )
     sources: list[str] = Field(default_factory=list, description="file:line it was read from.")
+    bibtex_type: str | None = Field(
+        None, description="Entry type in the .bib it was read from, e.g. 'inproceedings'."
+    )
+    bibtex_fields: dict[str, str] = Field(
+        default_factory=dict,
+        description="That entry's fields as written (LaTeX, brace protection), for export.",
+    )
 
     @field_validator("title", "abstract")
     @classmethod
@@ -68,8 +75,8 @@ class Paper(BaseModel):
     def identities(self) -> list[str]:
         """Strings that identify this paper: the same paper met twice shares at least one."""
         ids = [f"title:{normalise_title(self.title)}"]
-        if self.doi:
-            ids.append(f"doi:{self.doi}")
+        if self.doi:  # DOIs are case-insensitive; the record keeps the case it was given
+            ids.append(f"doi:{self.doi.lower()}")
         if self.arxiv_id:
             ids.append(f"arxiv:{self.arxiv_id}")
         return ids
@@ -105,8 +112,8 @@ def problems(paper: Paper) -> list[str]:
 
 
 def normalise_doi(doi: str) -> str:
-    """Lower-case DOI without resolver prefix."""
-    return _DOI_PREFIX.sub("", doi.strip()).lower()
+    """DOI without resolver prefix, in the case it was given (compare with `.lower()`)."""
+    return _DOI_PREFIX.sub("", doi.strip())
 
 
 def normalise_arxiv_id(arxiv_id: str) -> str:
@@ -129,7 +136,7 @@ def same_work(first: Paper, second: Paper) -> bool:
     """
     for name in ("doi", "arxiv_id"):
         mine, theirs = getattr(first, name), getattr(second, name)
-        if mine and theirs and mine != theirs:
+        if mine and theirs and mine.lower() != theirs.lower():
             return False
     words = [
         set(w for w in normalise_title(p.abstract).split() if len(w) > 3) for p in (first, second)
@@ -143,8 +150,9 @@ def same_work(first: Paper, second: Paper) -> bool:
 def merge(existing: Paper, incoming: Paper) -> Paper:
     """The same paper seen again: keep what is known, fill what is missing, never lose data."""
     update: dict[str, object] = {}
+    kept_apart = ("key", "sources", "external_ids", "categories", "authors", "abstract")
     for name in Paper.model_fields:
-        if name in ("key", "sources", "external_ids", "categories", "authors", "abstract"):
+        if name in (*kept_apart, "bibtex_type", "bibtex_fields"):
             continue
         if getattr(existing, name) in (None, "", []) and getattr(incoming, name) not in (None, ""):
             update[name] = getattr(incoming, name)
@@ -153,6 +161,9 @@ def merge(existing: Paper, incoming: Paper) -> Paper:
         update["sentences"] = incoming.sentences
     if len(incoming.authors) > len(existing.authors):
         update["authors"] = incoming.authors
+    if not existing.bibtex_fields:  # type and fields come from one entry, never mixed
+        update["bibtex_type"] = incoming.bibtex_type
+        update["bibtex_fields"] = incoming.bibtex_fields
     update["categories"] = _union(existing.categories, incoming.categories)
     update["external_ids"] = {**incoming.external_ids, **existing.external_ids}
     update["sources"] = _union(existing.sources, incoming.sources)

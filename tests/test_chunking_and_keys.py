@@ -3,7 +3,7 @@
 import pytest
 
 from assistant.chunking import chunk_paper, split_sentences
-from assistant.papers import Paper, citation_key, merge, normalise_title
+from assistant.papers import Paper, citation_key, merge, normalise_title, same_work
 from assistant.settings import ChunkingSettings
 from assistant.tokens import count_tokens
 from tests.conftest import needs_shared_data
@@ -74,6 +74,9 @@ def test_identity_ignores_case_punctuation_doi_prefix_and_arxiv_version() -> Non
     b = Paper(title="Self RAG learning to retrieve", abstract="b", arxiv_id="arXiv:2310.11511v2")
     assert normalise_title(a.title) == normalise_title(b.title)
     assert "doi:10.1/abc" in a.identities() and "arxiv:2310.11511" in b.identities()
+    # the DOI is kept as given, for display and export; matching ignores its case
+    assert a.doi == "10.1/ABC"
+    assert same_work(a, b.model_copy(update={"abstract": "a", "doi": "10.1/abc"}))
 
 
 def test_merge_fills_gaps_and_keeps_known_values() -> None:
@@ -86,8 +89,6 @@ def test_merge_fills_gaps_and_keeps_known_values() -> None:
 
 
 def test_a_generic_title_does_not_merge_different_papers() -> None:
-    from assistant.papers import same_work
-
     first = Paper(title="Summary", abstract="Steroid receptor RNA activator augments transcription in cells.")
     other = Paper(title="Summary", abstract="Glomerular basement membrane and podocalyxin shape podocytes.")
     truncated = Paper(title="SUMMARY", abstract="Steroid receptor RNA activator augments")

@@ -208,7 +208,7 @@ def test_json_array_maps_fields_and_numbers_records_by_line() -> None:
     assert first.title == "Generic JSON Paper"
     assert first.abstract == "An abstract from a JSON array."
     assert first.authors == ["Ada Lovelace", "Charles Babbage"]
-    assert (first.year, first.doi, first.arxiv_id) == (1843, "10.1000/engine", "2101.00001")
+    assert (first.year, first.doi, first.arxiv_id) == (1843, "10.1000/ENGINE", "2101.00001")
     assert first.external_ids == {}
     assert (second.title, second.year) == ("Second good JSON paper", 2001)
     assert where(rejected) == {
@@ -340,7 +340,7 @@ def test_arxiv_snapshot_fields() -> None:
     assert parsed.authors == ["C. Balázs", "E. L. Berger", "P. M. Nadolsky", "C. -P. Yuan"]
     # the year of version 1 (2007), not of the last update (2008)
     assert (parsed.year, parsed.date) == (2007, "2007-04-02")
-    assert parsed.doi == "10.1103/physrevd.76.013009"
+    assert parsed.doi == "10.1103/PhysRevD.76.013009"  # as given; identity lower-cases
     assert parsed.venue == "Phys.Rev.D76:013009,2007"
     assert parsed.categories == ["hep-ph"]
     assert plain.authors == ["Alice Smith", "Bob Jones", "Carol White"]
@@ -384,7 +384,7 @@ def test_tsv_by_suffix() -> None:
     (paper,) = papers
     assert paper.title == "Graph Attention Networks"
     assert paper.authors == ["Velickovic, Petar", "Bengio, Yoshua"]
-    assert (paper.year, paper.doi) == (2018, "10.48550/arxiv.1710.10903")
+    assert (paper.year, paper.doi) == (2018, "10.48550/arXiv.1710.10903")
 
 
 def test_semicolon_delimited_csv(tmp_path: Path) -> None:
@@ -425,7 +425,7 @@ def test_bibtex_fields_latex_and_malformed_entry() -> None:
     assert vaswani.url == "https://arxiv.org/abs/1706.03762?a=1%20b"  # '%' is no comment here
     assert devlin.title == "BERT: Pre-training of Deep Bidirectional Transformers"
     assert devlin.authors == ["Jacob Devlin", "Ming-Wei Chang", "Barnes and Noble"]
-    assert (devlin.year, devlin.doi, devlin.venue) == (2019, "10.18653/v1/n19-1423", "NAACL")
+    assert (devlin.year, devlin.doi, devlin.venue) == (2019, "10.18653/V1/N19-1423", "NAACL")
     assert devlin.arxiv_id is None
     # the same key again is still a paper; the store deduplicates
     assert duplicate.title == "Attention Is All You Need (journal version)"
@@ -471,7 +471,7 @@ def test_ris_fields_and_broken_records() -> None:
         " We present a residual learning framework."
     )
     assert he.authors == ["He, Kaiming", "Zhang, Xiangyu"]
-    assert (he.year, he.doi, he.venue) == (2016, "10.1109/cvpr.2016.90", "CVPR")
+    assert (he.year, he.doi, he.venue) == (2016, "10.1109/CVPR.2016.90", "CVPR")
     assert he.url == "https://doi.org/10.1109/CVPR.2016.90"
     # T1, N2, A1, Y1 and JO stand in for TI, AB, AU, PY and T2
     assert (smith.title, smith.abstract) == ("Title Given As T1", "Abstract given as N2.")

@@ -46,7 +46,7 @@ def read(path: Path) -> Iterator[ReadItem]:
         return
     for block in library.blocks:
         if isinstance(block, Entry):
-            yield checked(bibtex_fields(block), path, _location(block, block.key))
+            yield checked(entry_fields(block), path, _location(block, block.key))
         elif isinstance(block, DuplicateBlockKeyBlock):
             # Same key twice: both are papers here; deduplication happens in the store.
             yield from _reparsed(block, library, path)
@@ -62,20 +62,31 @@ def read(path: Path) -> Iterator[ReadItem]:
             )
 
 
-def bibtex_fields(entry: Entry) -> dict[str, Any]:
-    """Paper fields of one parsed entry."""
+def entry_fields(entry: Entry) -> dict[str, Any]:
+    """Paper fields of one parsed entry, with the entry's type and fields kept for export."""
     values = {field.key.lower(): str(field.value).strip() for field in entry.fields}
-    venue = next((values[name] for name in _VENUE_FIELDS if values.get(name)), "")
     return {
-        "title": _text(values.get("title", "")),
-        "abstract": _text(values.get("abstract", "")),
+        "title": latex_to_text(values.get("title", "")),
+        "abstract": latex_to_text(values.get("abstract", "")),
         "authors": _authors(values.get("author", "")),
         "year": year_of(values.get("year") or values.get("date")),
         "doi": _verbatim(values.get("doi", "")) or None,
         "arxiv_id": _arxiv_id(values),
         "url": _verbatim(values.get("url", "")) or None,
-        "venue": _text(venue) or None,
+        "venue": latex_to_text(values.get(venue_field(values) or "", "")) or None,
+        "bibtex_type": entry.entry_type,
+        "bibtex_fields": {field.key: str(field.value) for field in entry.fields},
     }
+
+
+def venue_field(values: dict[str, str]) -> str | None:
+    """The field a venue is read from: the first non-empty of journal, journaltitle, booktitle."""
+    return next((name for name in _VENUE_FIELDS if values.get(name)), None)
+
+
+def latex_to_text(latex: str) -> str:
+    """A LaTeX field value as the plain text a Paper holds (whitespace collapsed)."""
+    return " ".join(_LATEX.latex_to_text(latex).split())
 
 
 def _reparsed(block: DuplicateBlockKeyBlock, library: Library, path: Path) -> Iterator[ReadItem]:
@@ -83,7 +94,7 @@ def _reparsed(block: DuplicateBlockKeyBlock, library: Library, path: Path) -> It
     strings: list[Block] = list(library.strings)
     alone = bibtexparser.parse_string(block.raw or "", library=Library(strings))
     for entry in alone.entries:
-        yield checked(bibtex_fields(entry), path, _location(block, entry.key))
+        yield checked(entry_fields(entry), path, _location(block, entry.key))
 
 
 def _location(block: Block, key: str) -> str:
@@ -96,10 +107,6 @@ def _key_in(block: Block) -> str:
     return match.group(1) if match else ""
 
 
-def _text(latex: str) -> str:
-    return " ".join(_LATEX.latex_to_text(latex).split())
-
-
 def _verbatim(value: str) -> str:
     """An identifier as written, less the backslashes some exporters put before '_' or '%'."""
     return _ESCAPED.sub(r"\1", value)
@@ -107,7 +114,7 @@ def _verbatim(value: str) -> str:
 
 def _authors(value: str) -> list[str]:
     """Names split on 'and' outside braces, so '{Barnes and Noble}' stays one name."""
-    names = (_text(name) for name in split_multiple_persons_names(value))
+    names = (latex_to_text(name) for name in split_multiple_persons_names(value))
     return [name for name in names if name and name != "others"]
 
 
