@@ -85,11 +85,13 @@ class Catalog:
                 self.by_identity[identity].append(handle)
 
     def assign_keys(self) -> None:
-        """Give every new paper its citation key, in the order the papers were first read."""
+        """Give every new paper its citation key, in the order the papers were first read: the
+        key its own .bib entry gave it where that is free, a made one otherwise."""
         taken = set(self.stored)
         for handle, paper in list(self.papers.items()):
             if handle.startswith(_NEW):
-                key = citation_key(paper, taken)
+                own = paper.key
+                key = own if own and own not in taken else citation_key(paper, taken)
                 taken.add(key)
                 self.papers[handle] = paper.model_copy(update={"key": key})
 

@@ -74,6 +74,8 @@ def entry_fields(entry: Entry) -> dict[str, Any]:
         "arxiv_id": _arxiv_id(values),
         "url": _verbatim(values.get("url", "")) or None,
         "venue": latex_to_text(values.get(venue_field(values) or "", "")) or None,
+        # the user's own key, kept by the store where no other paper holds it
+        "key": entry.key.strip() or None,
         "bibtex_type": entry.entry_type,
         "bibtex_fields": {field.key: str(field.value) for field in entry.fields},
     }
