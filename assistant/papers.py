@@ -174,7 +174,8 @@ def citation_key(paper: Paper, taken: set[str]) -> str:
     """A readable key like `vaswani2017attention`, made unique against `taken` by a suffix."""
     words = [w for w in normalise_title(paper.title).split() if w not in _KEY_STOPWORDS]
     words = words or normalise_title(paper.title).split() or ["paper"]
-    year = str(paper.year) if paper.year else "nd"
+    # No year leaves the year out, as Better BibTeX keys do (`memoryr1`, not `memoryndr1`).
+    year = str(paper.year) if paper.year else ""
     if paper.authors:
         surname = normalise_title(_surname(paper.authors[0])).replace(" ", "") or "anon"
         base = f"{surname}{year}{words[0]}"

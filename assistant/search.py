@@ -16,6 +16,7 @@ import numpy as np
 
 from assistant.chunking import sentences_of
 from assistant.embedders import Embedder
+from assistant.errors import PaperNotFoundError
 from assistant.lexical import LexicalIndex, PaperTable, index_folder, terms
 from assistant.papers import Paper
 from assistant.settings import SearchSettings, Settings
@@ -172,6 +173,7 @@ class Searcher:
     ) -> SearchResult:
         """The `k` best papers for `query` with their evidence, pinned papers after them; none
         but the pinned when nothing clears the relevance gate."""
+        self._check_keys(filters)
         ranking = self.rank(query, k or self.options.k, filters)
         gate = self.options.min_relevance
         found = ranking.papers if ranking.relevance >= gate else []
@@ -189,6 +191,19 @@ class Searcher:
             if key in papers
         ]
         return SearchResult(hits, ranking.relevance, gate)
+
+    def _check_keys(self, filters: Filters) -> None:
+        """Refuse keys the store does not hold: a mistyped --pin or --exclude would otherwise
+        do nothing, and a mistyped --include would quietly narrow the search."""
+        named = [*sorted(filters.include), *sorted(filters.exclude), *filters.pins]
+        named = list(dict.fromkeys(named))
+        known = {paper.key for paper in self.store.papers_by_key(named)}
+        unknown = [key for key in named if key not in known]
+        if unknown:
+            raise PaperNotFoundError(
+                f"No paper with key {', '.join(map(repr, unknown))} in {self.store.location}; "
+                "`litreview papers list` shows the keys."
+            )
 
     def _dense(self, vector: np.ndarray, filters: Filters) -> dict[str, _Candidate]:
         """Papers owning the nearest chunks, with those chunks' spans (results come nearest

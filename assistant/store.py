@@ -300,7 +300,18 @@ def _client(settings: StoreSettings) -> Any:
                 f"Cannot reach the Chroma server at {settings.chroma_url} ({exc}); start it with "
                 "`chroma run --path DIR --port PORT` or drop --chroma-url to use a local store."
             ) from exc
-    settings.path.mkdir(parents=True, exist_ok=True)
+    if settings.path.exists() and not settings.path.is_dir():
+        raise StoreError(
+            f"{settings.path} is a file, not a store folder: pass --store with a folder "
+            "(`litreview ingest PATH --store DIR` makes one)."
+        )
+    try:
+        settings.path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file where a parent folder should be, or no permission
+        raise StoreError(
+            f"Cannot make the store folder {settings.path} ({exc.strerror}): pass --store with "
+            "a folder you can write to."
+        ) from exc
     return chromadb.PersistentClient(path=str(settings.path), settings=chroma_settings)
 
 

@@ -17,7 +17,7 @@ python3 -m venv .venv
 cpu_id=$( (grep -m1 '^model name' /proc/cpuinfo; grep -m1 '^flags' /proc/cpuinfo) | sha256sum | cut -c1-16)
 wheel_dir="${XDG_CACHE_HOME:-$HOME/.cache}/litreview/wheels/cpu-$cpu_id"
 if ! compgen -G "$wheel_dir/llama_cpp_python-$LLAMA_CPP_VERSION-*.whl" > /dev/null; then
-    echo "setup: building llama-cpp-python $LLAMA_CPP_VERSION for this CPU (5-7 minutes, once)" >&2
+    echo "setup: building llama-cpp-python $LLAMA_CPP_VERSION for this CPU (about 6-12 minutes on 2 cores, once)" >&2
     mkdir -p "$wheel_dir"
     CMAKE_ARGS="-DGGML_NATIVE=OFF" .venv/bin/pip wheel --no-cache-dir --no-deps \
         --no-binary llama-cpp-python --wheel-dir "$wheel_dir" \

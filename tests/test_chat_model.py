@@ -128,6 +128,20 @@ def test_a_key_echoed_by_the_server_is_masked() -> None:
     assert "***" in str(caught.value)
 
 
+def test_a_short_key_is_not_masked_in_free_text() -> None:
+    with FaultServer([error(418, "fix the prefix")]) as server:
+        with pytest.raises(ModelError) as caught:
+            chat_model(server, api_key="x").complete(QUESTION)
+    assert "fix the prefix" in str(caught.value) and "***" not in str(caught.value)
+
+
+def test_only_the_keys_own_occurrences_are_masked() -> None:
+    with FaultServer([error(418, f"bad key {SECRET}; keys start sk-test-")]) as server:
+        with pytest.raises(ModelError) as caught:
+            chat_model(server).complete(QUESTION)
+    assert "bad key ***; keys start sk-test-" in str(caught.value)
+
+
 def test_unknown_model_and_wrong_url_are_told_apart() -> None:
     with FaultServer([error(404, "The model `gpt-9` does not exist")]) as server:
         with pytest.raises(ModelNotFoundError, match="does not serve the model 'gpt-9'"):

@@ -62,7 +62,10 @@ def test_citation_keys_are_readable_and_unique() -> None:
     assert citation_key(paper, set()) == "vaswani2017attention"
     assert citation_key(paper, {"vaswani2017attention"}) == "vaswani2017attentiona"
     assert citation_key(paper, {"vaswani2017attention", "vaswani2017attentiona"}) == "vaswani2017attentionb"
-    assert citation_key(Paper(title="On X", abstract="y", authors=["Müller, Jörg"]), set()) == "mullerndx"
+    # No year, no "nd": Better BibTeX leaves a missing year out of the key.
+    assert citation_key(Paper(title="On X", abstract="y", authors=["Müller, Jörg"]), set()) == "mullerx"
+    assert citation_key(Paper(title="Memory-R1: Agents that Learn", abstract="y"), set()) == "memoryr1"
+    assert citation_key(Paper(title="MemOS", abstract="y"), set()) == "memos"
     taken: set[str] = set()
     for _ in range(30):
         taken.add(citation_key(paper, taken))

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import bibtexparser
+import pytest
 
 from assistant.chunking import chunk_paper
 from assistant.settings import Settings
@@ -110,3 +111,40 @@ def test_format_flag_overrides_detection(cli, tmp_path: Path) -> None:
     assert forced.code == 0 and forced.json()["added"] == 1
     unknown = cli("ingest", export, "--format", "word")
     assert unknown.code == 1 and "Unknown format 'word'" in unknown.err
+
+
+def test_an_empty_folder_is_an_error_saying_there_was_nothing_to_read(cli, tmp_path: Path) -> None:
+    empty = tmp_path / "exports"
+    empty.mkdir()
+    (empty / ".DS_Store").write_text("hidden files are skipped")
+    result = cli("ingest", empty)
+    assert result.code == 1
+    assert f"No files to read in {empty}" in result.err
+    assert not (tmp_path / "store").exists()
+
+
+@pytest.mark.parametrize("forced", [(), ("--format", "bibtex")])
+def test_a_pdf_is_told_to_export_its_metadata_instead(cli, tmp_path: Path, forced: tuple[str, ...]) -> None:
+    pdf = tmp_path / "attention.pdf"
+    pdf.write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n")
+    result = cli("ingest", pdf, *forced, "--json")
+    assert result.code == 3
+    [rejected] = result.json()["rejected"]
+    assert "PDFs are not read" in rejected["reason"]
+    assert "BibTeX, RIS or CSV" in rejected["reason"] and "--format" not in rejected["reason"]
+
+
+def test_the_same_files_through_another_path_change_nothing(cli, tmp_path: Path, settings: Settings, monkeypatch) -> None:
+    import json
+
+    data = tmp_path / "data"
+    data.mkdir()
+    records = [{"title": "Mamba", "abstract": "Selective state spaces."}, {"title": "Hyena", "abstract": "Long convolutions."}]
+    (data / "papers.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    monkeypatch.chdir(tmp_path)
+    assert cli("ingest", "data", "--json").json()["added"] == 2
+    for other in ["./data/../data/", str(data.resolve()), "data/papers.jsonl"]:
+        again = cli("ingest", other, "--json").json()
+        assert (again["added"], again["updated"], again["unchanged"]) == (0, 0, 2), other
+    sources = {p.title: p.sources for p in Store(settings.store).papers()}
+    assert sources == {"Mamba": [f"{data.resolve() / 'papers.jsonl'}:1"], "Hyena": [f"{data.resolve() / 'papers.jsonl'}:2"]}

@@ -202,7 +202,35 @@ def test_search_command_says_when_nothing_is_relevant(cli, seed_settings: Settin
     assert cli("search", OFF_TOPIC, "--json", "--store", seed_settings.store.path).json() == []
 
 
-def test_search_of_an_empty_store_says_to_ingest(cli, tmp_path: Path) -> None:
+def test_search_of_a_missing_store_says_how_to_make_one(cli, tmp_path: Path) -> None:
     result = cli("search", "anything", "--store", tmp_path / "empty")
     assert result.code == 1
+    assert "No store at" in result.err and "litreview ingest PATH --store" in result.err
+
+
+def test_search_of_an_empty_store_says_to_ingest(cli, tmp_path: Path) -> None:
+    (tmp_path / "empty.txt").write_text("")
+    assert cli("ingest", tmp_path / "empty.txt").code == 3  # creates the store, stores nothing
+    result = cli("search", "anything")
+    assert result.code == 1
     assert "is empty: run `litreview ingest PATH` first" in result.err
+
+
+def test_search_numbers_sentences_from_one_like_papers_show(cli, seed_settings: Settings) -> None:
+    store = ("--store", seed_settings.store.path)
+    [hit] = cli("search", RECALL_QUESTION, "-k", "1", "--json", *store).json()
+    printed = cli("search", RECALL_QUESTION, "-k", "1", *store).out
+    for evidence in hit["evidence"]:  # --json keeps 0-based indices, as `papers show --json` does
+        numbers = ",".join(str(i + 1) for i in evidence["sentences"])
+        assert f"      [{numbers}] {evidence['text']}" in printed
+
+
+@pytest.mark.parametrize("option", ["--pin", "--include", "--exclude"])
+def test_an_unknown_key_is_an_error_naming_it(cli, seed_settings: Settings, option: str) -> None:
+    result = cli(
+        "search", RECALL_QUESTION, option, "just2024read", option, "nosuch2099",
+        "--store", seed_settings.store.path,
+    )  # fmt: skip
+    assert result.code == 1
+    assert "nosuch2099" in result.err and "just2024read" not in result.err
+    assert "litreview papers list" in result.err

@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from assistant.cli import config, evaluate, model, papers, store
-from assistant.cli.common import stderr
+from assistant.cli.common import FLAG, stderr
 from assistant.cli.ingest import ingest_command
 from assistant.cli.search import search_command
 from assistant.cli.write import ask_command, related_work_command
@@ -31,7 +31,9 @@ _debug = False
 
 @app.callback()
 def _options(
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks for errors.", metavar=FLAG)
+    ] = False,
 ) -> None:
     global _debug
     _debug = debug
@@ -44,5 +46,5 @@ def main() -> None:
     except LitreviewError as exc:
         if _debug:
             raise
-        stderr.print(f"Error: {exc}", markup=False, highlight=False)
+        stderr.print(f"Error: {exc}")
         raise SystemExit(1) from None

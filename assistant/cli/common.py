@@ -11,13 +11,18 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from assistant.errors import ConfigError
-from assistant.settings import Settings, read_settings
+from assistant.errors import ConfigError, StoreError
+from assistant.settings import Settings, StoreSettings, read_settings
 
-console = Console(soft_wrap=True)
+# The file Chroma's PersistentClient writes in every store folder it opens.
+CHROMA_FILE = "chroma.sqlite3"
+
+# Plain text: titles, abstracts and model output hold brackets and colons that Rich would
+# read as markup (`[/b]` raises) or emoji codes; styled labels are built as rich Text.
+console = Console(soft_wrap=True, markup=False, emoji=False, highlight=False)
 if not console.is_terminal:  # piped output: one line per table row, never wrapped at 80
     console.width = 1_000
-stderr = Console(stderr=True, soft_wrap=True)
+stderr = Console(stderr=True, soft_wrap=True, markup=False, emoji=False, highlight=False)
 
 StoreOption = Annotated[
     Path | None,
@@ -36,7 +41,11 @@ ChromaUrlOption = Annotated[
         show_default=False,
     ),
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+# Typer labels a flag `<bool>` in help as if it took a value; an empty metavar shows none.
+FLAG = ""
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print machine-readable JSON.", metavar=FLAG)
+]
 LlmOption = Annotated[
     str | None,
     typer.Option(
@@ -79,6 +88,20 @@ def load_settings(
     return settings
 
 
+def require_store(settings: StoreSettings) -> None:
+    """Refuse to read a store that is not there: opening one would create it, and a mistyped
+    --store would then look like an empty library instead of an error."""
+    path = settings.path
+    if settings.chroma_url or (path / CHROMA_FILE).is_file():
+        return
+    if path.exists() and not path.is_dir():
+        return  # opening it as a store says it is a file
+    raise StoreError(
+        f"No store at {path}: make one with `litreview ingest PATH --store {path}`, or pass "
+        "--store with the folder you ingested into."
+    )
+
+
 @contextmanager
 def progress_bar(label: str, unit: str) -> Iterator[Callable[[int, int], None]]:
     """A callback `(done, total)` drawing a bar on stderr; on a pipe or log, plain lines
@@ -100,7 +123,7 @@ def progress_bar(label: str, unit: str) -> Iterator[Callable[[int, int], None]]:
             bar.update(task, completed=done, total=total)
             # a plain line each time another twentieth of the way is done
             if bar.disable and (done == total or done * 20 // total > printed * 20 // total):
-                stderr.print(f"{label}: {done}/{total} {unit}", highlight=False)
+                stderr.print(f"{label}: {done}/{total} {unit}")
                 printed = done
 
         yield advance

@@ -19,9 +19,9 @@ def show_command(as_json: JsonOption = False) -> None:
         return
     for path in config_files():
         state = "read" if path.is_file() else "absent"
-        console.print(f"# {path} ({state})", markup=False, highlight=False)
+        console.print(f"# {path} ({state})")
     for name, value in flattened(values):
-        console.print(f"{name} = {value}", markup=False, highlight=False)
+        console.print(f"{name} = {value}")
 
 
 def flattened(values: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:

@@ -18,6 +18,7 @@ from assistant.cli.common import (
     load_settings,
     print_json,
     progress_bar,
+    require_store,
     stderr,
 )
 from assistant.errors import ConfigError
@@ -80,11 +81,10 @@ def retrieval_command(
     console.print(
         f"{report.queries} queries over {report.documents} documents"
         + (f" ({report.rejected_documents} rejected)" if report.rejected_documents else ""),
-        highlight=False,
     )
     for name, value in report.as_json().items():
         if name != "queries":
-            console.print(f"{name:<11} {value:.4f}", highlight=False)
+            console.print(f"{name:<11} {value:.4f}")
 
 
 @contextmanager
@@ -107,7 +107,7 @@ def _judge(settings: Settings, backend: str | None, llm: str | None) -> Iterator
         assert writing.judge is not None
         yield writing.judge
     if writing.chat is not None:
-        stderr.print(writing.chat.usage.summary(), markup=False, highlight=False)
+        stderr.print(writing.chat.usage.summary())
 
 
 def _offline_judge(settings: Settings) -> Judge:
@@ -155,10 +155,10 @@ def judge_command(
         return
     figures = report.as_json()
     for name in ("n", "accuracy", "macro_f1", "auc"):
-        console.print(f"{name:<9} {figures[name]}", highlight=False)
-    console.print("gold      judged supported / not", highlight=False)
+        console.print(f"{name:<9} {figures[name]}")
+    console.print("gold      judged supported / not")
     for label, row in report.confusion.items():
-        console.print(f"{label:<9} {row['supported']:>6} / {row['not']}", highlight=False)
+        console.print(f"{label:<9} {row['supported']:>6} / {row['not']}")
 
 
 @app.command("citations")
@@ -180,6 +180,7 @@ def citations_command(
     from assistant.store import Store
 
     settings = load_settings(store, chroma_url, llm, model)
+    require_store(settings.store)
     papers = Store(settings.store)
 
     def paper_text(key: str) -> str | None:
@@ -197,7 +198,7 @@ def citations_command(
         print_json(report.as_json())
         return
     for name, value in report.as_json().items():
-        console.print(f"{name:<21} {value}", highlight=False)
+        console.print(f"{name:<21} {value}")
 
 
 @app.command("suite")
@@ -223,6 +224,7 @@ def suite_command(
     from assistant.search import Searcher
 
     settings = load_settings(store, chroma_url, llm, model)
+    require_store(settings.store)
     suite = read_questions(questions)
     searcher = Searcher(settings)
     run = {
@@ -246,5 +248,5 @@ def suite_command(
         print_json(report.as_json())
         return
     for name, value in report.figures().items():
-        console.print(f"{name:<26} {value}", highlight=False)
-    console.print(f"report: {report_dir / 'report.md'}", highlight=False)
+        console.print(f"{name:<26} {value}")
+    console.print(f"report: {report_dir / 'report.md'}")

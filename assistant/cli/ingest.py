@@ -64,8 +64,4 @@ def _print_report(report: IngestReport) -> None:
         f"{report.chunks_total} chunks."
     )
     for record in report.rejected:
-        stderr.print(
-            f"rejected {record.file}:{record.location}: {record.reason}",
-            markup=False,
-            highlight=False,
-        )
+        stderr.print(f"rejected {record.file}:{record.location}: {record.reason}")

@@ -32,17 +32,11 @@ def ping_command(
         "does not list models" if report.models is None else f"lists {len(report.models)} model(s)"
     )
     console.print(
-        f"endpoint  {report.base_url}  reachable, {listed} ({report.list_seconds * 1000:.0f} ms)",
-        markup=False,
-        highlight=False,
+        f"endpoint  {report.base_url}  reachable, {listed} ({report.list_seconds * 1000:.0f} ms)"
     )
-    console.print(f"model     {report.model}  served", markup=False, highlight=False)
-    console.print(
-        f"reply     {report.reply!r} in {report.reply_seconds:.2f} s",
-        markup=False,
-        highlight=False,
-    )
-    stderr.print(chat.usage.summary(), markup=False, highlight=False)
+    console.print(f"model     {report.model}  served")
+    console.print(f"reply     {report.reply!r} in {report.reply_seconds:.2f} s")
+    stderr.print(chat.usage.summary())
 
 
 @app.command("serve")
@@ -58,8 +52,6 @@ def serve_command(
     stderr.print(
         f"Serving {MODEL_ALIAS} at http://{host}:{port}/v1 (Ctrl-C stops it). Use it with:\n"
         f"  export OPENAI_BASE_URL=http://{host}:{port}/v1",
-        markup=False,
-        highlight=False,
     )
     # Stopped on Ctrl-C, SIGTERM and SIGHUP alike; killed by the kernel if we are killed.
     with exit_on_signals(), child_process(command, output=None) as server:

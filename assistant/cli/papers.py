@@ -1,19 +1,24 @@
 """`litreview papers`: list, show and export what the store holds."""
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
 from assistant.cli.common import (
+    FLAG,
     ChromaUrlOption,
     JsonOption,
     StoreOption,
     console,
     load_settings,
     print_json,
+    require_store,
 )
 from assistant.export import EXPORTERS, record_json
+from assistant.settings import StoreSettings
 from assistant.store import Store
 
 app = typer.Typer(help="List, show and export the papers in the store.", no_args_is_help=True)
@@ -24,7 +29,7 @@ def list_papers(
     store: StoreOption = None, chroma_url: ChromaUrlOption = None, as_json: JsonOption = False
 ) -> None:
     """List every paper: key, year, title."""
-    paper_store = Store(load_settings(store, chroma_url).store)
+    paper_store = _existing_store(store, chroma_url)
     papers = paper_store.papers()
     if as_json:
         print_json([record_json(p) for p in papers])
@@ -51,14 +56,14 @@ def show_paper(
     as_json: JsonOption = False,
 ) -> None:
     """Show one paper with its chunks and the sentences each covers."""
-    paper_store = Store(load_settings(store, chroma_url).store)
+    paper_store = _existing_store(store, chroma_url)
     paper = paper_store.paper(key)
     chunks = paper_store.chunks_of(key)
     if as_json:
         print_json({**record_json(paper), "chunks": chunks})
         return
-    console.print(f"[bold]{paper.title}[/bold]  ({paper.key})", highlight=False)
-    byline = ", ".join(paper.authors) or (
+    console.print(Text.assemble((paper.title, "bold"), f"  ({paper.key})"))
+    byline = "; ".join(map(display_name, paper.authors)) or (
         f"{paper.author_count} authors" if paper.author_count else ""
     )
     for label, value in [
@@ -72,14 +77,15 @@ def show_paper(
         ("sources", "; ".join(paper.sources)),
     ]:
         if value:
-            console.print(f"[dim]{label}:[/dim] {value}", highlight=False)
+            console.print(Text.assemble((f"{label}:", "dim"), f" {value}"))
     console.print()
-    console.print(paper.abstract, highlight=False)
+    console.print(paper.abstract)
     console.print()
     for chunk in chunks:
         console.print(
-            f"[dim]chunk {chunk['chunk_index']}: sentences {chunk['sentence_start'] + 1}"
-            f"-{chunk['sentence_end']}, {chunk['token_count']} tokens[/dim]"
+            f"chunk {chunk['chunk_index']}: sentences {chunk['sentence_start'] + 1}"
+            f"-{chunk['sentence_end']}, {chunk['token_count']} tokens",
+            style="dim",
         )
 
 
@@ -90,11 +96,30 @@ def export_papers(
     ] = "bibtex",
     store: StoreOption = None,
     chroma_url: ChromaUrlOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Same as --format json.", metavar=FLAG)
+    ] = False,
 ) -> None:
     """Write every paper to stdout in a reference format (redirect to a .bib file)."""
     format_name = "json" if as_json else format_name
     if format_name not in EXPORTERS:
         raise typer.BadParameter(f"choose one of: {', '.join(EXPORTERS)}", param_hint="--format")
-    papers = Store(load_settings(store, chroma_url).store).papers()
+    papers = _existing_store(store, chroma_url).papers()
     typer.echo(EXPORTERS[format_name](papers), nl=False)
+
+
+def display_name(author: str) -> str:
+    """'Vaswani, Ashish' as 'Ashish Vaswani' (and 'King, Jr., Martin' as 'Martin King, Jr.'),
+    so a list of names joined by '; ' reads the same whatever form each source used."""
+    parts = [part.strip() for part in author.split(",")]
+    if len(parts) == 2 and all(parts):
+        return f"{parts[1]} {parts[0]}"
+    if len(parts) == 3 and all(parts):  # BibTeX's "von Last, Jr, First"
+        return f"{parts[2]} {parts[0]}, {parts[1]}"
+    return author
+
+
+def _existing_store(store: Path | None, chroma_url: str | None) -> Store:
+    settings: StoreSettings = load_settings(store, chroma_url).store
+    require_store(settings)
+    return Store(settings)

@@ -1,6 +1,6 @@
 """`litreview search`: the papers that best match a question, with their evidence sentences."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -11,11 +11,19 @@ from assistant.cli.common import (
     console,
     load_settings,
     print_json,
+    require_store,
 )
 from assistant.errors import StoreError
 from assistant.search import Filters, Searcher
 
-KeysOption = Annotated[list[str] | None, typer.Option(show_default=False, metavar="KEY")]
+
+def _keys_option(help_text: str) -> Any:
+    return typer.Option(help=f"{help_text} (a citation key; repeat for more).", metavar="KEY")
+
+
+IncludeOption = Annotated[list[str] | None, _keys_option("Only search these papers")]
+ExcludeOption = Annotated[list[str] | None, _keys_option("Leave out these papers")]
+PinOption = Annotated[list[str] | None, _keys_option("Always return these papers")]
 
 
 def search_command(
@@ -23,16 +31,16 @@ def search_command(
     k: Annotated[int | None, typer.Option("-k", help="Papers to return (default 10).")] = None,
     year_from: Annotated[int | None, typer.Option(help="Only papers from this year on.")] = None,
     year_to: Annotated[int | None, typer.Option(help="Only papers up to this year.")] = None,
-    include: KeysOption = None,
-    exclude: KeysOption = None,
-    pin: KeysOption = None,
+    include: IncludeOption = None,
+    exclude: ExcludeOption = None,
+    pin: PinOption = None,
     store: StoreOption = None,
     chroma_url: ChromaUrlOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Hybrid (dense + BM25) search. --include KEY limits the search to those papers,
-    --exclude KEY drops papers, --pin KEY always returns a paper; each may be repeated."""
+    """Hybrid (dense + BM25) search: the best papers, each with its best-matching sentences."""
     settings = load_settings(store, chroma_url)
+    require_store(settings.store)
     searcher = Searcher(settings)
     if searcher.store.is_empty():
         raise StoreError(
@@ -52,16 +60,13 @@ def search_command(
     if not result.relevant:
         console.print(
             f"No relevant papers for this question (best similarity {result.relevance:.2f}, "
-            f"below search.min_relevance {result.threshold:.2f}).",
-            markup=False,
-            highlight=False,
+            f"below search.min_relevance {result.threshold:.2f})."
         )
     for rank, hit in enumerate(result.hits, 1):
         year = hit.year if hit.year is not None else "n.d."
         label = "pinned" if hit.pinned else f"{hit.score:.3f}"
-        console.print(
-            f"{rank:>2}. {hit.key} ({year})  {label}  {hit.title}", markup=False, highlight=False
-        )
+        console.print(f"{rank:>2}. {hit.key} ({year})  {label}  {hit.title}")
         for evidence in hit.evidence:
-            where = ",".join(str(i) for i in evidence.sentences)
-            console.print(f"      [{where}] {evidence.text}", markup=False, highlight=False)
+            # numbered from 1, as `papers show` numbers them (--json keeps 0-based indices)
+            where = ",".join(str(i + 1) for i in evidence.sentences)
+            console.print(f"      [{where}] {evidence.text}")

@@ -4,6 +4,8 @@ import dataclasses
 
 import typer
 
+from rich.text import Text
+
 from assistant.cli.common import (
     ChromaUrlOption,
     JsonOption,
@@ -11,6 +13,7 @@ from assistant.cli.common import (
     console,
     load_settings,
     print_json,
+    require_store,
 )
 from assistant.store import Store
 
@@ -22,9 +25,11 @@ def store_info(
     store: StoreOption = None, chroma_url: ChromaUrlOption = None, as_json: JsonOption = False
 ) -> None:
     """Location, embedder, paper and chunk counts, index settings."""
-    info = Store(load_settings(store, chroma_url).store).info()
+    settings = load_settings(store, chroma_url)
+    require_store(settings.store)
+    info = Store(settings.store).info()
     if as_json:
         print_json(dataclasses.asdict(info))
         return
     for field in dataclasses.fields(info):
-        console.print(f"[dim]{field.name}:[/dim] {getattr(info, field.name)}", highlight=False)
+        console.print(Text.assemble((f"{field.name}:", "dim"), f" {getattr(info, field.name)}"))

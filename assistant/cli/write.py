@@ -14,6 +14,7 @@ from assistant.cli.common import (
     StoreOption,
     load_settings,
     print_json,
+    require_store,
     stderr,
 )
 from assistant.errors import ConfigError, StoreError
@@ -39,6 +40,7 @@ EXTRACTIVE_NOTE = (
 
 
 def _searcher(settings: Settings) -> Searcher:
+    require_store(settings.store)
     searcher = Searcher(settings)
     if searcher.store.is_empty():
         raise StoreError(
@@ -48,7 +50,7 @@ def _searcher(settings: Settings) -> Searcher:
 
 
 def _say(text: str) -> None:
-    stderr.print(text, markup=False, highlight=False)
+    stderr.print(text)
 
 
 def ask_command(

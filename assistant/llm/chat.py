@@ -41,6 +41,9 @@ Schema = TypeVar("Schema", bound=BaseModel)
 # A prompt that leaves less room than this for the answer is refused before it is sent.
 MIN_COMPLETION_TOKENS = 16
 STRUCTURED_MODES = ("json_schema", "json_object", "text")
+# Keys shorter than this are not masked in error text: a key like "x" (local servers take any)
+# matches inside ordinary words, and masking it there garbles the message ("fi*** the ...").
+MIN_MASKED_KEY = 8
 CONTEXT_ERROR = re.compile(r"context|too long|maximum.*tokens|tokens.*exceed", re.IGNORECASE)
 
 
@@ -376,7 +379,7 @@ class ChatModel:
             error = self._malformed()
         else:
             error = ModelError(f"The request to {self.where} failed: {_brief(str(exc))}")
-        if self._secret:
+        if self._secret and len(self._secret) >= MIN_MASKED_KEY:
             error.args = (str(error).replace(self._secret, "***"),)
         return error
 

@@ -29,6 +29,10 @@ _BY_EXTENSION = {
     ".txt": "listing",
 }
 _JSON_EXTENSIONS = {".json", ".jsonl", ".ndjson"}
+PDF_REASON = (
+    "a PDF: PDFs are not read; export the papers' metadata with abstracts from Zotero (or "
+    "your reference manager) as BibTeX, RIS or CSV and ingest that file"
+)
 # Keys that tell a JSON-lines flavour apart from generic records.
 _JSONL_FLAVOURS = (
     ({"doc_id", "abstract"}, "scifact"),
@@ -67,9 +71,12 @@ def _json_flavour(path: Path) -> str:
 
 
 def input_files(paths: Iterable[Path]) -> list[Path]:
-    """Files named directly, plus every non-hidden file under the folders named, sorted."""
+    """Files named directly, plus every non-hidden file under the folders named, sorted, as
+    resolved paths: a paper's sources then name a file the same way whatever path reached it."""
+    paths = list(paths)
     files: list[Path] = []
-    for path in paths:
+    for given in paths:
+        path = given.resolve()
         if path.is_dir():
             files.extend(
                 p
@@ -79,7 +86,13 @@ def input_files(paths: Iterable[Path]) -> list[Path]:
         elif path.exists():
             files.append(path)
         else:
-            raise LitreviewError(f"No such file or folder: {path}")
+            raise LitreviewError(f"No such file or folder: {given}")
+    if not files:
+        named = ", ".join(map(str, paths))
+        raise LitreviewError(
+            f"No files to read in {named} (hidden files are skipped): put your exports there "
+            "(BibTeX, RIS, CSV, JSON or saved listing pages), or name the files to ingest."
+        )
     return files
 
 
@@ -87,6 +100,8 @@ def read_file(path: Path, format_name: str | None = None) -> Iterator[ReadItem]:
     """Papers and rejections from one file; `format_name` overrides detection."""
     if path.stat().st_size == 0:
         return read_nothing_from(path, "empty file")
+    if _is_pdf(path):  # even under --format: no reader takes PDFs
+        return read_nothing_from(path, PDF_REASON)
     if is_binary(path):
         return read_nothing_from(path, "binary file, not a text export; nothing read")
     name = format_name or detect_format(path)
@@ -96,6 +111,11 @@ def read_file(path: Path, format_name: str | None = None) -> Iterator[ReadItem]:
     if name not in READERS:
         raise LitreviewError(f"Unknown format {name!r}; choose one of: {', '.join(READERS)}")
     return READERS[name](path)
+
+
+def _is_pdf(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return path.suffix.lower() == ".pdf" or handle.read(5) == b"%PDF-"
 
 
 __all__ = ["READERS", "ReadItem", "Rejected", "detect_format", "input_files", "read_file"]
