@@ -127,3 +127,21 @@ def test_a_merged_abstract_is_exported_and_the_source_fields_kept() -> None:
             he.bibtex_fields["pages"],
         )
         assert entry["abstract"].endswith(r"3.57\% error -{}- first place \& more.")
+
+
+def test_a_bib_entry_keeps_its_own_key_unless_another_paper_holds_it(cli, tmp_path: Path) -> None:
+    entry = "@article{{{key},\n  title = {{{title}}},\n  abstract = {{{title} is studied here.}},\n}}\n"
+    first = tmp_path / "first.bib"
+    first.write_text(entry.format(key="myOwnKey", title="Sparse attention for long documents"))
+    assert cli("ingest", first).code == 0
+    second = tmp_path / "second.bib"
+    second.write_text(
+        entry.format(key="myOwnKey", title="Dense retrieval of protein structures")
+        + entry.format(key="Smith:2020-x", title="Gradient noise in small batches")
+    )
+    assert cli("ingest", second).code == 0
+    keys = {p["title"]: p["key"] for p in cli("papers", "list", "--json").json()}
+    assert keys["Sparse attention for long documents"] == "myOwnKey"
+    assert keys["Gradient noise in small batches"] == "Smith:2020-x"
+    # the key was taken: the second paper gets a made one
+    assert keys["Dense retrieval of protein structures"] not in ("myOwnKey", "Smith:2020-x")
