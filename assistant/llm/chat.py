@@ -41,7 +41,20 @@ Schema = TypeVar("Schema", bound=BaseModel)
 # A prompt that leaves less room than this for the answer is refused before it is sent.
 MIN_COMPLETION_TOKENS = 16
 STRUCTURED_MODES = ("json_schema", "json_object", "text")
-CONTEXT_ERROR = re.compile(r"context|too long|maximum.*tokens|tokens.*exceed", re.IGNORECASE)
+# A 400/413/422 saying the prompt is over the window: OpenAI and vLLM ("maximum context
+# length"), llama.cpp ("exceeds the available context size"), TGI ("tokens + max_new_tokens
+# must be <= 2048").
+CONTEXT_ERROR = re.compile(
+    r"context|too long|too many tokens|maximum.*tokens|tokens.*(exceed|must be <=|limit)",
+    re.IGNORECASE,
+)
+CONTEXT_STATUSES = (400, 413, 422)
+# A refusal of the structured-output request names what it refuses; any other 400 (a bad
+# temperature, a prompt over the window) must not change how later requests ask for JSON.
+FORMAT_PARAMETER = re.compile(
+    r"response_format|json_schema|json_object|schema|structured|grammar|guided|\btools?\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -363,10 +376,16 @@ class ChatModel:
                 f"{self.where} failed with a server error ({exc.status_code}) after {retries}: "
                 f"check the server's log, or raise {self._setting('max_retries')}."
             )
-        elif isinstance(exc, openai.BadRequestError) and CONTEXT_ERROR.search(str(exc)):
+        elif (
+            isinstance(exc, openai.APIStatusError)
+            and exc.status_code in CONTEXT_STATUSES
+            and CONTEXT_ERROR.search(str(exc))
+        ):
             error = ContextTooLongError(
-                f"{self.where} says the prompt is longer than the model's context: lower "
-                f"{self._setting('context_window')} to the model's real context size."
+                f"{self.where} says the prompt is too long for the model's context window "
+                f"({exc.status_code}: {_brief(exc.message)}): lower "
+                f"{self._setting('context_window')} to the model's real context size, or give "
+                "the command less text."
             )
         elif isinstance(exc, openai.APIStatusError):
             error = ModelError(
@@ -400,8 +419,8 @@ def refused_format(exc: ModelError) -> bool:
     cause = exc.__cause__
     if isinstance(exc, ContextTooLongError) or not isinstance(cause, openai.APIStatusError):
         return False
-    # llama-cpp-python answers an unknown response_format type with a 500 naming the field
-    return cause.status_code in (400, 422) or "response_format" in str(cause)
+    # any status: llama-cpp-python answers an unknown response_format type with a 500
+    return FORMAT_PARAMETER.search(str(cause)) is not None
 
 
 def with_instruction(messages: Sequence[Message], instruction: str) -> list[Message]:
