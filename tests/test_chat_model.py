@@ -187,23 +187,6 @@ def test_several_served_models_and_none_set_asks_for_one() -> None:
             chat_model(server).complete(QUESTION)
 
 
-def test_stream_yields_pieces_and_counts_usage() -> None:
-    with FaultServer([ok("one two three")]) as server:
-        chat = chat_model(server)
-        pieces = list(chat.stream(QUESTION))
-    assert pieces == ["one", " two", " three"]
-    assert server.chat_requests[0]["stream"] is True
-    assert chat.usage.completion_tokens == 3
-
-
-def test_a_truncated_stream_is_an_error_after_the_text_that_arrived() -> None:
-    pieces: list[str] = []
-    with FaultServer([Reply("truncated_stream", "one two three")]) as server:
-        with pytest.raises(ModelResponseError, match=r"ended before the model finished \(3 char"):
-            pieces.extend(chat_model(server).stream(QUESTION))
-    assert pieces == ["one"]
-
-
 def test_structured_output_asks_for_a_json_schema() -> None:
     with FaultServer([ok('{"claim": "x", "papers": [1]}')]) as server:
         finding = chat_model(server).structured(QUESTION, Finding)
@@ -293,11 +276,3 @@ def test_the_response_cache_makes_a_rerun_free_and_holds_no_key(tmp_path: Path) 
     files = list((tmp_path / "responses").rglob("*.json"))
     assert len(files) == 2
     assert all(SECRET not in file.read_text() for file in files)
-
-
-def test_a_cached_stream_replays_without_a_request(tmp_path: Path) -> None:
-    cache = {"cache": True, "cache_dir": tmp_path / "responses"}
-    with FaultServer([ok("streamed once")]) as server:
-        assert "".join(chat_model(server, **cache).stream(QUESTION)) == "streamed once"
-        assert "".join(chat_model(server, **cache).stream(QUESTION)) == "streamed once"
-    assert len(server.chat_requests) == 1

@@ -9,12 +9,11 @@ change.
 
 import json
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, TypeVar
 
-import httpx
 import openai
 from pydantic import BaseModel, ValidationError
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
@@ -73,7 +72,7 @@ class OffSchemaOutput(Exception):
 
 
 class ChatModel:
-    """Completions, streams and schema-checked JSON from one OpenAI-compatible endpoint."""
+    """Completions and schema-checked JSON from one OpenAI-compatible endpoint."""
 
     def __init__(self, settings: LLMSettings, usage: Usage | None = None, section: str = "llm"):
         self.settings = settings
@@ -149,38 +148,6 @@ class ChatModel:
             raise self._malformed() from exc
         text = choice.message.content or ""
         return self._finish(key, messages, text, choice.finish_reason, response.usage)
-
-    def stream(
-        self, messages: Sequence[Message], *, max_tokens: int | None = None
-    ) -> Iterator[str]:
-        """Text as it is generated. A stream cut short raises ModelResponseError, not retried:
-        its start was already shown."""
-        request = self._request(messages, max_tokens, None)
-        key = self._cache_key(request)
-        if cached := self._cached(key):
-            yield cached.text
-            return
-        parts: list[str] = []
-        finish_reason = None
-        usage = None
-        try:
-            chunks = self.client.chat.completions.create(
-                **request, stream=True, stream_options={"include_usage": True}
-            )
-            for chunk in chunks:
-                usage = chunk.usage or usage
-                for choice in chunk.choices:
-                    if choice.delta.content:
-                        parts.append(choice.delta.content)
-                        yield choice.delta.content
-                    finish_reason = choice.finish_reason or finish_reason
-        except openai.APIStatusError as exc:
-            raise self._translate(exc) from exc
-        except (openai.OpenAIError, httpx.HTTPError, json.JSONDecodeError) as exc:
-            raise self._cut_short(len("".join(parts))) from exc
-        if finish_reason is None:
-            raise self._cut_short(len("".join(parts)))
-        self._finish(key, messages, "".join(parts), finish_reason, usage)
 
     def structured(
         self,
@@ -325,13 +292,6 @@ class ChatModel:
             f"{self.where} answered with something that is not an OpenAI-compatible chat "
             f"completion: check that {self._setting('base_url')} points at the API (it usually "
             "ends in /v1)."
-        )
-
-    def _cut_short(self, characters: int) -> ModelResponseError:
-        return ModelResponseError(
-            f"The stream from {self.where} ended before the model finished ({characters:,} "
-            "characters arrived): run the command again, and check the server's log if it "
-            "happens again."
         )
 
     def _translate(self, exc: openai.OpenAIError) -> ModelError:
