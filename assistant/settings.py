@@ -84,6 +84,15 @@ class EmbeddingSettings(Section):
     api_key: SecretStr | None = Field(
         None, description="API key for the openai backend; unset: the llm section's."
     )
+    timeout: float = Field(
+        60.0, gt=0, description="openai backend: seconds to wait for one HTTP request."
+    )
+    max_retries: int = Field(
+        3,
+        ge=0,
+        description="openai backend: retries after a transport failure (connection, 429, 5xx, "
+        "timeout).",
+    )
 
 
 class ChunkingSettings(Section):
