@@ -15,6 +15,14 @@ from assistant.tokens import encoding
 # unless the period closes one of these abbreviations.
 _BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[])")
 _ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "vs.", "Fig.", "Figs.", "Eq.", "cf.", "approx.", "Dr.")
+# Sentences run together ("knowledge consistency.Existing models"): an end mark straight before
+# a capitalised word. Whether it ends a sentence depends on the text around it (_run_together).
+_JOINED = re.compile(r"[.!?](?=[A-Z][a-z])")
+# A dot between letters elsewhere in the same word: a dotted name (torch.nn.Module, U.S.Army).
+_DOTTED = re.compile(r"[A-Za-z](?=[.!?][A-Za-z])")
+# The word around a position: the non-space run before it, and the one from it on.
+_WORD_HEAD = re.compile(r"\S*\Z")
+_WORD_TAIL = re.compile(r"\S*")
 _MIN_SENTENCE_BUDGET = 32
 
 
@@ -37,15 +45,43 @@ class Chunk:
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences of an abstract, kept whole across common abbreviations."""
-    pieces = [p for p in _BOUNDARY.split(text.strip()) if p]
+    """Sentences of an abstract, kept whole across common abbreviations, decimals and dotted
+    names, and split where a sentence runs into the next without a space."""
     sentences: list[str] = []
-    for piece in pieces:
-        if sentences and sentences[-1].endswith(_ABBREVIATIONS):
-            sentences[-1] = f"{sentences[-1]} {piece}"
-        else:
-            sentences.append(piece)
+    for part in _run_together(text.strip()):
+        for piece in _BOUNDARY.split(part):
+            if piece and sentences and sentences[-1].endswith(_ABBREVIATIONS):
+                sentences[-1] = f"{sentences[-1]} {piece}"
+            elif piece:
+                sentences.append(piece)
     return sentences
+
+
+def _run_together(text: str) -> list[str]:
+    """`text` cut after each end mark that closes a sentence with no space after it."""
+    cuts = [m.end() for m in _JOINED.finditer(text) if _ends_sentence(text, m.start())]
+    return [text[start:end] for start, end in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+
+
+def _ends_sentence(text: str, mark: int) -> bool:
+    """Whether the end mark at `mark`, followed by a capitalised word, ends a sentence."""
+    before = text[mark - 1] if mark else " "
+    # after a word, number or bracket; after capitals only for an acronym (AACR.This), not an
+    # initial (J.Smith) or a gene name (H2A.Z, which _JOINED already passes over)
+    closes = before.islower() or before.isdigit() or before in ")]%\"'" or (
+        before.isupper() and mark >= 2 and text[mark - 2].isupper()
+    )
+    head = _WORD_HEAD.search(text, 0, mark)
+    tail = _WORD_TAIL.match(text, mark)
+    word = text[head.start() if head else mark : tail.end() if tail else mark]
+    # a path or URL (github.com/Org/Repo.Name) or a dotted name is one word, not two sentences
+    return (
+        closes
+        and not text[: mark + 1].endswith(_ABBREVIATIONS)
+        and "/" not in word
+        and "@" not in word
+        and len(_DOTTED.findall(word)) <= 1
+    )
 
 
 def sentences_of(paper: Paper) -> list[str]:

@@ -180,10 +180,6 @@ class Renderer:
     def tail(self, section: Section) -> str:
         raise NotImplementedError
 
-    def render(self, section: Section) -> str:
-        parts = [self.head(), *map(self.paragraph, section.paragraphs), self.tail(section)]
-        return "".join(parts)
-
 
 class MarkdownRenderer(Renderer):
     """Markdown with `[n]` markers and a numbered reference list."""

@@ -5,10 +5,11 @@ Sources, highest first: command-line flags (applied by the CLI on top of this ob
 `litreview.toml` in the current folder, `litreview.toml` in the user config folder, defaults.
 """
 
+import difflib
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import (
@@ -21,6 +22,8 @@ from pydantic_settings import (
 from assistant.errors import ConfigError
 
 CONFIG_FILE_NAME = "litreview.toml"
+ENV_PREFIX = "LITREVIEW_"
+ENV_DELIMITER = "__"
 
 
 def user_config_dir() -> Path:
@@ -80,6 +83,15 @@ class EmbeddingSettings(Section):
     )
     api_key: SecretStr | None = Field(
         None, description="API key for the openai backend; unset: the llm section's."
+    )
+    timeout: float = Field(
+        60.0, gt=0, description="openai backend: seconds to wait for one HTTP request."
+    )
+    max_retries: int = Field(
+        3,
+        ge=0,
+        description="openai backend: retries after a transport failure (connection, 429, 5xx, "
+        "timeout).",
     )
 
 
@@ -230,8 +242,10 @@ class LocalModelSettings(Section):
 class Settings(BaseSettings):
     """Every setting of litreview; env vars are LITREVIEW_<SECTION>__<FIELD>."""
 
+    # forbid: a misspelt section in a config file is an error; the environment is checked
+    # in read_settings, since pydantic-settings reads only the variables of known sections
     model_config = SettingsConfigDict(
-        env_prefix="LITREVIEW_", env_nested_delimiter="__", extra="ignore"
+        env_prefix=ENV_PREFIX, env_nested_delimiter=ENV_DELIMITER, extra="forbid"
     )
 
     store: StoreSettings = Field(default_factory=StoreSettings)
@@ -287,20 +301,78 @@ def config_files() -> list[Path]:
 
 def read_settings() -> Settings:
     """Settings from every source, with problems turned into one line naming the setting."""
+    if unknown := [problem for name in os.environ if (problem := _unknown_variable(name))]:
+        raise ConfigError(
+            f"Unknown settings in the environment ({'; '.join(unknown)}): rename or unset them."
+        )
     try:
         return Settings()
     except tomllib.TOMLDecodeError as exc:
         files = " or ".join(str(path) for path in config_files() if path.is_file())
         raise ConfigError(f"{files} is not valid TOML: {exc}.") from exc
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
-            for error in exc.errors()
-        )
+        problems = "; ".join(_problem(error) for error in exc.errors())
         raise ConfigError(
             f"Invalid settings ({problems}): fix them in litreview.toml or the matching "
             "LITREVIEW_<SECTION>__<FIELD> variable (`litreview config show` lists them)."
         ) from exc
+
+
+def _problem(error: Any) -> str:
+    """One validation error as `where: what`, an unknown name with the nearest valid one."""
+    loc = tuple(str(part) for part in error["loc"])
+    where = ".".join(loc)
+    if error["type"] != "extra_forbidden":
+        return f"{where}: {error['msg']}"
+    valid = _names_at(loc[:-1])
+    near = difflib.get_close_matches(loc[-1], valid, n=1)
+    if len(loc) == 1:
+        hint = f"did you mean {near[0]}?" if near else f"sections are {', '.join(valid)}"
+        return f"{where}: unknown section; {hint}"
+    if near:
+        return f"{where}: unknown setting; did you mean {'.'.join((*loc[:-1], near[0]))}?"
+    return f"{where}: unknown setting; {'.'.join(loc[:-1])} has {', '.join(valid)}"
+
+
+def _unknown_variable(variable: str) -> str | None:
+    """What is wrong with a LITREVIEW_ variable that names no setting; None if it names one."""
+    if not variable.upper().startswith(ENV_PREFIX):
+        return None
+    path = tuple(variable[len(ENV_PREFIX) :].lower().split(ENV_DELIMITER))
+    for depth in range(len(path)):
+        valid = _names_at(path[:depth])
+        if not valid or path[depth] in valid:
+            continue  # a known name, or a key of a table such as llm.prices
+        near = difflib.get_close_matches(path[depth], valid, n=1)
+        fixed = (*path[:depth], near[0], *path[depth + 1 :]) if near else ()
+        hint = (
+            f"did you mean {ENV_PREFIX}{ENV_DELIMITER.join(fixed).upper()}?"
+            if near
+            else f"variables are named {ENV_PREFIX}<SECTION>{ENV_DELIMITER}<FIELD>, with "
+            f"{'sections' if depth == 0 else '.'.join(path[:depth]) + ' fields'} "
+            f"{', '.join(valid)}"
+        )
+        what = "section" if depth == 0 else "setting"
+        return f"{variable}: unknown {what} {'.'.join(path[: depth + 1])}; {hint}"
+    return None
+
+
+def _names_at(path: tuple[str, ...]) -> list[str]:
+    """The field names valid under `path` (a section, a table entry); [] where any key goes."""
+    kind: Any = Settings
+    for part in path:
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            field = kind.model_fields.get(part)
+            if field is None:
+                return []
+            kind = field.annotation
+        elif get_origin(kind) is dict:
+            kind = get_args(kind)[1]  # `part` is a key of the table, e.g. a model's name
+        else:
+            return []
+    if isinstance(kind, type) and issubclass(kind, BaseModel):
+        return list(kind.model_fields)
+    return []
 
 
 class OpenAIEnvironment(PydanticBaseSettingsSource):

@@ -103,10 +103,6 @@ class FaultServer:
                         b'{"id": "x", "choices": [ {"message": ',
                         "application/json",
                     )
-                elif reply.kind == "truncated_stream":
-                    self._stream(reply.content, finish=False)
-                elif body.get("stream"):
-                    self._stream(reply.content, finish=True)
                 else:
                     self._json(200, completion(body, reply.content))
 
@@ -129,52 +125,6 @@ class FaultServer:
                     self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(body)
-
-            def _stream(self, content: str, finish: bool) -> None:
-                self.send_response(200)
-                self.send_header("Content-Type", "text/event-stream")
-                self.end_headers()
-                words = content.split(" ")
-                for index, word in enumerate(words):
-                    piece = word if index == 0 else " " + word
-                    self._event(
-                        {
-                            "choices": [
-                                {
-                                    "index": 0,
-                                    "delta": {"content": piece},
-                                    "finish_reason": None,
-                                }
-                            ]
-                        }
-                    )
-                    if not finish:  # cut the connection after the first piece
-                        self.close_connection = True
-                        return
-                self._event({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
-                self._event(
-                    {
-                        "choices": [],
-                        "usage": {
-                            "prompt_tokens": 11,
-                            "completion_tokens": len(words),
-                            "total_tokens": 11 + len(words),
-                        },
-                    }
-                )
-                self.wfile.write(b"data: [DONE]\n\n")
-                self.close_connection = True
-
-            def _event(self, payload: dict[str, Any]) -> None:
-                chunk = {
-                    "id": "s",
-                    "object": "chat.completion.chunk",
-                    "created": 0,
-                    "model": MODEL,
-                    **payload,
-                }
-                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
-                self.wfile.flush()
 
         return Handler
 

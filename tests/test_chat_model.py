@@ -201,23 +201,6 @@ def test_several_served_models_and_none_set_asks_for_one() -> None:
             chat_model(server).complete(QUESTION)
 
 
-def test_stream_yields_pieces_and_counts_usage() -> None:
-    with FaultServer([ok("one two three")]) as server:
-        chat = chat_model(server)
-        pieces = list(chat.stream(QUESTION))
-    assert pieces == ["one", " two", " three"]
-    assert server.chat_requests[0]["stream"] is True
-    assert chat.usage.completion_tokens == 3
-
-
-def test_a_truncated_stream_is_an_error_after_the_text_that_arrived() -> None:
-    pieces: list[str] = []
-    with FaultServer([Reply("truncated_stream", "one two three")]) as server:
-        with pytest.raises(ModelResponseError, match=r"ended before the model finished \(3 char"):
-            pieces.extend(chat_model(server).stream(QUESTION))
-    assert pieces == ["one"]
-
-
 def test_structured_output_asks_for_a_json_schema() -> None:
     with FaultServer([ok('{"claim": "x", "papers": [1]}')]) as server:
         finding = chat_model(server).structured(QUESTION, Finding)
@@ -238,6 +221,44 @@ def test_an_endpoint_refusing_schemas_gets_text_instructions_from_then_on() -> N
     assert formats == ["json_schema", "json_object", None, None]
     instruction = server.chat_requests[2]["messages"][0]
     assert instruction["role"] == "system" and '"papers"' in instruction["content"]
+
+
+# Text Generation Inference's reply to a prompt over the window: no word "context" in it
+TGI_WINDOW = "Input validation error: `inputs` tokens + `max_new_tokens` must be <= 2048. Given: 2100 `inputs` tokens and 1024 `max_new_tokens`"
+
+
+@pytest.mark.parametrize("status", [400, 422])
+def test_a_context_length_error_does_not_downgrade_structured_output(status: int) -> None:
+    reply = ok('{"claim": "x", "papers": [1]}')
+    with FaultServer([error(status, TGI_WINDOW), reply]) as server:
+        chat = chat_model(server)
+        with pytest.raises(ContextTooLongError, match="too long for the model's context window"):
+            chat.structured(QUESTION, Finding)
+        assert chat.structured(QUESTION, Finding).papers == [1]
+    formats = [request["response_format"]["type"] for request in server.chat_requests]
+    assert formats == ["json_schema", "json_schema"]
+
+
+def test_a_bad_request_that_does_not_name_the_format_is_reported_not_downgraded() -> None:
+    with FaultServer([error(400, "temperature must be at most 1.0 for this model")]) as server:
+        with pytest.raises(ModelError, match=r"rejected the request \(400: .*temperature"):
+            chat_model(server).structured(QUESTION, Finding)
+    assert len(server.chat_requests) == 1
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "response_format is not supported",
+        "Unsupported value: 'json_schema'",
+        "this model does not support tools or grammar-constrained output",
+    ],
+)
+def test_a_refusal_naming_the_format_moves_to_the_next_mode(message: str) -> None:
+    with FaultServer([error(400, message), ok('{"claim": "x", "papers": [1]}')]) as server:
+        assert chat_model(server).structured(QUESTION, Finding).papers == [1]
+    formats = [request["response_format"]["type"] for request in server.chat_requests]
+    assert formats == ["json_schema", "json_object"]
 
 
 def test_off_schema_output_is_re_asked_with_the_error() -> None:
@@ -269,11 +290,3 @@ def test_the_response_cache_makes_a_rerun_free_and_holds_no_key(tmp_path: Path) 
     files = list((tmp_path / "responses").rglob("*.json"))
     assert len(files) == 2
     assert all(SECRET not in file.read_text() for file in files)
-
-
-def test_a_cached_stream_replays_without_a_request(tmp_path: Path) -> None:
-    cache = {"cache": True, "cache_dir": tmp_path / "responses"}
-    with FaultServer([ok("streamed once")]) as server:
-        assert "".join(chat_model(server, **cache).stream(QUESTION)) == "streamed once"
-        assert "".join(chat_model(server, **cache).stream(QUESTION)) == "streamed once"
-    assert len(server.chat_requests) == 1

@@ -1,12 +1,15 @@
 """Chunks stay under budget and name their sentences; keys are readable, stable and unique."""
 
+import re
+
 import pytest
 
 from assistant.chunking import chunk_paper, split_sentences
 from assistant.papers import Paper, citation_key, merge, normalise_title, same_work
+from assistant.readers import read_file
 from assistant.settings import ChunkingSettings
 from assistant.tokens import count_tokens
-from tests.conftest import needs_shared_data
+from tests.conftest import SEEDS, needs_shared_data
 
 SENTENCES = [f"Sentence number {i} says something about topic {i} in several words." for i in range(12)]
 
@@ -22,6 +25,42 @@ def test_split_sentences_keeps_abbreviations_whole() -> None:
         "Results improve by 3.5 points.",
         "See Fig. 2 for details.",
     ]
+
+
+def test_sentences_run_together_without_a_space_are_split() -> None:
+    # as in the seed corpus: "...for knowledge consistency.Existing models..."
+    text = (
+        "We study knowledge consistency.Existing models fail at it. Scores rose 3.5 points "
+        "in 2023.We thank AACR.This ends (see Table 2).Finally, it works!Really."
+    )
+    assert split_sentences(text) == [
+        "We study knowledge consistency.",
+        "Existing models fail at it.",
+        "Scores rose 3.5 points in 2023.",
+        "We thank AACR.",
+        "This ends (see Table 2).",
+        "Finally, it works!",
+        "Really.",
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Scores rose from 3.5 to 4.25 points with version 1.2.3 of the Tool v2.0.1 release.",
+        "Code is at arxiv.org and github.com/Org/Repo in model.py and Data.json files.",
+        "Smith et al.Then, e.g.The, i.e.This and Fig.A stay whole in one sentence.",
+        "The H2A.Z variant, U.S.Army data, Phys.Rev.D76 and torch.nn.Module stay whole.",
+    ],
+)
+def test_dots_inside_numbers_names_and_abbreviations_do_not_split(text: str) -> None:
+    assert split_sentences(text) == [text]
+
+
+def test_the_seed_corpus_has_no_sentences_run_together() -> None:
+    papers = [item for page in sorted(SEEDS.glob("*.txt")) for item in read_file(page)]
+    sentences = [s for p in papers if isinstance(p, Paper) for s in split_sentences(p.abstract)]
+    assert not [s for s in sentences if re.search(r"[a-z]{3}\.[A-Z][a-z]{2,} [a-z]", s)]
 
 
 @pytest.mark.parametrize(

@@ -102,13 +102,6 @@ def test_local_model_completes(local_model: str) -> None:
     assert chat.usage.prompt_tokens > 0 and chat.usage.completion_tokens > 0
 
 
-def test_local_model_streams(local_model: str) -> None:
-    chat = local_chat(local_model)
-    pieces = list(chat.stream([{"role": "user", "content": "Count from one to five."}]))
-    assert len(pieces) > 1 and "".join(pieces).strip()
-    assert chat.usage.llm_calls == 1 and chat.usage.completion_tokens > 0
-
-
 def test_local_model_gives_schema_valid_json(local_model: str) -> None:
     chat = local_chat(local_model, structured_output="json_object", max_output_tokens=256)
     prompt = "Abstract: 'We train transformers to predict protein structure.' Topic, keywords?"

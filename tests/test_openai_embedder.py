@@ -3,6 +3,7 @@
 import hashlib
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -23,10 +24,12 @@ class EmbeddingsHandler(BaseHTTPRequestHandler):
     """Answers POST /v1/embeddings like OpenAI does, with a vector derived from each text."""
 
     requests: list[dict] = []
+    delay = 0.0  # seconds before answering, to outlast a client's timeout
 
     def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         self.requests.append({"path": self.path, "auth": self.headers.get("Authorization"), **body})
+        time.sleep(self.delay)
         if self.path != "/v1/embeddings":
             self.send_error(404)
             return
@@ -43,7 +46,10 @@ class EmbeddingsHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
-        self.wfile.write(payload)
+        try:
+            self.wfile.write(payload)
+        except OSError:  # the client gave up waiting
+            pass
 
     def log_message(self, *args: object) -> None:
         pass
@@ -52,6 +58,7 @@ class EmbeddingsHandler(BaseHTTPRequestHandler):
 @pytest.fixture
 def embeddings_server() -> Iterator[str]:
     EmbeddingsHandler.requests = []
+    EmbeddingsHandler.delay = 0.0
     server = ThreadingHTTPServer(("127.0.0.1", 0), EmbeddingsHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -96,3 +103,17 @@ def test_unreachable_endpoint_is_one_clear_line(cli, monkeypatch) -> None:
     assert result.code == 1
     assert "LITREVIEW_EMBEDDINGS__BASE_URL" in result.err and "Traceback" not in result.err
     assert cli("store", "info", "--json").json()["papers"] == 0
+
+
+def test_the_configured_timeout_and_retries_reach_the_client(
+    cli, monkeypatch, embeddings_server: str
+) -> None:
+    EmbeddingsHandler.delay = 1.5  # well past the timeout, well within the old fixed 60 s
+    monkeypatch.setenv("LITREVIEW_EMBEDDINGS__BACKEND", "openai")
+    monkeypatch.setenv("LITREVIEW_EMBEDDINGS__BASE_URL", embeddings_server)
+    monkeypatch.setenv("LITREVIEW_EMBEDDINGS__TIMEOUT", "0.2")
+    monkeypatch.setenv("LITREVIEW_EMBEDDINGS__MAX_RETRIES", "1")
+    result = cli("ingest", SEEDS / "000_ed3e69f438f02173.txt")
+    assert result.code == 1
+    assert "within 0.2 s (1 retry)" in result.err and "LITREVIEW_EMBEDDINGS__TIMEOUT" in result.err
+    assert len(EmbeddingsHandler.requests) == 2  # the first try and one retry

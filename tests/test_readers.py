@@ -493,3 +493,57 @@ def test_ris_record_missing_its_er_line_does_not_swallow_the_next(tmp_path: Path
     assert [(p.title, p.abstract) for p in papers] == [("Closed", "Second.")]
     assert where(rejected) == {"record 1 (line 1)": "no 'ER  -' line closing the record"}
 
+
+
+# ---------------------------------------------------------------------------------------------
+# Saved listing pages (the seed corpus's format).
+
+PAGE_HEADER = "new\n\nGet trending papers in your email inbox!\n\nSubscribe\n\nDaily Papers\n\n"
+
+
+def listing_entry(title: str, byline: str, date: str) -> str:
+    """One entry as a saved page shows it: title, abstract, byline (author count or team),
+    separator, date."""
+    byline = f"  • {byline}" if byline.endswith("authors") else byline
+    return f"{title}\n\nThe abstract of {title.lower()}.\n\n{byline}\n·\n{date}\n\n"
+
+
+def test_an_impossible_listing_date_keeps_the_paper_without_a_date(tmp_path: Path) -> None:
+    page = tmp_path / "page.txt"
+    page.write_text(
+        PAGE_HEADER + "Dec 8\n\n"
+        + listing_entry("Impossible date", "3 authors", "Feb 31, 2025")
+        + listing_entry("Good date", "2 authors", "Jun 12, 2025 6")
+    )
+    papers, rejected = split(read_file(page))
+    assert rejected == []
+    assert [(p.title, p.date, p.author_count) for p in papers] == [
+        ("Impossible date", None, 3),
+        ("Good date", "2025-06-12", 2),
+    ]
+
+
+def test_a_page_without_its_own_date_keeps_its_first_entry(tmp_path: Path) -> None:
+    page = tmp_path / "page.txt"
+    page.write_text(
+        PAGE_HEADER
+        + listing_entry("First paper", "8 authors", "Jun 12, 2024")
+        + listing_entry("Second paper", "facebook AI at Meta", "Feb 21")
+    )
+    papers, rejected = split(read_file(page))
+    assert rejected == []
+    assert [(p.title, p.date) for p in papers] == [
+        ("First paper", "2024-06-12"),
+        ("Second paper", "2025-02-21"),
+    ]
+    assert papers[1].organization == "facebook AI at Meta"
+
+
+def test_a_page_of_entries_alone_reads_every_entry(tmp_path: Path) -> None:
+    page = tmp_path / "page.txt"
+    page.write_text(
+        listing_entry("First paper", "8 authors", "Jun 12, 2024")
+        + listing_entry("Second paper", "2 authors", "Feb 21, 2024")
+    )
+    papers, rejected = split(read_file(page))
+    assert rejected == [] and [p.title for p in papers] == ["First paper", "Second paper"]

@@ -1,5 +1,6 @@
 """Settings sources and their precedence; `litreview config show` masks secrets."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -110,10 +111,45 @@ def test_prices_come_from_the_config_file(isolated_settings: Path) -> None:
     assert (price.prompt, price.completion) == (0.15, 0.6)
 
 
-def test_a_misspelt_setting_is_an_error_naming_it(isolated_settings: Path) -> None:
-    write_config(isolated_settings, '[llm]\nbse_url = "http://typo/v1"\n')
-    with pytest.raises(ConfigError, match=r"llm.bse_url: Extra inputs are not permitted"):
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[llm]\nbse_url = "http://typo/v1"\n', "llm.bse_url: unknown setting; did you mean llm.base_url?"),
+        ('[lm]\nmodel = "m"\n', "lm: unknown section; did you mean llm?"),
+        ('[llm.prices.m]\nprompt = 1\ncompletion = 2\npromt = 3\n', "llm.prices.m.promt: unknown setting; did you mean llm.prices.m.prompt?"),
+        ("timeout = 5\n", "timeout: unknown section; sections are store, embeddings,"),
+    ],
+)  # fmt: skip
+def test_a_misspelt_setting_is_an_error_naming_the_nearest_valid_one(
+    isolated_settings: Path, text: str, message: str
+) -> None:
+    write_config(isolated_settings, text)
+    with pytest.raises(ConfigError, match=re.escape(message)):
         read_settings()
+
+
+@pytest.mark.parametrize(
+    ("variable", "message"),
+    [
+        ("LITREVIEW_LM__MODEL", "LITREVIEW_LM__MODEL: unknown section lm; did you mean LITREVIEW_LLM__MODEL?"),
+        ("LITREVIEW_LLM__MODL", "LITREVIEW_LLM__MODL: unknown setting llm.modl; did you mean LITREVIEW_LLM__MODEL?"),
+        ("LITREVIEW_TIMEOUT", "LITREVIEW_TIMEOUT: unknown section timeout; variables are named LITREVIEW_<SECTION>__<FIELD>"),
+    ],
+)  # fmt: skip
+def test_a_misspelt_environment_variable_is_an_error_naming_the_nearest_valid_one(
+    monkeypatch: pytest.MonkeyPatch, variable: str, message: str
+) -> None:
+    monkeypatch.setenv(variable, "x")
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        read_settings()
+
+
+def test_the_cli_shows_a_misspelt_section_as_one_error_line(cli, isolated_settings: Path) -> None:
+    write_config(isolated_settings, '[lm]\nmodel = "m"\n')
+    result = cli("config", "show")
+    assert result.code == 1
+    assert result.err.startswith("Error: ") and result.err.count("\n") == 1
+    assert "did you mean llm?" in result.err and "Traceback" not in result.err
 
 
 def test_an_invalid_value_from_the_environment_is_an_error_naming_it(

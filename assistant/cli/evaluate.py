@@ -75,6 +75,14 @@ def retrieval_command(
         report = evaluate_retrieval(
             corpus, test_queries, settings, store, corpus_progress, query_progress
         )
+    if report.skipped_queries:
+        stderr.print(
+            f"warning: {report.skipped_queries} of {len(test_queries)} queries cite documents "
+            f"that are not in {corpus}; they are left out of the scores, which cover the other "
+            f"{report.queries}.",
+            markup=False,
+            highlight=False,
+        )
     if as_json:
         print_json(report.as_json())
         return
@@ -83,7 +91,7 @@ def retrieval_command(
         + (f" ({report.rejected_documents} rejected)" if report.rejected_documents else ""),
     )
     for name, value in report.as_json().items():
-        if name != "queries":
+        if name not in ("queries", "skipped_queries"):
             console.print(f"{name:<11} {value:.4f}")
 
 

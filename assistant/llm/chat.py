@@ -9,12 +9,11 @@ change.
 
 import json
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, TypeVar
 
-import httpx
 import openai
 from pydantic import BaseModel, ValidationError
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
@@ -44,7 +43,20 @@ STRUCTURED_MODES = ("json_schema", "json_object", "text")
 # Keys shorter than this are not masked in error text: a key like "x" (local servers take any)
 # matches inside ordinary words, and masking it there garbles the message ("fi*** the ...").
 MIN_MASKED_KEY = 8
-CONTEXT_ERROR = re.compile(r"context|too long|maximum.*tokens|tokens.*exceed", re.IGNORECASE)
+# A 400/413/422 saying the prompt is over the window: OpenAI and vLLM ("maximum context
+# length"), llama.cpp ("exceeds the available context size"), TGI ("tokens + max_new_tokens
+# must be <= 2048").
+CONTEXT_ERROR = re.compile(
+    r"context|too long|too many tokens|maximum.*tokens|tokens.*(exceed|must be <=|limit)",
+    re.IGNORECASE,
+)
+CONTEXT_STATUSES = (400, 413, 422)
+# A refusal of the structured-output request names what it refuses; any other 400 (a bad
+# temperature, a prompt over the window) must not change how later requests ask for JSON.
+FORMAT_PARAMETER = re.compile(
+    r"response_format|json_schema|json_object|schema|structured|grammar|guided|\btools?\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -63,7 +75,7 @@ class OffSchemaOutput(Exception):
 
 
 class ChatModel:
-    """Completions, streams and schema-checked JSON from one OpenAI-compatible endpoint."""
+    """Completions and schema-checked JSON from one OpenAI-compatible endpoint."""
 
     def __init__(self, settings: LLMSettings, usage: Usage | None = None, section: str = "llm"):
         self.settings = settings
@@ -139,38 +151,6 @@ class ChatModel:
             raise self._malformed() from exc
         text = choice.message.content or ""
         return self._finish(key, messages, text, choice.finish_reason, response.usage)
-
-    def stream(
-        self, messages: Sequence[Message], *, max_tokens: int | None = None
-    ) -> Iterator[str]:
-        """Text as it is generated. A stream cut short raises ModelResponseError, not retried:
-        its start was already shown."""
-        request = self._request(messages, max_tokens, None)
-        key = self._cache_key(request)
-        if cached := self._cached(key):
-            yield cached.text
-            return
-        parts: list[str] = []
-        finish_reason = None
-        usage = None
-        try:
-            chunks = self.client.chat.completions.create(
-                **request, stream=True, stream_options={"include_usage": True}
-            )
-            for chunk in chunks:
-                usage = chunk.usage or usage
-                for choice in chunk.choices:
-                    if choice.delta.content:
-                        parts.append(choice.delta.content)
-                        yield choice.delta.content
-                    finish_reason = choice.finish_reason or finish_reason
-        except openai.APIStatusError as exc:
-            raise self._translate(exc) from exc
-        except (openai.OpenAIError, httpx.HTTPError, json.JSONDecodeError) as exc:
-            raise self._cut_short(len("".join(parts))) from exc
-        if finish_reason is None:
-            raise self._cut_short(len("".join(parts)))
-        self._finish(key, messages, "".join(parts), finish_reason, usage)
 
     def structured(
         self,
@@ -317,13 +297,6 @@ class ChatModel:
             "ends in /v1)."
         )
 
-    def _cut_short(self, characters: int) -> ModelResponseError:
-        return ModelResponseError(
-            f"The stream from {self.where} ended before the model finished ({characters:,} "
-            "characters arrived): run the command again, and check the server's log if it "
-            "happens again."
-        )
-
     def _translate(self, exc: openai.OpenAIError) -> ModelError:
         """A one-line error naming the setting to change; never the API key."""
         retries = (
@@ -366,10 +339,16 @@ class ChatModel:
                 f"{self.where} failed with a server error ({exc.status_code}) after {retries}: "
                 f"check the server's log, or raise {self._setting('max_retries')}."
             )
-        elif isinstance(exc, openai.BadRequestError) and CONTEXT_ERROR.search(str(exc)):
+        elif (
+            isinstance(exc, openai.APIStatusError)
+            and exc.status_code in CONTEXT_STATUSES
+            and CONTEXT_ERROR.search(str(exc))
+        ):
             error = ContextTooLongError(
-                f"{self.where} says the prompt is longer than the model's context: lower "
-                f"{self._setting('context_window')} to the model's real context size."
+                f"{self.where} says the prompt is too long for the model's context window "
+                f"({exc.status_code}: {_brief(exc.message)}): lower "
+                f"{self._setting('context_window')} to the model's real context size, or give "
+                "the command less text."
             )
         elif isinstance(exc, openai.APIStatusError):
             error = ModelError(
@@ -403,8 +382,8 @@ def refused_format(exc: ModelError) -> bool:
     cause = exc.__cause__
     if isinstance(exc, ContextTooLongError) or not isinstance(cause, openai.APIStatusError):
         return False
-    # llama-cpp-python answers an unknown response_format type with a 500 naming the field
-    return cause.status_code in (400, 422) or "response_format" in str(cause)
+    # any status: llama-cpp-python answers an unknown response_format type with a 500
+    return FORMAT_PARAMETER.search(str(cause)) is not None
 
 
 def with_instruction(messages: Sequence[Message], instruction: str) -> list[Message]:
