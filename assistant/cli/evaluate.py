@@ -80,8 +80,6 @@ def retrieval_command(
             f"warning: {report.skipped_queries} of {len(test_queries)} queries cite documents "
             f"that are not in {corpus}; they are left out of the scores, which cover the other "
             f"{report.queries}.",
-            markup=False,
-            highlight=False,
         )
     if as_json:
         print_json(report.as_json())
