@@ -9,7 +9,7 @@ from assistant.papers import Paper, citation_key, merge, normalise_title, same_w
 from assistant.readers import read_file
 from assistant.settings import ChunkingSettings
 from assistant.tokens import count_tokens
-from tests.conftest import SEEDS, needs_shared_data
+from tests.conftest import SCIFACT_CORPUS, SEEDS, needs_shared_data
 
 SENTENCES = [f"Sentence number {i} says something about topic {i} in several words." for i in range(12)]
 

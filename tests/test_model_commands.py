@@ -115,7 +115,7 @@ def test_auto_structured_output_finds_the_mode_llama_cpp_accepts(
     chat = local_chat(local_model, max_retries=0, max_output_tokens=256)  # structured: auto
     prompt = "Abstract: 'We measure sleep in mice.' Topic and keywords?"
     assert isinstance(chat.structured([{"role": "user", "content": prompt}], Topic), Topic)
-    assert chat._structured_modes[0] == "json_object"
+    assert chat.structured_output.modes[0] == "json_object"
 
 
 def test_ping_with_llm_local_starts_and_stops_the_bundled_model() -> None:

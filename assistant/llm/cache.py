@@ -8,10 +8,13 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
+
+from assistant.llm.endpoint import Chat, Completion, Message
 
 
 class CachedResponse(BaseModel):
@@ -53,3 +56,43 @@ class ResponseCache:
 
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.json"
+
+
+class CachedChat:
+    """A chat model whose identical calls are answered from `cache`: the endpoint URL, model,
+    messages and parameters make the key."""
+
+    def __init__(
+        self, inner: Chat, cache: ResponseCache, identity: Callable[[], dict[str, Any]]
+    ) -> None:
+        self.inner = inner
+        self.cache = cache
+        self.identity = identity  # what else decides the answer: URL, model, temperature
+
+    def complete(
+        self,
+        messages: Sequence[Message],
+        *,
+        max_tokens: int | None = None,
+        response_format: dict[str, Any] | None = None,
+    ) -> Completion:
+        """The cached completion, or the inner model's, stored for next time."""
+        call = {"messages": list(messages), "max_tokens": max_tokens, "format": response_format}
+        key = ResponseCache.key({**self.identity(), **call})
+        if (hit := self.cache.get(key)) is not None:
+            return Completion(
+                hit.text, hit.finish_reason, hit.prompt_tokens, hit.completion_tokens, cached=True
+            )
+        completion = self.inner.complete(
+            messages, max_tokens=max_tokens, response_format=response_format
+        )
+        self.cache.put(
+            key,
+            CachedResponse(
+                text=completion.text,
+                finish_reason=completion.finish_reason,
+                prompt_tokens=completion.prompt_tokens,
+                completion_tokens=completion.completion_tokens,
+            ),
+        )
+        return completion

@@ -1,8 +1,10 @@
 """What the model calls of one command cost: calls, tokens, and money when a price is set."""
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from assistant.llm.endpoint import Chat, Completion, Message
 from assistant.settings import ModelPrice
 
 
@@ -58,3 +60,30 @@ class Usage:
     def _known_cost(self) -> float | None:
         # A partial sum would understate the cost: report none unless every call was priced.
         return self.cost if self.prices and self.priced else None
+
+
+class MeteredChat:
+    """A chat model whose every call is counted in `usage`, cached ones apart; `model` names
+    the model (resolved on the first call) for its price."""
+
+    def __init__(self, inner: Chat, usage: Usage, model: Callable[[], str]) -> None:
+        self.inner = inner
+        self.usage = usage
+        self.model = model
+
+    def complete(
+        self,
+        messages: Sequence[Message],
+        *,
+        max_tokens: int | None = None,
+        response_format: dict[str, Any] | None = None,
+    ) -> Completion:
+        """The inner model's completion, recorded."""
+        completion = self.inner.complete(
+            messages, max_tokens=max_tokens, response_format=response_format
+        )
+        if completion.cached:
+            self.usage.record_cached()
+        else:
+            self.usage.record(self.model(), completion.prompt_tokens, completion.completion_tokens)
+        return completion
