@@ -72,6 +72,17 @@ class Answer(BaseModel):
         }
 
 
+    def text(self) -> str:
+        """What `ask` prints: the answer, its numbered references, and what the check did."""
+        lines = [self.answer or "(No sentence of the draft survived the check.)", ""]
+        lines += [
+            f"[{r.number}] {r.title} ({r.year if r.year is not None else 'n.d.'}), {r.key}"
+            for r in self.references
+        ]
+        lines += ["", f"Checked: {self.verification.line()}."]
+        return "\n".join(lines) + "\n"
+
+
 def ask(
     question: str,
     searcher: Searcher,

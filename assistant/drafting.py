@@ -6,27 +6,16 @@ passes `assistant.checking.check` before anyone sees it. Without a model, an ext
 of the evidence sentences stands in for the draft: faithful by construction.
 """
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from assistant.citations import DraftedSentence, as_drafted, draft_schema, parse_marked_text
-from assistant.judges import Judge, make_judge
-from assistant.llm import chat_session
+from assistant.judges import Judge
 from assistant.llm.budget import message_tokens, pack, usable_window
 from assistant.llm.chat import ChatModel
 from assistant.prompts import render
 from assistant.search import Hit
-from assistant.settings import Settings
-
-@dataclass
-class Writers:
-    """Who drafts and who checks; both None in extractive mode (no model configured)."""
-
-    chat: ChatModel | None
-    judge: Judge | None
-
 
 def writing_mode(chat: ChatModel | None, judge: Judge | None) -> Literal["llm", "extractive"]:
     """Extractive without a model; a model's draft is only returned after a judge checked it."""
@@ -35,33 +24,6 @@ def writing_mode(chat: ChatModel | None, judge: Judge | None) -> Literal["llm", 
     if judge is None:
         raise ValueError("a model's draft is only returned after a judge has checked it")
     return "llm"
-
-
-def model_configured(settings: Settings) -> bool:
-    """Is there an endpoint to draft with (a base URL, or a key for the OpenAI API)?"""
-    return settings.llm.base_url is not None or settings.llm.api_key is not None
-
-
-@contextmanager
-def writers(settings: Settings, local: bool = False) -> Iterator[Writers]:
-    """The chat model and judge a drafting command uses: the bundled model with `local`, the
-    configured endpoint otherwise, or neither (extractive mode) when none is configured. An
-    LLM judge uses the judge section's endpoint where it has one, else the drafting model;
-    either way its calls count in the same usage."""
-    if not local and not model_configured(settings):
-        yield Writers(None, None)
-        return
-    with chat_session(settings, local) as chat:
-        own_endpoint = any(
-            getattr(settings.judge, name) is not None for name in ("base_url", "api_key", "model")
-        )
-
-        def judge_chat() -> ChatModel:
-            if not own_endpoint:
-                return chat
-            return ChatModel(settings.judge_llm(), usage=chat.usage, section="judge")
-
-        yield Writers(chat, make_judge(settings.judge, judge_chat))
 
 
 @dataclass

@@ -9,13 +9,16 @@ another format) is written as LaTeX that `readers.bibtex` decodes to exactly the
 import json
 import re
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import bibtexparser
 from bibtexparser.model import Entry, Field
 
 from assistant.papers import Paper
 from assistant.readers.bibtex import entry_fields, latex_to_text, venue_field
+
+if TYPE_CHECKING:
+    from assistant.store import Store
 
 # Characters LaTeX (and pylatexenc) read as markup: '%' starts a comment that cut abstracts,
 # '&' is an alignment tab that vanished, '~' a non-breaking space.
@@ -137,6 +140,12 @@ def _as_fields(values: dict[str, str]) -> list[Field]:
 def _entry(paper: Paper) -> Entry:
     entry_type = paper.bibtex_type or ("article" if paper.venue else "misc")
     return Entry(entry_type, paper.key or "", _as_fields(_fields(paper, entry_type)))
+
+
+def bibtex_of(store: "Store", keys: Sequence[str]) -> str:
+    """A .bib file of the stored papers `keys` names, in that order."""
+    papers = {paper.key: paper for paper in store.papers_by_key(list(keys))}
+    return to_bibtex([papers[key] for key in keys if key in papers])
 
 
 def to_bibtex(papers: Sequence[Paper]) -> str:

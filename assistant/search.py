@@ -128,10 +128,10 @@ class Ranking:
 class Searcher:
     """Searches one store; keeps the embedder and lexical index loaded between queries."""
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+    def __init__(self, settings: Settings, store: Store, embedder: Embedder | None = None) -> None:
         self.settings = settings
         self.options: SearchSettings = settings.search
-        self.store = Store(settings.store)
+        self.store = store
         self._embedder = embedder
         self._lexical: LexicalIndex | None = None
         self._lexical_generation: str | None = None

@@ -116,7 +116,7 @@ def claims(limit: int) -> list[str]:
 
 
 def warm(settings: Settings, queries: list[str]) -> None:
-    searcher = Searcher(settings)
+    searcher = Searcher(settings, Store(settings.store))
     searcher.search(queries[0])  # load the encoder and the lexical index
     timings = []
     for query in queries:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fault_server import FaultServer, ok
 
-from assistant.drafting import Writers
+from assistant.workspace import Writers
 from assistant.errors import LitreviewError
 from assistant.evaluation.checkpoint import Checkpoint
 from assistant.evaluation.faithfulness import evaluate_citations, read_answers
@@ -18,6 +18,7 @@ from assistant.evaluation.suite import SuiteQuestion, read_questions, run_suite
 from assistant.judges import LLMJudge, Verdict
 from assistant.llm.chat import ChatModel
 from assistant.search import Searcher
+from assistant.store import Store
 from assistant.settings import LLMSettings, Settings
 from assistant.verdicts import Grid, grid_from_pairs
 
@@ -169,7 +170,7 @@ def test_suite_scores_recall_abstention_and_citations(seed_store: Path, tmp_path
     settings = Settings()
     settings.store.path = seed_store
     report = run_suite(
-        _suite_questions(), Searcher(settings), Writers(None, None), ScriptedJudge(),
+        _suite_questions(), Searcher(settings, Store(settings.store)), Writers(None, None), ScriptedJudge(),
         Checkpoint(tmp_path / "c.jsonl", {}),
     )  # fmt: skip
     by_id = {q.id: q for q in report.questions}
@@ -186,7 +187,7 @@ def test_an_interrupted_suite_resumes_without_redoing_finished_questions(
 ) -> None:
     settings = Settings()
     settings.store.path = seed_store
-    searcher = Searcher(settings)
+    searcher = Searcher(settings, Store(settings.store))
     path = tmp_path / "progress.jsonl"
 
     def interrupt(done: int, total: int) -> None:
@@ -234,7 +235,7 @@ def test_the_suite_counts_what_the_check_did_to_a_models_draft(
     with FaultServer(script) as server:
         chat = ChatModel(LLMSettings(base_url=server.base_url, max_retries=0))
         report = run_suite(
-            _suite_questions()[:1], Searcher(settings), Writers(chat, LLMJudge(chat)),
+            _suite_questions()[:1], Searcher(settings, Store(settings.store)), Writers(chat, LLMJudge(chat)),
             ScriptedJudge(scores=[1.0]), Checkpoint(tmp_path / "c.jsonl", {}),
         )  # fmt: skip
     result = report.questions[0]
@@ -279,7 +280,7 @@ def test_a_gold_paper_missing_from_the_store_is_an_error(seed_store: Path, tmp_p
     wrong = [SuiteQuestion(id="x", question=RECALL_QUESTION, gold=["A Paper Nobody Wrote"])]
     with pytest.raises(LitreviewError, match="A Paper Nobody Wrote"):
         run_suite(
-            wrong, Searcher(settings), Writers(None, None), ScriptedJudge(),
+            wrong, Searcher(settings, Store(settings.store)), Writers(None, None), ScriptedJudge(),
             Checkpoint(tmp_path / "c", {}),
         )  # fmt: skip
 

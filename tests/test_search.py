@@ -33,7 +33,7 @@ def seed_settings(seed_store: Path) -> Settings:
 
 @pytest.fixture(scope="module")
 def seed_search(seed_settings: Settings) -> Searcher:
-    return Searcher(seed_settings)
+    return Searcher(seed_settings, Store(seed_settings.store))
 
 
 @pytest.fixture
@@ -114,7 +114,7 @@ def test_a_pinned_paper_is_always_in_the_results(seed_search: Searcher) -> None:
 def test_the_lexical_index_is_rebuilt_after_the_store_changes(
     tiny_settings: Settings, tmp_path: Path
 ) -> None:
-    searcher = Searcher(tiny_settings)
+    searcher = Searcher(tiny_settings, Store(tiny_settings.store))
     assert searcher.search("waggle dance of honeybees", k=1).hits[0].title.startswith("Honeybee")
     table = index_folder(tiny_settings.store) / TABLE_FILE
     before = json.loads(table.read_text())["generation"]
@@ -137,7 +137,7 @@ def test_the_lexical_index_is_rebuilt_after_the_store_changes(
     assert after == Store(tiny_settings.store).generation
 
     shutil.rmtree(index_folder(tiny_settings.store))  # a missing index is rebuilt on demand
-    hits = Searcher(tiny_settings).search("chromatophores octopus camouflage", k=1).hits
+    hits = Searcher(tiny_settings, Store(tiny_settings.store)).search("chromatophores octopus camouflage", k=1).hits
     assert hits[0].title == "Octopus camouflage chromatophores"
     assert table.is_file()
 
@@ -145,7 +145,7 @@ def test_the_lexical_index_is_rebuilt_after_the_store_changes(
 def test_a_searcher_notices_a_write_made_after_it_loaded_the_index(
     tiny_settings: Settings, tmp_path: Path
 ) -> None:
-    searcher = Searcher(tiny_settings)
+    searcher = Searcher(tiny_settings, Store(tiny_settings.store))
     searcher.search("tidal turbines")
     extra = tmp_path / "extra.jsonl"
     extra.write_text(
@@ -168,7 +168,7 @@ def test_search_through_a_chroma_server(chroma_server: str, tmp_path: Path) -> N
     settings = _settings(tmp_path / "unused")
     settings.store.chroma_url = chroma_server
     ingest([TINY / "scifact_corpus.jsonl"], settings)
-    hits = Searcher(settings).search("coral bleaching in heatwaves", k=1).hits
+    hits = Searcher(settings, Store(settings.store)).search("coral bleaching in heatwaves", k=1).hits
     assert hits[0].title == "Coral bleaching under marine heatwaves"
     folder = index_folder(settings.store)  # no store folder: the index lives in the user cache
     assert folder.is_relative_to(user_cache_dir()) and (folder / TABLE_FILE).is_file()

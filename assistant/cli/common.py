@@ -11,11 +11,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from assistant.errors import ConfigError, StoreError
-from assistant.settings import Settings, StoreSettings, read_settings
-
-# The file Chroma's PersistentClient writes in every store folder it opens.
-CHROMA_FILE = "chroma.sqlite3"
+from assistant.errors import ConfigError
+from assistant.settings import Settings, read_settings
 
 # Plain text: titles, abstracts and model output hold brackets and colons that Rich would
 # read as markup (`[/b]` raises) or emoji codes; styled labels are built as rich Text.
@@ -86,20 +83,6 @@ def load_settings(
     if model is not None:
         settings.llm.model = model
     return settings
-
-
-def require_store(settings: StoreSettings) -> None:
-    """Refuse to read a store that is not there: opening one would create it, and a mistyped
-    --store would then look like an empty library instead of an error."""
-    path = settings.path
-    if settings.chroma_url or (path / CHROMA_FILE).is_file():
-        return
-    if path.exists() and not path.is_dir():
-        return  # opening it as a store says it is a file
-    raise StoreError(
-        f"No store at {path}: make one with `litreview ingest PATH --store {path}`, or pass "
-        "--store with the folder you ingested into."
-    )
 
 
 @contextmanager

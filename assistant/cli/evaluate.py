@@ -18,7 +18,6 @@ from assistant.cli.common import (
     load_settings,
     print_json,
     progress_bar,
-    require_store,
     stderr,
 )
 from assistant.errors import ConfigError
@@ -96,7 +95,7 @@ def retrieval_command(
 @contextmanager
 def _judge(settings: Settings, backend: str | None, llm: str | None) -> Iterator[Judge]:
     """The judge to measure or to measure with; an llm judge needs a configured model."""
-    from assistant.drafting import model_configured, writers
+    from assistant.workspace import model_configured, writers
 
     settings.judge.backend = backend or settings.judge.backend  # type: ignore[assignment]
     if settings.judge.backend == "llm" and llm != "local" and not model_configured(settings):
@@ -183,11 +182,10 @@ def citations_command(
     """ALCE citation recall and precision of answers, and citations pointing to no source."""
     from assistant.evaluation.checkpoint import checkpoint_for, file_digest
     from assistant.evaluation.faithfulness import evaluate_citations, read_answers
-    from assistant.store import Store
+    from assistant.workspace import existing_store
 
     settings = load_settings(store, chroma_url, llm, model)
-    require_store(settings.store)
-    papers = Store(settings.store)
+    papers = existing_store(settings.store)
 
     def paper_text(key: str) -> str | None:
         found = papers.papers_by_key([key])
@@ -224,15 +222,14 @@ def suite_command(
 ) -> None:
     """Run ask over a question set: recall@10, abstention, citation validity, support, cost.
     An interrupted run resumes where it stopped."""
-    from assistant.drafting import writers
     from assistant.evaluation.checkpoint import Checkpoint, file_digest
     from assistant.evaluation.suite import markdown_report, read_questions, run_suite
-    from assistant.search import Searcher
+    from assistant.workspace import searcher as open_searcher
+    from assistant.workspace import writers
 
     settings = load_settings(store, chroma_url, llm, model)
-    require_store(settings.store)
     suite = read_questions(questions)
-    searcher = Searcher(settings)
+    searcher = open_searcher(settings)
     run = {
         "questions": file_digest(questions),
         "store": searcher.store.location,

@@ -15,11 +15,10 @@ from assistant.cli.common import (
     console,
     load_settings,
     print_json,
-    require_store,
 )
 from assistant.export import EXPORTERS, record_json
-from assistant.settings import StoreSettings
 from assistant.store import Store
+from assistant.workspace import existing_store
 
 app = typer.Typer(help="List, show and export the papers in the store.", no_args_is_help=True)
 
@@ -120,6 +119,4 @@ def display_name(author: str) -> str:
 
 
 def _existing_store(store: Path | None, chroma_url: str | None) -> Store:
-    settings: StoreSettings = load_settings(store, chroma_url).store
-    require_store(settings)
-    return Store(settings)
+    return existing_store(load_settings(store, chroma_url).store)

@@ -11,10 +11,9 @@ from assistant.cli.common import (
     console,
     load_settings,
     print_json,
-    require_store,
 )
-from assistant.errors import StoreError
-from assistant.search import Filters, Searcher
+from assistant.search import Filters
+from assistant.workspace import searcher as open_searcher
 
 
 def _keys_option(help_text: str) -> Any:
@@ -40,12 +39,7 @@ def search_command(
 ) -> None:
     """Hybrid (dense + BM25) search: the best papers, each with its best-matching sentences."""
     settings = load_settings(store, chroma_url)
-    require_store(settings.store)
-    searcher = Searcher(settings)
-    if searcher.store.is_empty():
-        raise StoreError(
-            f"The store at {searcher.store.location} is empty: run `litreview ingest PATH` first."
-        )
+    searcher = open_searcher(settings)
     filters = Filters(
         year_from=year_from,
         year_to=year_to,

@@ -13,9 +13,8 @@ from assistant.cli.common import (
     console,
     load_settings,
     print_json,
-    require_store,
 )
-from assistant.store import Store
+from assistant.workspace import existing_store
 
 app = typer.Typer(help="Inspect the store.", no_args_is_help=True)
 
@@ -26,8 +25,7 @@ def store_info(
 ) -> None:
     """Location, embedder, paper and chunk counts, index settings."""
     settings = load_settings(store, chroma_url)
-    require_store(settings.store)
-    info = Store(settings.store).info()
+    info = existing_store(settings.store).info()
     if as_json:
         print_json(dataclasses.asdict(info))
         return

@@ -14,12 +14,11 @@ from assistant.cli.common import (
     StoreOption,
     load_settings,
     print_json,
-    require_store,
     stderr,
 )
-from assistant.errors import ConfigError, StoreError
-from assistant.search import Filters, Searcher
-from assistant.settings import Settings
+from assistant.errors import ConfigError
+from assistant.search import Filters
+from assistant.workspace import searcher as open_searcher
 
 OnUnsupportedOption = Annotated[
     Literal["drop", "flag"] | None,
@@ -39,16 +38,6 @@ EXTRACTIVE_NOTE = (
 )
 
 
-def _searcher(settings: Settings) -> Searcher:
-    require_store(settings.store)
-    searcher = Searcher(settings)
-    if searcher.store.is_empty():
-        raise StoreError(
-            f"The store at {searcher.store.location} is empty: run `litreview ingest PATH` first."
-        )
-    return searcher
-
-
 def _say(text: str) -> None:
     stderr.print(text)
 
@@ -66,10 +55,10 @@ def ask_command(
 ) -> None:
     """Answer a question from your papers, citing them; each citation is checked first."""
     from assistant.answering import ask
-    from assistant.drafting import writers
+    from assistant.workspace import writers
 
     settings = load_settings(store, chroma_url, llm, model)
-    searcher = _searcher(settings)
+    searcher = open_searcher(settings)
     filters = Filters(year_from=year_from, year_to=year_to)
     policy = on_unsupported or settings.drafting.on_unsupported
     with writers(settings, local=llm == "local") as writing:
@@ -82,13 +71,7 @@ def ask_command(
         return
     if answer.mode == "extractive":
         _say(EXTRACTIVE_NOTE)
-    lines = [answer.answer or "(No sentence of the draft survived the check.)", ""]
-    lines += [
-        f"[{r.number}] {r.title} ({r.year if r.year is not None else 'n.d.'}), {r.key}"
-        for r in answer.references
-    ]
-    lines += ["", f"Checked: {answer.verification.line()}."]
-    sys.stdout.write("\n".join(lines) + "\n")
+    sys.stdout.write(answer.text())
     if writing.chat is not None:
         _say(writing.chat.usage.summary())
 
@@ -119,13 +102,13 @@ def related_work_command(
     as_json: JsonOption = False,
 ) -> None:
     """Write a related-work section grouped by theme; paragraphs print as they are checked."""
-    from assistant.drafting import writers
-    from assistant.export import to_bibtex
+    from assistant.workspace import writers
+    from assistant.export import bibtex_of
     from assistant.related_work import RENDERERS, Paragraph, related_work
 
     query = _topic(topic, abstract)
     settings = load_settings(store, chroma_url, llm, model)
-    searcher = _searcher(settings)
+    searcher = open_searcher(settings)
     renderer = RENDERERS[output_format]
     policy = on_unsupported or settings.drafting.on_unsupported
     started = False
@@ -150,8 +133,7 @@ def related_work_command(
             show,
         )
     if bib is not None and not section.abstained:
-        papers = {p.key: p for p in searcher.store.papers_by_key(section.cited_keys())}
-        bib.write_text(to_bibtex([papers[key] for key in section.cited_keys()]), "utf-8")
+        bib.write_text(bibtex_of(searcher.store, section.cited_keys()), "utf-8")
     if as_json:
         print_json(section.as_json())
         return

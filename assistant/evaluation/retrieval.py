@@ -128,7 +128,7 @@ def evaluate_retrieval(
             if system in DOCUMENT_ID_SYSTEMS
         }
         scored = _covered(queries, set(document_of.values()), corpus)
-        searcher = Searcher(settings)
+        searcher = Searcher(settings, Store(settings.store))
         totals: dict[str, float] = defaultdict(float)
         for done, query in enumerate(scored, 1):
             ranked = searcher.rank(query.text, DEPTH).papers

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from assistant.answering import ask
-from assistant.drafting import Writers
+from assistant.workspace import Writers
 from assistant.errors import LitreviewError
 from assistant.evaluation.checkpoint import Checkpoint
 from assistant.evaluation.faithfulness import Statement, score_answer
