@@ -13,7 +13,7 @@ from assistant.embedders import Embedder, embedder_name, make_embedder
 from assistant.errors import StoreBusyError
 from assistant.papers import Paper, citation_key, merge, same_work
 from assistant.readers import Rejected, input_files, read_file
-from assistant.search import build_lexical_index
+from assistant.search import lexical_index
 from assistant.settings import Settings, StoreSettings
 from assistant.store import Store
 
@@ -140,7 +140,7 @@ def ingest(
             _embed_and_write(store, to_chunk, set(catalog.stored), embedder, settings, progress)
             store.update_records(changed)
             store.end_write()
-            build_lexical_index(store, settings)  # so the first search after it is quick
+            lexical_index(store, settings)  # so the first search after it is quick
     info = store.info()
     added = sum(1 for handle in catalog.papers if handle.startswith(_NEW))
     return IngestReport(
