@@ -171,7 +171,7 @@ def test_concurrent_and_killed_ingests_into_one_server_leave_every_paper_whole(
     server = ("--chroma-url", chroma_server)
     env = {"LITREVIEW_STORE__RUN_TIMEOUT": str(RUN_TIMEOUT)}
 
-    both = [litreview_process("ingest", part, *server, "--json", env=env) for part in (first, second)]
+    both = [litreview_process("ingest", p, *server, "--json", env=env) for p in (first, second)]
     for proc in both:
         out, err = proc.communicate(timeout=600)
         assert proc.returncode == 0, err
