@@ -360,10 +360,6 @@ def _client(settings: StoreSettings) -> Any:
     return chromadb.PersistentClient(path=str(settings.path), settings=chroma_settings)
 
 
-def _nobody() -> set[str]:
-    return set()
-
-
 def _chunk_metadata(chunk: Chunk, paper: Paper) -> dict[str, Any]:
     """What search filters on and what a citation needs: owner, sentence span, year."""
     meta: dict[str, Any] = {
@@ -395,3 +391,7 @@ def _dimension(collection: Any) -> int | None:
         return None
     first = collection.peek(limit=1)
     return len(first["embeddings"][0])
+
+
+def _nobody() -> set[str]:
+    return set()
