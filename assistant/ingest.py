@@ -2,7 +2,7 @@
 
 import contextlib
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from filelock import FileLock, Timeout
@@ -13,7 +13,7 @@ from assistant.embedders import Embedder, embedder_name, make_embedder
 from assistant.errors import StoreBusyError
 from assistant.papers import Paper, citation_key, merge, same_work
 from assistant.readers import Rejected, input_files, read_file
-from assistant.search import build_lexical_index
+from assistant.search import lexical_index
 from assistant.settings import Settings, StoreSettings
 from assistant.store import Store
 
@@ -95,6 +95,29 @@ class Catalog:
                 taken.add(key)
                 self.papers[handle] = paper.model_copy(update={"key": key})
 
+    def settle_keys(self, claim: Callable[[list[Paper]], Mapping[str, Paper]]) -> None:
+        """Make new papers' keys safe from ingests running at the same time: `claim` reserves
+        keys and names the papers already holding some. A paper holding this one's key that is
+        the same work shares it (merged); any other makes this one take the next free key."""
+        taken = set(self.stored) | {paper.key or "" for paper in self.papers.values()}
+        pending = [handle for handle in self.papers if handle.startswith(_NEW)]
+        while pending:
+            rivals = claim([self.papers[handle] for handle in pending])
+            retry = []
+            for handle in pending:
+                paper = self.papers[handle]
+                rival = rivals.get(paper.key or "")
+                if rival is None:
+                    continue
+                if same_work(rival, paper):
+                    self.papers[handle] = merge(rival, paper).model_copy(update={"key": paper.key})
+                else:
+                    key = citation_key(paper, taken)
+                    taken.add(key)
+                    self.papers[handle] = paper.model_copy(update={"key": key})
+                    retry.append(handle)
+            pending = retry
+
     def to_chunk(self) -> list[Paper]:
         """New papers, and stored papers whose title or abstract changed."""
         return [
@@ -137,12 +160,13 @@ def ingest(
         catalog.assign_keys()
         to_chunk, changed = catalog.to_chunk(), catalog.metadata_changed()
         if to_chunk or changed:
-            store.begin_write(name)
-            embedder = make_embedder(settings.embedding_settings())
-            _embed_and_write(store, to_chunk, set(catalog.stored), embedder, settings, progress)
-            store.update_records(changed)
-            store.end_write()
-            build_lexical_index(store, settings)  # so the first search after it is quick
+            with store.writing(name):
+                catalog.settle_keys(store.claim_keys)
+                to_chunk, changed = catalog.to_chunk(), catalog.metadata_changed()
+                embedder = make_embedder(settings.embedding_settings())
+                _embed_and_write(store, to_chunk, set(catalog.stored), embedder, settings, progress)
+                store.update_records(changed)
+            lexical_index(store, settings)  # so the first search after it is quick
     info = store.info()
     added = sum(1 for handle in catalog.papers if handle.startswith(_NEW))
     return IngestReport(
@@ -183,7 +207,7 @@ def _batches(items: list[Paper], size: int) -> Iterator[tuple[int, list[Paper]]]
 @contextlib.contextmanager
 def write_lock(settings: StoreSettings) -> Iterator[None]:
     """Exclusive write access to an embedded store: two writers would silently lose vectors."""
-    if settings.chroma_url:  # a Chroma server serialises writes itself
+    if settings.chroma_url:  # writers share a server safely: see assistant/runs.py
         yield
         return
     settings.path.mkdir(parents=True, exist_ok=True)

@@ -12,12 +12,14 @@ import math
 import os
 import shutil
 import tempfile
+import uuid
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from filelock import FileLock
 
 from assistant.settings import StoreSettings, user_cache_dir
 
@@ -47,11 +49,22 @@ def terms(texts: list[str]) -> list[list[str]]:
 
 
 def index_folder(settings: StoreSettings) -> Path:
-    """Where the lexical index of a store lives."""
+    """Where the lexical index of a store lives (for a server: each client machine's own)."""
     if settings.chroma_url:
         digest = hashlib.sha256(settings.chroma_url.encode()).hexdigest()[:16]
         return user_cache_dir() / "lexical" / digest
     return settings.path / "lexical"
+
+
+def rebuild_lock(folder: Path) -> FileLock:
+    """The lock a process holds while it rebuilds the index in `folder`."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    return FileLock(folder.with_name(f".{folder.name}.lock"))
+
+
+def _scratch_prefix(folder: Path) -> str:
+    """Names of a rebuild's temporary folders beside `folder`: staging, and the one replaced."""
+    return f".{folder.name}-"
 
 
 @dataclass(frozen=True)
@@ -75,26 +88,30 @@ class LexicalIndex:
     def build(
         cls, folder: Path, table: PaperTable, texts: list[str], generation: str
     ) -> "LexicalIndex":
-        """Index `texts` and save atomically: a reader sees the old index or the new one."""
+        """Index `texts` and swap them in for the saved index; the caller holds `rebuild_lock`.
+
+        A reader sees the old index, the new one, or none (and then waits for the lock).
+        """
         import bm25s
 
         retriever = bm25s.BM25()
         retriever.index(terms(texts), show_progress=False)
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".lexical-", dir=folder.parent))
+        prefix = _scratch_prefix(folder)
+        for leftover in folder.parent.glob(f"{prefix}*"):  # of rebuilds killed midway
+            shutil.rmtree(leftover, ignore_errors=True)
+        staging = Path(tempfile.mkdtemp(prefix=prefix, dir=folder.parent))
         retriever.save(str(staging), show_progress=False)
-        (staging / TABLE_FILE).write_text(
-            json.dumps(
-                {
-                    "format": INDEX_FORMAT,
-                    "generation": generation,
-                    "keys": table.keys,
-                    "years": table.years,
-                }
-            ),
-            encoding="utf-8",
-        )
-        old = folder.with_name(f".{folder.name}-old")
+        saved = {
+            "format": INDEX_FORMAT,
+            "generation": generation,
+            # Unique per build: `load` reads it twice to notice a swap in the middle.
+            "build": uuid.uuid4().hex,
+            "keys": table.keys,
+            "years": table.years,
+        }
+        (staging / TABLE_FILE).write_text(json.dumps(saved), encoding="utf-8")
+        # A fresh empty folder to move the old index onto: rename may replace an empty folder.
+        old = Path(tempfile.mkdtemp(prefix=prefix, dir=folder.parent))
         if folder.exists():
             os.replace(folder, old)
         os.replace(staging, folder)
@@ -103,16 +120,20 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, folder: Path, generation: str) -> "LexicalIndex | None":
-        """The saved index, or None when it is missing, of another format, or stale."""
-        try:
-            saved = json.loads((folder / TABLE_FILE).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        if saved.get("format") != INDEX_FORMAT or saved.get("generation") != generation:
-            return None
+        """The saved index, or None when it is missing, of another format, stale, or was
+        swapped for another while being read."""
         import bm25s
 
-        retriever = bm25s.BM25.load(str(folder), mmap=True, show_progress=False, verbosity=0)
+        try:
+            saved = json.loads((folder / TABLE_FILE).read_text(encoding="utf-8"))
+            if saved.get("format") != INDEX_FORMAT or saved.get("generation") != generation:
+                return None
+            retriever = bm25s.BM25.load(str(folder), mmap=True, show_progress=False, verbosity=0)
+            again = json.loads((folder / TABLE_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if again.get("build") != saved.get("build"):
+            return None
         return cls(retriever, PaperTable(saved["keys"], saved["years"]))
 
     def search(self, query_terms: list[str], depth: int) -> list[tuple[int, float]]:

@@ -17,7 +17,7 @@ import numpy as np
 from assistant.chunking import sentences_of
 from assistant.embedders import Embedder
 from assistant.errors import PaperNotFoundError
-from assistant.lexical import LexicalIndex, PaperTable, index_folder, terms
+from assistant.lexical import LexicalIndex, PaperTable, index_folder, rebuild_lock, terms
 from assistant.papers import Paper
 from assistant.settings import SearchSettings, Settings
 from assistant.store import Store
@@ -149,10 +149,7 @@ class Searcher:
         if self._lexical is None or self._lexical_generation != generation:
             self.store.check_embedder(self.embedder.name)
             self.store.forget_readers()  # re-open collections another process may have rebuilt
-            folder = index_folder(self.settings.store)
-            self._lexical = LexicalIndex.load(folder, generation) or build_lexical_index(
-                self.store, self.settings
-            )
+            self._lexical = lexical_index(self.store, self.settings)
             self._lexical_generation = generation
         return self._lexical
 
@@ -263,13 +260,22 @@ def query_embedder(settings: Settings) -> Embedder:
     return make_embedder(embedding)
 
 
-def build_lexical_index(store: Store, settings: Settings) -> LexicalIndex:
-    """(Re)build the store's lexical index: one document per paper, its title and abstract."""
-    generation = store.generation
-    papers = store.papers()
-    table = PaperTable(keys=[p.key or "" for p in papers], years=[p.year for p in papers])
-    texts = [f"{paper.title}. {paper.abstract}" for paper in papers]
-    return LexicalIndex.build(index_folder(settings.store), table, texts, generation)
+def lexical_index(store: Store, settings: Settings) -> LexicalIndex:
+    """The store's lexical index, rebuilt first when missing or stale (one process at a time;
+    the others wait, then load what it built): one document per paper, title and abstract."""
+    folder = index_folder(settings.store)
+    found = LexicalIndex.load(folder, store.generation)
+    if found is not None:
+        return found
+    with rebuild_lock(folder):
+        generation = store.generation
+        found = LexicalIndex.load(folder, generation)
+        if found is not None:
+            return found
+        papers = store.papers()
+        table = PaperTable(keys=[p.key or "" for p in papers], years=[p.year for p in papers])
+        texts = [f"{paper.title}. {paper.abstract}" for paper in papers]
+        return LexicalIndex.build(folder, table, texts, generation)
 
 
 def best_sentences(

@@ -56,6 +56,12 @@ class StoreSettings(Section):
         0.0,
         description="Seconds an ingest waits for another ingest's lock; 0 exits at once.",
     )
+    run_timeout: float = Field(
+        60.0,
+        gt=0,
+        description="Server mode: seconds without a heartbeat after which an ingest counts as "
+        "dead, so another ingest may sweep out what it left half-written.",
+    )
 
 
 class EmbeddingSettings(Section):

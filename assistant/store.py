@@ -1,5 +1,6 @@
 """The Chroma store: papers and their chunks, embedded on disk or behind a `chroma run` server."""
 
+import contextlib
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,6 +12,8 @@ import numpy as np
 from assistant.chunking import Chunk
 from assistant.errors import EmbedderMismatchError, PaperNotFoundError, StoreError
 from assistant.papers import Paper
+from assistant.chroma_pages import batches, get_all, ids_and_metadatas
+from assistant.runs import RUN_KEY, RUNS, Heartbeat, RunRegistry, sweep
 from assistant.settings import StoreSettings
 
 PAPERS = "litreview_papers"
@@ -18,11 +21,6 @@ CHUNKS = "litreview_chunks"
 # HNSW tuned for recall at 100k chunks: Chroma's default ef_search (100) loses about a sixth
 # of true neighbours there; 400 keeps recall near 0.97 for a few ms more per query.
 HNSW = {"space": "cosine", "ef_construction": 200, "ef_search": 400, "max_neighbors": 32}
-# Chroma rejects larger batches (its max_batch_size on a local store).
-MAX_BATCH = 5_000
-# The chunks collection's metadata says "dirty" while an ingest is writing, so the next
-# ingest knows to sweep out chunks a killed run left behind.
-STATE_KEY = "litreview:state"
 # A fresh token each time an ingest finishes writing: indexes kept beside the store (the
 # lexical one) compare it with the token they were built at to know they are stale.
 GENERATION_KEY = "litreview:generation"
@@ -50,6 +48,10 @@ class Store:
         self.client = _client(settings)
         self.location = settings.chroma_url or str(settings.path)
         self._readers: dict[str, Any] = {}
+        self._run_id = ""
+        self._heartbeat: Heartbeat | None = None
+        self._touched: set[str] = set()
+        self._runs: RunRegistry | None = None
 
     def forget_readers(self) -> None:
         """Drop the kept collection handles: the next query fetches fresh ones."""
@@ -71,13 +73,11 @@ class Store:
                 return self.client.get_collection(name, embedding_function=None)
             except NotFoundError:
                 return None
-        existing = self._collection(name)
-        if existing is not None:
-            return existing
-        return self.client.create_collection(
+        # get_or_create: two ingests may create the collections of an empty server at once.
+        return self.client.get_or_create_collection(
             name,
             configuration={"hnsw": HNSW},
-            metadata={"embedder": create_for, STATE_KEY: "clean"},
+            metadata={"embedder": create_for},
             # Never Chroma's default function: it downloads a model. Vectors are always passed.
             embedding_function=None,
         )
@@ -107,7 +107,7 @@ class Store:
         papers = self._collection(PAPERS)
         if papers is None:
             return []
-        records = _get_all(papers, include=["metadatas"])
+        records = get_all(papers, include=["metadatas"])
         found = [Paper.model_validate_json(meta["record"]) for meta in records["metadatas"]]
         return sorted(found, key=lambda p: p.key or "")
 
@@ -172,6 +172,11 @@ class Store:
         got = self._required(CHUNKS).get(
             where={"paper_key": key}, include=["embeddings", "metadatas"]
         )
+        if not got["ids"]:
+            raise StoreError(
+                f"Paper {key!r} has no chunks in {self.location}; ingest its file again to "
+                "restore them."
+            )
         similarities = np.asarray(got["embeddings"], dtype=np.float32) @ vector
         order = np.argsort(-similarities, kind="stable")
         metas = got["metadatas"]
@@ -191,23 +196,69 @@ class Store:
             papers=papers.count() if papers is not None else 0,
             chunks=chunks.count() if chunks is not None else 0,
             hnsw={k: config.get(k) for k in HNSW},
-            state=chunks.metadata.get(STATE_KEY, "clean") if chunks is not None else "empty",
+            state=self._state(chunks),
         )
 
-    # Writing: only `ingest` calls these, under the store's write lock.
+    def _state(self, chunks: Any) -> str:
+        """"dirty" while a registered ingest is unfinished (writing, or killed and not swept)."""
+        if chunks is None:
+            return "empty"
+        runs = self._collection(RUNS)
+        return "dirty" if runs is not None and runs.get(limit=1, include=[])["ids"] else "clean"
+
+    # Writing: only `ingest` calls these; an embedded store only under its write lock.
+
+    @contextlib.contextmanager
+    def writing(self, embedder: str) -> Iterator[None]:
+        """`begin_write`, the body, `end_write`; a run that fails stays registered until swept."""
+        self.begin_write(embedder)
+        try:
+            yield
+        except BaseException:
+            self._stop_heartbeat()
+            raise
+        self.end_write()
 
     def begin_write(self, embedder: str) -> None:
-        """Mark the store dirty, after sweeping out what an interrupted ingest left."""
+        """Register a new ingest run, after sweeping out what dead runs left half-written."""
         self.check_embedder(embedder)
-        chunks = self._collection(CHUNKS, create_for=embedder)
+        self._collection(CHUNKS, create_for=embedder)
         self._collection(PAPERS, create_for=embedder)
-        if chunks.metadata.get(STATE_KEY) == "dirty":
-            self.sweep()
-        self._set_state(chunks, "dirty")
+        registry = self._registry()
+        dead = [run.id for run in registry.runs() if self._exclusive or not registry.is_alive(run)]
+        if dead:
+            self._sweep(None)
+            registry.remove(dead)
+        run_id = self._run_id = uuid.uuid4().hex
+        self._touched = set()
+        registry.mark(run_id, "writing")
+        if not self._exclusive:
+            self._heartbeat = Heartbeat(lambda: registry.mark(run_id, "writing"), registry.timeout)
 
     def end_write(self) -> None:
-        """Mark the store clean: every chunk belongs to a stored paper's current content."""
-        self._set_state(self._required(CHUNKS), "clean", generation=uuid.uuid4().hex)
+        """Finish the run: sweep what runs that wrote the same papers left of them, drop the
+        run and its key claims, and give readers a new generation."""
+        registry = self._registry()
+        self._stop_heartbeat()
+        # Marked before the sweep: of two runs that wrote one paper, the later to finish sweeps
+        # after both have stopped writing, so it keeps only the chunks of the final record.
+        registry.mark(self._run_id, "finishing")
+        if not self._exclusive:
+            self._sweep(sorted(self._touched))
+        registry.remove([self._run_id])
+        chunks = self._required(CHUNKS)
+        metadata = {k: v for k, v in chunks.metadata.items() if not k.startswith("hnsw:")}
+        metadata[GENERATION_KEY] = uuid.uuid4().hex
+        chunks.modify(metadata=metadata)
+
+    def claim_keys(self, papers: list[Paper]) -> dict[str, Paper]:
+        """Claim new papers' keys for this run; by key, the papers that hold them already: one
+        another run claimed first, or a record stored since this run read the store."""
+        rivals = self._registry().claim(self._run_id, papers)
+        free = [paper.key or "" for paper in papers if paper.key not in rivals]
+        for key, meta in ids_and_metadatas(self._required(PAPERS), free):
+            rivals[key] = Paper.model_validate_json(meta["record"])
+        return rivals
 
     def write(
         self, papers: list[Paper], chunks: list[Chunk], vectors: np.ndarray, replacing: set[str]
@@ -218,65 +269,70 @@ class Store:
         are deleted once the new record is in place.
         """
         chunk_store = self._required(CHUNKS)
-        paper_store = self._required(PAPERS)
         by_key = {p.key: p for p in papers}
-        for part in _batches(range(len(chunks))):
-            chunk_store.upsert(
-                ids=[chunks[i].id for i in part],
-                embeddings=vectors[part],
-                documents=[chunks[i].text for i in part],
-                metadatas=[_chunk_metadata(chunks[i], by_key[chunks[i].paper_key]) for i in part],
-            )
+        self._upsert_chunks(chunk_store, chunks, vectors, by_key)
         owners = np.array([c.paper_key for c in chunks])
         paper_vectors = np.stack([vectors[owners == p.key].mean(axis=0) for p in papers])
+        if self._heartbeat is not None:
+            self._heartbeat.check()
         # No documents: the record already holds the abstract, and storing it twice doubled
         # the cost of this upsert.
-        paper_store.upsert(
+        self._required(PAPERS).upsert(
             ids=[p.key for p in papers],
             embeddings=paper_vectors,
             metadatas=[_paper_metadata(p) for p in papers],
         )
-        for paper in papers:
-            if paper.key not in replacing:
-                continue
-            chunk_store.delete(
-                where={
-                    "$and": [
-                        {"paper_key": paper.key},
-                        {"content_hash": {"$ne": paper.content_hash()}},
-                    ]
-                }
+        # A run that stalled past its heartbeat timeout may have had its chunks swept; put back
+        # any missing, now that the records protect them.
+        present = {found for found, _ in ids_and_metadatas(chunk_store, [c.id for c in chunks])}
+        missing = [i for i, c in enumerate(chunks) if c.id not in present]
+        if missing:
+            self._upsert_chunks(chunk_store, [chunks[i] for i in missing], vectors[missing], by_key)
+        self._touched.update(key for key in by_key if key)
+        self._sweep([key for key in by_key if key in replacing])
+
+    def _upsert_chunks(
+        self, chunk_store: Any, chunks: list[Chunk], vectors: np.ndarray, by_key: dict[Any, Paper]
+    ) -> None:
+        run = {RUN_KEY: self._run_id}
+        for part in batches(range(len(chunks))):
+            chunk_store.upsert(
+                ids=[chunks[i].id for i in part],
+                embeddings=vectors[part],
+                documents=[chunks[i].text for i in part],
+                metadatas=[
+                    _chunk_metadata(chunks[i], by_key[chunks[i].paper_key]) | run for i in part
+                ],
             )
 
     def update_records(self, papers: list[Paper]) -> None:
         """Store changed metadata of papers whose text, and so chunks, did not change."""
         paper_store = self._required(PAPERS)
-        for part in _batches(range(len(papers))):
+        for part in batches(range(len(papers))):
             paper_store.update(
                 ids=[papers[i].key for i in part],
                 metadatas=[_paper_metadata(papers[i]) for i in part],
             )
 
-    def sweep(self) -> int:
-        """Delete chunks whose paper record is missing or newer: leftovers of a killed ingest."""
-        chunk_store = self._required(CHUNKS)
-        current = {
-            key: meta["content_hash"] for key, meta in _ids_and_metadatas(self._required(PAPERS))
-        }
-        stale = [
-            chunk_id
-            for chunk_id, meta in _ids_and_metadatas(chunk_store)
-            if current.get(meta["paper_key"]) != meta["content_hash"]
-        ]
-        for part in _batches(range(len(stale))):
-            chunk_store.delete(ids=[stale[i] for i in part])
-        return len(stale)
+    def _sweep(self, keys: list[str] | None) -> int:
+        """Sweep the chunks of papers `keys` (None: all) that no record points to."""
+        live = _nobody if self._exclusive else self._registry().live_writers
+        return sweep(self._required(CHUNKS), self._required(PAPERS), keys, live)
 
-    def _set_state(self, collection: Any, state: str, **extra: str) -> None:
-        metadata = {k: v for k, v in collection.metadata.items() if not k.startswith("hnsw:")}
-        metadata[STATE_KEY] = state
-        metadata.update({f"litreview:{name}": value for name, value in extra.items()})
-        collection.modify(metadata=metadata)
+    @property
+    def _exclusive(self) -> bool:
+        """An embedded store is written under its file lock: no other run can be alive."""
+        return not self.settings.chroma_url
+
+    def _registry(self) -> RunRegistry:
+        if self._runs is None:
+            self._runs = RunRegistry(self.client, self.settings.run_timeout)
+        return self._runs
+
+    def _stop_heartbeat(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.stop()
+            self._heartbeat = None
 
 
 def _client(settings: StoreSettings) -> Any:
@@ -348,22 +404,5 @@ def _dimension(collection: Any) -> int | None:
     return len(first["embeddings"][0])
 
 
-def _get_all(collection: Any, include: list[str]) -> dict[str, list[Any]]:
-    """`collection.get` in pages, so large stores stay under Chroma's batch limits."""
-    merged: dict[str, list[Any]] = {"ids": [], **{name: [] for name in include}}
-    total = collection.count()
-    for offset in range(0, total, MAX_BATCH):
-        page = collection.get(include=include, limit=MAX_BATCH, offset=offset)
-        for name in merged:
-            merged[name].extend(page[name])
-    return merged
-
-
-def _ids_and_metadatas(collection: Any) -> Iterator[tuple[str, dict[str, Any]]]:
-    got = _get_all(collection, include=["metadatas"])
-    return zip(got["ids"], got["metadatas"])
-
-
-def _batches(indices: range) -> Iterator[list[int]]:
-    for start in range(0, len(indices), MAX_BATCH):
-        yield list(indices[start : start + MAX_BATCH])
+def _nobody() -> set[str]:
+    return set()

@@ -25,7 +25,7 @@ from assistant.embedders.minilm import MiniLMEmbedder
 from assistant.ingest import Catalog, ingest
 from assistant.papers import Paper
 from assistant.readers import read_file
-from assistant.search import Searcher, build_lexical_index
+from assistant.search import Searcher, lexical_index
 from assistant.settings import Settings
 from assistant.store import Store
 
@@ -80,7 +80,7 @@ def build_large_store(settings: Settings, at_least: int) -> None:
         print(f"store: {written:,} chunks written ({time.perf_counter() - start:.0f} s)")
     store.end_write()
     started = time.perf_counter()
-    build_lexical_index(store, settings)
+    lexical_index(store, settings)
     print(
         f"store: lexical index of {store.info().papers:,} papers built in "
         f"{time.perf_counter() - started:.1f} s"

@@ -5,15 +5,19 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from filelock import FileLock
 
 from assistant.chunking import chunk_paper
 from assistant.ingest import LOCK_FILE
+from assistant.papers import Paper
+from assistant.search import Filters, Searcher
 from assistant.settings import Settings
-from assistant.store import Store
+from assistant.store import CHUNKS, Store
 from tests.conftest import SCIFACT_400, SEEDS, litreview_process
 
 GOOD = {"title": "Attention Is All You Need", "abstract": "We propose the Transformer. It works."}
@@ -140,6 +144,113 @@ def test_server_mode_runs_the_same_code(cli, chroma_server: str) -> None:
     assert len(listed) == 39
     info = cli("store", "info", "--chroma-url", chroma_server, "--json").json()
     assert info["mode"] == "server" and info["chunks"] == first["chunks_total"]
+
+
+# Heartbeat timeout of the server-mode ingests below: short, so a killed one is soon dead.
+RUN_TIMEOUT = 10
+
+
+def _scifact_parts(folder: Path) -> tuple[Path, Path, Path]:
+    """SciFact's 400 abstracts in two halves, and the first 300 revised (one sentence more)."""
+    lines = SCIFACT_400.read_text(encoding="utf-8").splitlines()
+    first, second, revised = folder / "first.jsonl", folder / "second.jsonl", folder / "rev.jsonl"
+    first.write_text("\n".join(lines[:200]) + "\n", encoding="utf-8")
+    second.write_text("\n".join(lines[200:]) + "\n", encoding="utf-8")
+    records = [json.loads(line) for line in lines[:300]]
+    for record in records:
+        record["abstract"] = [*record["abstract"], "This abstract was revised for the test."]
+    revised.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return first, second, revised
+
+
+@pytest.mark.slow
+def test_concurrent_and_killed_ingests_into_one_server_leave_every_paper_whole(
+    chroma_server: str, tmp_path: Path, settings: Settings
+) -> None:
+    first, second, revised = _scifact_parts(tmp_path)
+    server = ("--chroma-url", chroma_server)
+    env = {"LITREVIEW_STORE__RUN_TIMEOUT": str(RUN_TIMEOUT)}
+
+    both = [litreview_process("ingest", p, *server, "--json", env=env) for p in (first, second)]
+    for proc in both:
+        out, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err
+        assert json.loads(out)["added"] == 200
+
+    killed = litreview_process("ingest", revised, *server, env=env)
+    assert killed.stderr is not None
+    first_batch = next((line for line in killed.stderr if "papers embedded" in line), "")
+    assert first_batch.startswith("ingest: 256/300"), killed.stderr.read()
+    killed.send_signal(signal.SIGKILL)
+    killed.wait()
+    time.sleep(RUN_TIMEOUT + 1)  # its heartbeat goes stale: the re-run may sweep what it left
+    rerun = litreview_process("ingest", revised, *server, "--json", env=env)
+    out, err = rerun.communicate(timeout=600)
+    assert rerun.returncode == 0, err
+    assert json.loads(out)["papers_total"] == 400
+
+    settings.store.chroma_url = chroma_server
+    store = Store(settings.store)
+    papers = store.papers()
+    assert len(papers) == 400
+    assert sum(p.abstract.endswith("revised for the test.") for p in papers) == 300
+    expected = {c.id for p in papers for c in chunk_paper(p, settings.chunking)}
+    stored = store.client.get_collection(CHUNKS).get(include=[])["ids"]
+    assert len(stored) == len(set(stored)) == store.info().chunks
+    assert set(stored) == expected  # every paper has exactly its current chunks
+    assert store.info().state == "clean"
+    keys = tuple(p.key or "" for p in papers)
+    hits = Searcher(settings).search("cerebral white matter", k=1, filters=Filters(pins=keys)).hits
+    assert {hit.key for hit in hits if hit.pinned} | {hits[0].key} == set(keys)
+    assert all(hit.evidence for hit in hits)
+
+
+@pytest.mark.parametrize(
+    "steps",
+    [
+        ("write A", "write B", "end A", "end B"),
+        ("write A", "write B", "end B", "end A"),
+        ("write B", "write A", "end A", "end B"),
+        ("write A", "end A", "write B", "end B"),
+    ],
+)
+@pytest.mark.parametrize("stored_before", [False, True])
+def test_two_runs_writing_one_paper_end_with_its_record_and_only_its_chunks(
+    chroma_server: str, settings: Settings, steps: tuple[str, ...], stored_before: bool
+) -> None:
+    settings.store.chroma_url = chroma_server
+    text = "Cats sleep a lot. They purr when content. Some hunt at night."
+    versions = {
+        "A": Paper(key="cats2020", title="Cats", abstract=text),
+        "B": Paper(key="cats2020", title="Cats", abstract=text + " Kittens play all day."),
+    }
+    rng = np.random.default_rng(0)
+
+    def write(store: Store, paper: Paper) -> None:
+        chunks = chunk_paper(paper, settings.chunking)
+        vectors = rng.normal(size=(len(chunks), 8)).astype(np.float32)
+        store.write([paper], chunks, vectors, replacing={"cats2020"} if stored_before else set())
+
+    if stored_before:
+        first = Store(settings.store)
+        first.begin_write("test-embedder")
+        write(first, Paper(key="cats2020", title="Cats", abstract="Cats are old. Very old."))
+        first.end_write()
+    stores = {name: Store(settings.store) for name in versions}
+    for store in stores.values():
+        store.begin_write("test-embedder")
+    for step in steps:
+        action, name = step.split()
+        if action == "write":
+            write(stores[name], versions[name])
+        else:
+            stores[name].end_write()
+
+    store = Store(settings.store)
+    record = store.paper("cats2020")
+    stored = store.client.get_collection(CHUNKS).get(include=[])["ids"]
+    assert set(stored) == {c.id for c in chunk_paper(record, settings.chunking)}
+    assert store.info().state == "clean"
 
 
 def test_a_dead_server_url_is_a_clear_error(cli) -> None:

@@ -3,13 +3,14 @@ the lexical index's staleness rebuild, and `litreview search` itself."""
 
 import json
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
 
 from assistant.chunking import sentences_of
 from assistant.ingest import ingest
-from assistant.lexical import TABLE_FILE, index_folder
+from assistant.lexical import TABLE_FILE, LexicalIndex, index_folder
 from assistant.search import Filters, Searcher, _Candidate, _fuse
 from assistant.settings import Settings, user_cache_dir
 from assistant.store import Store
@@ -162,6 +163,74 @@ def test_a_searcher_notices_a_write_made_after_it_loaded_the_index(
     assert (
         searcher.search("axolotl blastema limb regrowth", k=1).hits[0].title.startswith("Axolotl")
     )
+
+
+def _octopus(folder: Path) -> Path:
+    extra = folder / "octopus.jsonl"
+    extra.write_text(
+        json.dumps(
+            {
+                "title": "Octopus camouflage chromatophores",
+                "abstract": "Octopuses change skin colour with chromatophores within a fraction "
+                "of a second to match their background.",
+            }
+        )
+        + "\n"
+    )
+    return extra
+
+
+def _leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.parent.iterdir() if p.name.startswith(f".{folder.name}-"))
+
+
+def test_a_rebuild_killed_mid_swap_leaves_nothing_that_breaks_later_ones(
+    tiny_settings: Settings, tmp_path: Path
+) -> None:
+    folder = index_folder(tiny_settings.store)
+    # What a rebuild killed between its two renames left: the old index beside the new one,
+    # and another one's half-written staging folder.
+    shutil.copytree(folder, folder.with_name(f".{folder.name}-old"))
+    (folder.with_name(f".{folder.name}-k2j4x9") / "part").mkdir(parents=True)
+
+    ingest([_octopus(tmp_path)], tiny_settings)  # rebuilds the index
+
+    hits = Searcher(tiny_settings).search("chromatophores octopus camouflage", k=1).hits
+    assert hits[0].title == "Octopus camouflage chromatophores"
+    assert _leftovers(folder) == []
+    assert LexicalIndex.load(folder, Store(tiny_settings.store).generation) is not None
+
+
+def test_concurrent_searches_on_a_stale_index_both_rebuild_it_safely(
+    tiny_settings: Settings,
+) -> None:
+    folder = index_folder(tiny_settings.store)
+    generation = Store(tiny_settings.store).generation
+    results: dict[int, str] = {}
+    errors: list[BaseException] = []
+
+    def search(slot: int, start: threading.Barrier) -> None:
+        searcher = Searcher(tiny_settings)
+        _ = searcher.embedder  # load the model before the race, not during it
+        start.wait()
+        try:
+            results[slot] = searcher.search("waggle dance of honeybees", k=1).hits[0].title
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    for _round in range(3):
+        table = folder / TABLE_FILE
+        table.write_text(json.dumps({**json.loads(table.read_text()), "generation": "stale"}))
+        start = threading.Barrier(3)
+        threads = [threading.Thread(target=search, args=(n, start)) for n in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        assert errors == []
+        assert all(title.startswith("Honeybee") for title in results.values()) and len(results) == 3
+        assert LexicalIndex.load(folder, generation) is not None
+        assert _leftovers(folder) == []
 
 
 def test_search_through_a_chroma_server(chroma_server: str, tmp_path: Path) -> None:
