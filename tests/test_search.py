@@ -195,7 +195,7 @@ def test_a_rebuild_killed_mid_swap_leaves_nothing_that_breaks_later_ones(
 
     ingest([_octopus(tmp_path)], tiny_settings)  # rebuilds the index
 
-    hits = Searcher(tiny_settings).search("chromatophores octopus camouflage", k=1).hits
+    hits = Searcher(tiny_settings, Store(tiny_settings.store)).search("chromatophores octopus camouflage", k=1).hits
     assert hits[0].title == "Octopus camouflage chromatophores"
     assert _leftovers(folder) == []
     assert LexicalIndex.load(folder, Store(tiny_settings.store).generation) is not None
@@ -210,7 +210,7 @@ def test_concurrent_searches_on_a_stale_index_both_rebuild_it_safely(
     errors: list[BaseException] = []
 
     def search(slot: int, start: threading.Barrier) -> None:
-        searcher = Searcher(tiny_settings)
+        searcher = Searcher(tiny_settings, Store(tiny_settings.store))
         _ = searcher.embedder  # load the model before the race, not during it
         start.wait()
         try:
