@@ -200,7 +200,8 @@ def test_concurrent_and_killed_ingests_into_one_server_leave_every_paper_whole(
     assert set(stored) == expected  # every paper has exactly its current chunks
     assert store.info().state == "clean"
     keys = tuple(p.key or "" for p in papers)
-    hits = Searcher(settings, Store(settings.store)).search("cerebral white matter", k=1, filters=Filters(pins=keys)).hits
+    searcher = Searcher(settings, Store(settings.store))
+    hits = searcher.search("cerebral white matter", k=1, filters=Filters(pins=keys)).hits
     assert {hit.key for hit in hits if hit.pinned} | {hits[0].key} == set(keys)
     assert all(hit.evidence for hit in hits)
 

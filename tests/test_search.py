@@ -138,7 +138,8 @@ def test_the_lexical_index_is_rebuilt_after_the_store_changes(
     assert after == Store(tiny_settings.store).generation
 
     shutil.rmtree(index_folder(tiny_settings.store))  # a missing index is rebuilt on demand
-    hits = Searcher(tiny_settings, Store(tiny_settings.store)).search("chromatophores octopus camouflage", k=1).hits
+    searcher = Searcher(tiny_settings, Store(tiny_settings.store))
+    hits = searcher.search("chromatophores octopus camouflage", k=1).hits
     assert hits[0].title == "Octopus camouflage chromatophores"
     assert table.is_file()
 
@@ -195,7 +196,8 @@ def test_a_rebuild_killed_mid_swap_leaves_nothing_that_breaks_later_ones(
 
     ingest([_octopus(tmp_path)], tiny_settings)  # rebuilds the index
 
-    hits = Searcher(tiny_settings, Store(tiny_settings.store)).search("chromatophores octopus camouflage", k=1).hits
+    searcher = Searcher(tiny_settings, Store(tiny_settings.store))
+    hits = searcher.search("chromatophores octopus camouflage", k=1).hits
     assert hits[0].title == "Octopus camouflage chromatophores"
     assert _leftovers(folder) == []
     assert LexicalIndex.load(folder, Store(tiny_settings.store).generation) is not None
