@@ -244,7 +244,8 @@ def _decide(
     if supporting:
         return _printed(candidate.text, supporting, row, items, numbers)
     label: Label = (
-        "contradicted" if any(row[i].label == "contradicted" for i in candidate.cited)
+        "contradicted"
+        if any(row[i].label == "contradicted" for i in candidate.cited)
         else "unsupported"
     )
     if on_unsupported == "drop":

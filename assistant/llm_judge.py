@@ -41,7 +41,9 @@ class LLMJudge:
         return self.judge_all([(claim, source)])[0]
 
     def judge_all(self, pairs: Sequence[tuple[str, str]]) -> list[Verdict]:
-        costs = [count_tokens(_listing(len(pairs), pair)) + self.reply_tokens_per_pair for pair in pairs]
+        costs = [
+            count_tokens(_listing(len(pairs), pair)) + self.reply_tokens_per_pair for pair in pairs
+        ]
         empty = render("judge", pairs="", count=str(len(pairs)))
         groups = self._requests(list(pairs), costs, empty, JudgeReply)
         return [verdict for group in groups for verdict in self._judge(group)]
@@ -52,7 +54,9 @@ class LLMJudge:
         if not claims:
             return []
         evidence = "\n".join(f"[{n}] {source}" for n, source in enumerate(sources, 1))
-        costs = [count_tokens(f"({len(claims)}) {claim}") + self.reply_tokens_per_row for claim in claims]
+        costs = [
+            count_tokens(f"({len(claims)}) {claim}") + self.reply_tokens_per_row for claim in claims
+        ]
         empty = _grid_prompt(evidence, [], len(sources))
         groups = self._requests(list(claims), costs, empty, GridReply)
         return [row for group in groups for row in self._judge_grid(group, evidence, len(sources))]
@@ -70,7 +74,10 @@ class LLMJudge:
             supported = set(row.supported_by) if row else set()
             contradicted = set(row.contradicted_by) - supported if row else set()
             labels: list[Label] = [
-                "supported" if m in supported else "contradicted" if m in contradicted
+                "supported"
+                if m in supported
+                else "contradicted"
+                if m in contradicted
                 else "unsupported"
                 for m in range(1, width + 1)
             ]

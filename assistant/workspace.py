@@ -81,5 +81,3 @@ def writers(settings: Settings, local: bool = False) -> Iterator[Writers]:
             return ChatModel(settings.judge_llm(), usage=chat.usage, section="judge")
 
         yield Writers(chat, make_judge(settings.judge, judge_chat))
-
-

@@ -37,9 +37,11 @@ class ChatModel:
         if settings.cache:
             chat = CachedChat(chat, ResponseCache(settings.cache_dir), self._identity)
         self.chat: Chat = MeteredChat(chat, self.usage, lambda: self.model)
-        modes = STRUCTURED_MODES if settings.structured_output == "auto" else [
-            settings.structured_output
-        ]
+        modes = (
+            STRUCTURED_MODES
+            if settings.structured_output == "auto"
+            else [settings.structured_output]
+        )
         self.structured_output = StructuredOutput(self.chat, modes, settings.repair_attempts)
 
     @property
@@ -72,9 +74,7 @@ class ChatModel:
         """An answer parsed into `schema` (see `StructuredOutput.ask`); a model that gives no
         usable output within the re-asks is a ModelResponseError saying what to change."""
         try:
-            return self.structured_output.ask(
-                messages, schema, max_tokens=max_tokens, parse=parse
-            )
+            return self.structured_output.ask(messages, schema, max_tokens=max_tokens, parse=parse)
         except OffSchemaOutput as exc:
             setting = self.endpoint.setting
             raise ModelResponseError(
