@@ -148,8 +148,8 @@ class Endpoint:
         room = window - prompt_tokens
         if room < MIN_COMPLETION_TOKENS:
             raise ContextTooLongError(
-                f"The prompt needs about {prompt_tokens:,} tokens but {self.setting('context_window')}"
-                f" is {self.settings.context_window:,} ({self.settings.tokenizer_margin:.0%} kept "
+                f"The prompt needs about {prompt_tokens:,} tokens but "
+                f"{self.setting('context_window')} is {self.settings.context_window:,} ({self.settings.tokenizer_margin:.0%} kept "
                 "free for tokenizer differences): raise it if the model accepts more, or give "
                 "the command less text."
             )
