@@ -93,7 +93,7 @@ def retrieval_command(
 
 
 @contextmanager
-def _judge(settings: Settings, backend: str | None, llm: str | None) -> Iterator[Judge]:
+def open_judge(settings: Settings, backend: str | None, llm: str | None) -> Iterator[Judge]:
     """The judge to measure or to measure with; an llm judge needs a configured model."""
     from assistant.workspace import model_configured, writers
 
@@ -143,7 +143,7 @@ def judge_command(
 
     settings = load_settings(llm=llm, model=model)
     cases = read_judge_cases(corpus, claims)
-    with _judge(settings, judge, llm) as chosen:
+    with open_judge(settings, judge, llm) as chosen:
         run = {
             "corpus": file_digest(corpus),
             "claims": file_digest(claims),
@@ -192,7 +192,7 @@ def citations_command(
         return f"{found[0].title}. {found[0].abstract}" if found else None
 
     statements = read_answers(answers, paper_text)
-    with _judge(settings, judge, llm) as chosen:
+    with open_judge(settings, judge, llm) as chosen:
         run = {"answers": file_digest(answers), "judge": chosen.name, "store": papers.location}
         checkpoint = checkpoint_for("citations", run)
         with progress_bar("judging citations", "answers") as progress:
