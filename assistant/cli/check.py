@@ -74,7 +74,9 @@ def _print_report(report: CheckReport) -> None:
         if pair.evidence:
             console.print(f"      closest: {pair.evidence}")
         for suggestion in pair.suggestions or []:
-            console.print(f"      try {suggestion.key} ({suggestion.score:.2f}): {suggestion.title}")
+            console.print(
+                f"      try {suggestion.key} ({suggestion.score:.2f}): {suggestion.title}"
+            )
     summary = report.summary()
     console.print(", ".join(f"{count} {name.replace('_', ' ')}" for name, count in summary.items()))
 

@@ -124,7 +124,9 @@ def closest_sentences(claims: Sequence[str], papers: Sequence[Paper]) -> list[st
         return []
     from assistant.embedders.minilm_numpy import MiniLMQueryEncoder
 
-    groups = [paper.sentences or split_sentences(paper.abstract) or [paper.abstract] for paper in papers]
+    groups = [
+        paper.sentences or split_sentences(paper.abstract) or [paper.abstract] for paper in papers
+    ]
     texts = list(dict.fromkeys([*claims, *(s for group in groups for s in group)]))
     vectors = MiniLMQueryEncoder(EmbeddingSettings()).embed(texts)
     row = {text: vectors[i] for i, text in enumerate(texts)}
