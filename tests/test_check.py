@@ -7,6 +7,7 @@ import pytest
 
 from assistant.draftcheck.check import EXIT_WEAK_CITATIONS
 from assistant.verdicts import Grid, Verdict, grid_from_pairs
+from tests.conftest import FIXTURES
 
 OCR = (
     "Generalization or Hallucination? Understanding Out-of-Context Reasoning in Transformers",
@@ -206,3 +207,16 @@ def test_unreadable_drafts(cli, tmp_path: Path, content: bytes, says: str) -> No
     assert result.code == 1
     assert result.err.startswith("Error: ") and says in result.err
     assert "Traceback" not in result.err
+
+
+def test_eval_draft_has_one_citing_sentence_per_labelled_pair(tmp_path: Path) -> None:
+    from assistant.draftcheck import parse_draft
+    from assistant.evaluation.draftcheck import write_draft
+
+    corpus = FIXTURES / "citation_integrity" / "corpus_60.jsonl"
+    claims = FIXTURES / "citation_integrity" / "claims_60.jsonl"
+    draft, bib, gold = write_draft(corpus, claims, tmp_path)
+    sentences = parse_draft(draft)
+    assert [s.line for s in sentences] == sorted(gold)
+    assert all(len(s.keys) == 1 and f"{{{s.keys[0]}," in bib.read_text() for s in sentences)
+    assert "[<|" not in " ".join(s.sentence for s in sentences)

@@ -166,6 +166,29 @@ def judge_command(
         console.print(f"{label:<9} {row['supported']:>6} / {row['not']}")
 
 
+@app.command("check")
+def check_command(
+    corpus: Annotated[Path, typer.Option(help="SciFact/MultiVerS-format corpus.jsonl.")],
+    claims: Annotated[Path, typer.Option(help="Claims in the same format, with evidence.")],
+    judge: JudgeOption = None,
+    llm: LlmOption = None,
+    model: ModelOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """`litreview check` end to end on a draft built from labelled claims: macro-F1 and ROC AUC
+    of supported-vs-not, and the share of pairs it could not judge."""
+    from assistant.evaluation.draftcheck import evaluate_check
+
+    settings = load_settings(llm=llm, model=model)
+    with open_judge(settings, judge, llm) as chosen:
+        report = evaluate_check(corpus, claims, settings, chosen)
+    if as_json:
+        print_json(report.as_json())
+        return
+    for name, value in report.as_json().items():
+        console.print(f"{name:<17} {value}")
+
+
 @app.command("citations")
 def citations_command(
     answers: Annotated[
