@@ -5,20 +5,21 @@ abstract) is reported with its reason, never judged and never skipped. All pairs
 to the judge in one `judge_all` call, and so do all the candidates of `suggest`.
 """
 
+import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from pydantic import BaseModel
 
 from assistant.chunking import split_sentences
 from assistant.draftcheck import parse_draft
 from assistant.draftcheck.library import cited_papers
+from assistant.lexical import terms
 from assistant.papers import Paper
 from assistant.search import Searcher
-from assistant.settings import EmbeddingSettings, Settings
-from assistant.verdicts import Judge, Label
+from assistant.settings import Settings
+from assistant.verdicts import FUNCTION_WORDS, Judge, Label
 
 # `litreview check` exits with this when a citation is unsupported, contradicted or unresolved.
 EXIT_WEAK_CITATIONS = 4
@@ -119,21 +120,21 @@ def _source_text(paper: Paper | str) -> str:
 
 
 def closest_sentences(claims: Sequence[str], papers: Sequence[Paper]) -> list[str]:
-    """For each claim, its paper's abstract sentence closest under the bundled MiniLM."""
-    if not claims:
-        return []
-    from assistant.embedders.minilm_numpy import MiniLMQueryEncoder
+    """For each claim, its paper's abstract sentence sharing the most content words with it:
+    the cosine of their stemmed word sets. (MiniLM cosines pick much the same sentences but
+    embedding every sentence again, after the judge did, doubled the time of a check.)"""
+    function_words = set(terms([FUNCTION_WORDS])[0])
+    closest = []
+    for claim, paper in zip(claims, papers, strict=True):
+        sentences = paper.sentences or split_sentences(paper.abstract) or [paper.abstract]
+        claim_terms, *sentence_terms = (set(t) - function_words for t in terms([claim, *sentences]))
 
-    groups = [
-        paper.sentences or split_sentences(paper.abstract) or [paper.abstract] for paper in papers
-    ]
-    texts = list(dict.fromkeys([*claims, *(s for group in groups for s in group)]))
-    vectors = MiniLMQueryEncoder(EmbeddingSettings()).embed(texts)
-    row = {text: vectors[i] for i, text in enumerate(texts)}
-    return [
-        group[int(np.argmax(np.stack([row[s] for s in group]) @ row[claim]))]
-        for claim, group in zip(claims, groups, strict=True)
-    ]
+        def overlap(index: int) -> float:
+            shared = len(claim_terms & sentence_terms[index])
+            return shared / math.sqrt(len(sentence_terms[index]) or 1)
+
+        closest.append(sentences[max(range(len(sentences)), key=overlap)])
+    return closest
 
 
 def _suggest(weak: list[CheckedPair], searcher: Searcher, judge: Judge, k: int) -> None:
