@@ -56,7 +56,8 @@ class DraftCheckReport:
 def write_draft(corpus: Path, claims: Path, folder: Path) -> tuple[Path, Path, dict[int, bool]]:
     """paper.tex and refs.bib for the set, and the gold label (supported?) by draft line."""
     cases = read_judge_cases(corpus, claims)
-    lines, gold = [], {}
+    lines: list[str] = []
+    gold: dict[int, bool] = {}
     for case in cases:
         doc_id = case.id.split(":", 1)[1]
         claim = case.claim.rstrip(". ").translate(_LATEX_ESCAPES)
