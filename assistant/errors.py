@@ -21,6 +21,10 @@ class PaperNotFoundError(LitreviewError):
     """No paper in the store has the requested key."""
 
 
+class DraftError(LitreviewError):
+    """A draft to check cannot be read: missing, binary, not UTF-8."""
+
+
 class EmbeddingError(LitreviewError):
     """The embedder failed or could not be reached."""
 

@@ -19,6 +19,7 @@ READ_COMMANDS = [
     ("related-work", "associative recall"),
     ("eval", "suite", str(ROOT / "evals" / "seed_questions.jsonl"), "--report", "reports"),
     ("eval", "citations", str(ROOT / "tests" / "fixtures" / "judge_tiny" / "answers.jsonl")),
+    ("check", str(ROOT / "tests" / "fixtures" / "drafts" / "cites.tex")),
 ]
 
 
@@ -89,7 +90,8 @@ def test_author_names_are_told_apart(cli, markup_store: None) -> None:
 
 
 @pytest.mark.parametrize(
-    "command", [("search",), ("ingest",), ("papers", "list"), ("papers", "export"), ("ask",), ()]
+    "command",
+    [("search",), ("ingest",), ("papers", "list"), ("papers", "export"), ("ask",), ("check",), ()],
 )
 def test_flags_show_as_flags_in_help(cli, command: tuple[str, ...]) -> None:
     result = cli(*command, "--help")

@@ -5,6 +5,7 @@ from typing import Annotated
 import typer
 
 from assistant.cli import config, evaluate, model, papers, store
+from assistant.cli.check import check_command
 from assistant.cli.common import FLAG, stderr
 from assistant.cli.ingest import ingest_command
 from assistant.cli.search import search_command
@@ -20,6 +21,7 @@ app.command("ingest")(ingest_command)
 app.command("search")(search_command)
 app.command("ask")(ask_command)
 app.command("related-work")(related_work_command)
+app.command("check")(check_command)
 app.add_typer(papers.app, name="papers")
 app.add_typer(store.app, name="store")
 app.add_typer(model.app, name="model")

@@ -93,7 +93,7 @@ def retrieval_command(
 
 
 @contextmanager
-def _judge(settings: Settings, backend: str | None, llm: str | None) -> Iterator[Judge]:
+def open_judge(settings: Settings, backend: str | None, llm: str | None) -> Iterator[Judge]:
     """The judge to measure or to measure with; an llm judge needs a configured model."""
     from assistant.workspace import model_configured, writers
 
@@ -143,7 +143,7 @@ def judge_command(
 
     settings = load_settings(llm=llm, model=model)
     cases = read_judge_cases(corpus, claims)
-    with _judge(settings, judge, llm) as chosen:
+    with open_judge(settings, judge, llm) as chosen:
         run = {
             "corpus": file_digest(corpus),
             "claims": file_digest(claims),
@@ -164,6 +164,29 @@ def judge_command(
     console.print("gold      judged supported / not")
     for label, row in report.confusion.items():
         console.print(f"{label:<9} {row['supported']:>6} / {row['not']}")
+
+
+@app.command("check")
+def check_command(
+    corpus: Annotated[Path, typer.Option(help="SciFact/MultiVerS-format corpus.jsonl.")],
+    claims: Annotated[Path, typer.Option(help="Claims in the same format, with evidence.")],
+    judge: JudgeOption = None,
+    llm: LlmOption = None,
+    model: ModelOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """`litreview check` end to end on a draft built from labelled claims: macro-F1 and ROC AUC
+    of supported-vs-not, and the share of pairs it could not judge."""
+    from assistant.evaluation.draftcheck import evaluate_check
+
+    settings = load_settings(llm=llm, model=model)
+    with open_judge(settings, judge, llm) as chosen:
+        report = evaluate_check(corpus, claims, settings, chosen)
+    if as_json:
+        print_json(report.as_json())
+        return
+    for name, value in report.as_json().items():
+        console.print(f"{name:<17} {value}")
 
 
 @app.command("citations")
@@ -192,7 +215,7 @@ def citations_command(
         return f"{found[0].title}. {found[0].abstract}" if found else None
 
     statements = read_answers(answers, paper_text)
-    with _judge(settings, judge, llm) as chosen:
+    with open_judge(settings, judge, llm) as chosen:
         run = {"answers": file_digest(answers), "judge": chosen.name, "store": papers.location}
         checkpoint = checkpoint_for("citations", run)
         with progress_bar("judging citations", "answers") as progress:

@@ -31,6 +31,8 @@ _ARXIV_ID = re.compile(r"^(arxiv:)?(\d{4}\.\d{4,5}|[a-z-]+(\.[a-z]{2})?/\d{7})(v
 _ESCAPED = re.compile(r"\\([_%&#$])")
 _ENTRY_KEY = re.compile(r"@\s*\w+\s*[{(]\s*([^,\s{}()=]*)")
 _VENUE_FIELDS = ("journal", "journaltitle", "booktitle")
+# `_location` writes "entry KEY (line N)"; a rejection names its entry this way.
+_LOCATION_KEY = re.compile(r"^entry (\S+) \(line \d+\)$")
 
 
 def read(path: Path) -> Iterator[ReadItem]:
@@ -97,6 +99,12 @@ def _reparsed(block: DuplicateBlockKeyBlock, library: Library, path: Path) -> It
     alone = bibtexparser.parse_string(block.raw or "", library=Library(strings))
     for entry in alone.entries:
         yield checked(entry_fields(entry), path, _location(block, entry.key))
+
+
+def entry_key(location: str) -> str | None:
+    """The entry key in a rejection's location ("entry KEY (line N)"), if it names one."""
+    match = _LOCATION_KEY.match(location)
+    return match.group(1) if match else None
 
 
 def _location(block: Block, key: str) -> str:

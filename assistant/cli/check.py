@@ -1,0 +1,87 @@
+"""`litreview check`: judge the citations of your own LaTeX or Markdown draft."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from assistant.cli.common import (
+    FLAG,
+    ChromaUrlOption,
+    JsonOption,
+    LlmOption,
+    ModelOption,
+    StoreOption,
+    console,
+    load_settings,
+    print_json,
+)
+from assistant.cli.evaluate import JudgeOption, open_judge
+from assistant.draftcheck.check import CheckedPair, CheckReport, check_draft
+
+
+def check_command(
+    draft: Annotated[Path, typer.Argument(help="The draft: .tex (with \\input files) or .md.")],
+    bib: Annotated[
+        Path | None,
+        typer.Option(
+            help="Its .bib file, ingested into the store first; without it, cited keys are "
+            "looked up in the store.",
+            show_default=False,
+        ),
+    ] = None,
+    suggest: Annotated[
+        bool,
+        typer.Option(
+            "--suggest",
+            help="For each weak citation, name library papers that support the sentence.",
+            metavar=FLAG,
+        ),
+    ] = False,
+    k: Annotated[int, typer.Option("-k", help="Papers retrieved per --suggest sentence.")] = 5,
+    judge: JudgeOption = None,
+    llm: LlmOption = None,
+    model: ModelOption = None,
+    store: StoreOption = None,
+    chroma_url: ChromaUrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Judge each citation of a draft against the cited paper's abstract. Exit status 0 when
+    all are supported, 4 when any is unsupported, contradicted or not in the library."""
+    from assistant.workspace import searcher
+
+    settings = load_settings(store, chroma_url, llm, model)
+    with open_judge(settings, judge, llm) as chosen:
+        retrieve = (lambda: searcher(settings)) if suggest else None
+        report = check_draft(draft, settings, chosen, bib, retrieve, k)
+    if as_json:
+        print_json(report.as_json())
+    else:
+        _print_report(report)
+    raise typer.Exit(report.exit_status)
+
+
+def _print_report(report: CheckReport) -> None:
+    if not report.pairs:
+        console.print("No citations found in the draft.")
+        return
+    place = None
+    for pair in report.pairs:
+        if (pair.file, pair.line, pair.sentence) != place:
+            place = (pair.file, pair.line, pair.sentence)
+            console.print(f"{pair.file}:{pair.line}: {pair.sentence}")
+        console.print(f"  {_verdict(pair)}")
+        if pair.evidence:
+            console.print(f"      closest: {pair.evidence}")
+        for suggestion in pair.suggestions or []:
+            console.print(
+                f"      try {suggestion.key} ({suggestion.score:.2f}): {suggestion.title}"
+            )
+    summary = report.summary()
+    console.print(", ".join(f"{count} {name.replace('_', ' ')}" for name, count in summary.items()))
+
+
+def _verdict(pair: CheckedPair) -> str:
+    if pair.verdict is None:
+        return f"{pair.key}: not judged ({pair.reason})"
+    return f"{pair.key}: {pair.verdict} ({pair.score:.2f})"

@@ -1,0 +1,33 @@
+"""Checking a researcher's own draft: its citing sentences, judged against the cited papers."""
+
+from collections.abc import Callable
+from pathlib import Path
+
+from assistant.draftcheck.latex import read_latex
+from assistant.draftcheck.markdown import read_markdown
+from assistant.draftcheck.sentences import CitingSentence, PlainText, citing_sentences, read_draft
+
+# Draft formats by file extension; any other file is LaTeX when it looks like it.
+READERS: dict[str, Callable[[Path], PlainText]] = {
+    ".tex": read_latex,
+    ".ltx": read_latex,
+    ".latex": read_latex,
+    ".md": read_markdown,
+    ".markdown": read_markdown,
+    ".qmd": read_markdown,
+    ".rmd": read_markdown,
+    ".txt": read_markdown,
+}
+_LATEX_SIGNS = ("\\cite", "\\begin{", "\\section", "\\documentclass")
+
+
+def parse_draft(path: Path) -> list[CitingSentence]:
+    """The citing sentences of a LaTeX or Markdown draft, in order."""
+    reader = READERS.get(path.suffix.lower())
+    if reader is None:
+        text = read_draft(path)
+        reader = read_latex if any(sign in text for sign in _LATEX_SIGNS) else read_markdown
+    return citing_sentences(reader(path))
+
+
+__all__ = ["READERS", "CitingSentence", "parse_draft"]

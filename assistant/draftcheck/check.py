@@ -1,0 +1,156 @@
+"""Check a draft's citations: each (sentence, cited key) pair judged against the paper's text.
+
+A key with no paper to judge against (missing from the library, or a .bib entry without an
+abstract) is reported with its reason, never judged and never skipped. All pairs of a draft go
+to the judge in one `judge_all` call, and so do all the candidates of `suggest`.
+"""
+
+import math
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from assistant.chunking import split_sentences
+from assistant.draftcheck import parse_draft
+from assistant.draftcheck.library import cited_papers
+from assistant.lexical import terms
+from assistant.papers import Paper
+from assistant.search import Searcher
+from assistant.settings import Settings
+from assistant.verdicts import FUNCTION_WORDS, Judge, Label
+
+# `litreview check` exits with this when a citation is unsupported, contradicted or unresolved.
+EXIT_WEAK_CITATIONS = 4
+
+
+class Suggestion(BaseModel):
+    """A library paper the judge finds supporting a sentence that its citation does not."""
+
+    key: str
+    title: str
+    score: float
+
+
+class CheckedPair(BaseModel):
+    """One citing sentence and one key it cites, with the judge's verdict or why none."""
+
+    file: str
+    line: int
+    sentence: str
+    key: str
+    verdict: Label | None = None
+    score: float | None = None
+    evidence: str | None = None  # the cited paper's sentence closest to this one
+    reason: str | None = None  # why the pair was not judged
+    suggestions: list[Suggestion] | None = None
+
+    @property
+    def weak(self) -> bool:
+        """Not shown to be supported: judged otherwise, or not judged at all."""
+        return self.verdict != "supported"
+
+
+class CheckReport(BaseModel):
+    """Every (sentence, key) pair of a draft, in draft order."""
+
+    pairs: list[CheckedPair]
+    sentences: int
+
+    def summary(self) -> dict[str, int]:
+        """Counts by verdict, plus the pairs that could not be judged."""
+        counts = {"sentences": self.sentences, "pairs": len(self.pairs)}
+        for label in ("supported", "unsupported", "contradicted"):
+            counts[label] = sum(1 for pair in self.pairs if pair.verdict == label)
+        counts["not_judged"] = sum(1 for pair in self.pairs if pair.verdict is None)
+        return counts
+
+    @property
+    def exit_status(self) -> int:
+        """0 when every citation is supported, EXIT_WEAK_CITATIONS otherwise."""
+        return EXIT_WEAK_CITATIONS if any(pair.weak for pair in self.pairs) else 0
+
+    def as_json(self) -> dict[str, Any]:
+        """`check --json`: the pairs (suggestions only when asked for) and the summary."""
+        pairs = [pair.model_dump(exclude_none=False) for pair in self.pairs]
+        for pair in pairs:
+            if pair["suggestions"] is None:
+                del pair["suggestions"]
+        return {"pairs": pairs, "summary": self.summary()}
+
+
+def check_draft(
+    draft: Path,
+    settings: Settings,
+    judge: Judge,
+    bib: Path | None = None,
+    searcher: Callable[[], Searcher] | None = None,
+    k: int = 5,
+) -> CheckReport:
+    """Judge each citation of `draft`; given a `searcher` (opened once the .bib is stored),
+    suggest the papers among the `k` it retrieves that support each weak one's sentence."""
+    sentences = parse_draft(draft)
+    pairs = [
+        CheckedPair(file=s.file, line=s.line, sentence=s.sentence, key=key)
+        for s in sentences
+        for key in s.keys
+    ]
+    papers = cited_papers([pair.key for pair in pairs], settings, bib) if pairs else {}
+    judged = [pair for pair in pairs if isinstance(papers[pair.key], Paper)]
+    for pair in pairs:
+        if not isinstance(found := papers[pair.key], Paper):
+            pair.reason = found
+    sources = [papers[pair.key] for pair in judged]
+    verdicts = judge.judge_all(
+        [(pair.sentence, _source_text(paper)) for pair, paper in zip(judged, sources, strict=True)]
+    )
+    evidence = closest_sentences([pair.sentence for pair in judged], sources)  # type: ignore[arg-type]
+    for pair, verdict, quote in zip(judged, verdicts, evidence, strict=True):
+        pair.verdict, pair.score, pair.evidence = verdict.label, round(verdict.score, 4), quote
+    weak = [pair for pair in judged if pair.weak]
+    if searcher is not None and weak:
+        _suggest(weak, searcher(), judge, k)
+    return CheckReport(pairs=pairs, sentences=len(sentences))
+
+
+def _source_text(paper: Paper | str) -> str:
+    assert isinstance(paper, Paper)
+    return f"{paper.title}. {paper.abstract}"
+
+
+def closest_sentences(claims: Sequence[str], papers: Sequence[Paper]) -> list[str]:
+    """For each claim, its paper's abstract sentence sharing the most content words with it:
+    the cosine of their stemmed word sets. (MiniLM cosines pick much the same sentences but
+    embedding every sentence again, after the judge did, doubled the time of a check.)"""
+    function_words = set(terms([FUNCTION_WORDS])[0])
+    closest = []
+    for claim, paper in zip(claims, papers, strict=True):
+        sentences = paper.sentences or split_sentences(paper.abstract) or [paper.abstract]
+        claim_terms, *sentence_terms = (set(t) - function_words for t in terms([claim, *sentences]))
+
+        def overlap(index: int) -> float:
+            shared = len(claim_terms & sentence_terms[index])
+            return shared / math.sqrt(len(sentence_terms[index]) or 1)
+
+        closest.append(sentences[max(range(len(sentences)), key=overlap)])
+    return closest
+
+
+def _suggest(weak: list[CheckedPair], searcher: Searcher, judge: Judge, k: int) -> None:
+    """Give each weak pair the retrieved papers (other than its own) that the judge finds
+    supporting its sentence, best first."""
+    candidates: list[tuple[CheckedPair, Paper]] = []
+    for pair in weak:
+        keys = [hit.key for hit in searcher.search(pair.sentence, k).hits if hit.key != pair.key]
+        candidates += [(pair, paper) for paper in searcher.store.papers_by_key(keys)]
+        pair.suggestions = []
+    verdicts = judge.judge_all([(pair.sentence, _source_text(paper)) for pair, paper in candidates])
+    for (pair, paper), verdict in zip(candidates, verdicts, strict=True):
+        if verdict.supported and pair.suggestions is not None and paper.key:
+            pair.suggestions.append(
+                Suggestion(key=paper.key, title=paper.title, score=round(verdict.score, 4))
+            )
+    for pair in weak:
+        if pair.suggestions:
+            pair.suggestions.sort(key=lambda s: -s.score)

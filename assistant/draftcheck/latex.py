@@ -1,0 +1,152 @@
+"""LaTeX drafts, parsed with pylatexenc: comments, math and layout macros give no sentences.
+
+Citation commands (natbib and biblatex) become placeholders with their keys; a footnote, a
+caption, a heading or an `\\input` file is a passage of its own, so its sentences never run into
+the surrounding ones; `\\input{file}` and `\\include{file}` are followed relative to the draft.
+"""
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pylatexenc.latex2text import LatexNodes2Text
+from pylatexenc.latexwalker import (
+    LatexCharsNode,
+    LatexEnvironmentNode,
+    LatexGroupNode,
+    LatexMacroNode,
+    LatexMathNode,
+    LatexSpecialsNode,
+    LatexWalker,
+    get_default_latex_context_db,
+)
+from pylatexenc.macrospec import LatexContextDb, MacroSpec
+
+from assistant.draftcheck.sentences import Passage, PlainText, read_draft
+
+# natbib's and biblatex's citation commands; all take [prenote][postnote]{keys}.
+CITE_MACROS = frozenset(
+    "cite Cite citep citet citealt citealp citeauthor citeyear citeyearpar parencite "
+    "Parencite textcite Textcite autocite Autocite footcite footcitetext smartcite Smartcite "
+    "supercite fullcite cites".split()
+)
+# Their own passage: text that is not part of the sentence around it.
+PASSAGE_MACROS = frozenset(
+    "footnote footnotetext caption title chapter section subsection subsubsection paragraph "
+    "subparagraph part".split()
+)
+# Sentence boundaries with no text of their own.
+BREAK_MACROS = frozenset("item par newline bigskip medskip smallskip".split())
+# Nothing to read: cross-references, layout, set-up.
+SKIP_MACROS = frozenset(
+    "label ref eqref cref Cref autoref pageref nameref url includegraphics nocite bibliography "
+    "bibliographystyle addbibresource usepackage documentclass newcommand renewcommand "
+    "providecommand def vspace hspace maketitle tableofcontents printbibliography".split()
+)
+INPUT_MACROS = frozenset(("input", "include"))
+# Environments with no prose: math, tables, code, the reference list.
+SKIP_ENVIRONMENTS = frozenset(
+    "equation align gather multline eqnarray displaymath math flalign alignat tabular tabularx "
+    "verbatim lstlisting minted tikzpicture thebibliography".split()
+)
+_TEXT = LatexNodes2Text(math_mode="text")
+
+
+@cache
+def _context() -> LatexContextDb:
+    """pylatexenc's macro table, taught the citation commands it does not know."""
+    db = get_default_latex_context_db()
+    specs = [MacroSpec(name, "*[[{") for name in CITE_MACROS]
+    specs += [MacroSpec("caption", "*[{"), MacroSpec("footnotetext", "[{")]
+    specs += [MacroSpec(name, "{") for name in ("addbibresource", "printbibliography")]
+    # the first category added is looked up first
+    db.add_context_category("litreview-citations", macros=specs, prepend=True)
+    return db
+
+
+class _LatexReader:
+    """One draft file (and the files it inputs) walked into plain text."""
+
+    def __init__(self, path: Path, root: Path, text: PlainText, seen: set[Path]) -> None:
+        self.path, self.root, self.text, self.seen = path, root, text, seen
+        self.walker = LatexWalker(read_draft(path), latex_context=_context(), tolerant_parsing=True)
+        self.parts: list[str] = []
+
+    def read(self) -> None:
+        """Walk the whole file (the document body only, where it has one)."""
+        nodes, _, _ = self.walker.get_latex_nodes()
+        body = next(
+            (
+                n.nodelist
+                for n in nodes
+                if isinstance(n, LatexEnvironmentNode) and n.environmentname == "document"
+            ),
+            nodes,
+        )
+        self._walk(body)
+        self._end_passage()
+
+    def _end_passage(self) -> None:
+        if self.parts:
+            self.text.passages.append(Passage(str(self.path), "".join(self.parts)))
+            self.parts = []
+
+    def _walk(self, nodes: list[Any]) -> None:
+        for node in nodes or []:
+            if isinstance(node, LatexCharsNode):
+                self.parts.append(node.chars)
+            elif isinstance(node, LatexSpecialsNode):
+                self.parts.append(" " if node.specials_chars == "~" else node.specials_chars)
+            elif isinstance(node, LatexMathNode):
+                inline = node.displaytype == "inline"
+                self.parts.append(_TEXT.nodelist_to_text([node]) if inline else " ")
+            elif isinstance(node, LatexGroupNode):
+                self._walk(node.nodelist)
+            elif isinstance(node, LatexEnvironmentNode):
+                if node.environmentname.rstrip("*") not in SKIP_ENVIRONMENTS:
+                    self._end_passage()
+                    self._walk(node.nodelist)
+                    self._end_passage()
+            elif isinstance(node, LatexMacroNode):
+                self._macro(node)
+            # anything else (a comment) holds nothing a reader sees
+
+    def _macro(self, node: LatexMacroNode) -> None:
+        name = node.macroname
+        args = [a for a in (node.nodeargd.argnlist if node.nodeargd else []) if a is not None]
+        if name in CITE_MACROS and args:
+            keys = [key.strip() for key in args[-1].latex_verbatim().strip("{}").split(",")]
+            line, _ = self.walker.pos_to_lineno_colno(node.pos)
+            self.parts.append(f" {self.text.cite(keys, line)}")
+        elif name in PASSAGE_MACROS and args:
+            outer, self.parts = self.parts, []
+            self._walk([args[-1]])
+            self._end_passage()
+            self.parts = outer
+        elif name in BREAK_MACROS:
+            self._end_passage()
+        elif name in INPUT_MACROS and args:
+            self._input(args[-1].latex_verbatim().strip("{} "))
+        elif name not in SKIP_MACROS:
+            groups = [a for a in args if isinstance(a, LatexGroupNode) and a.delimiters[0] == "{"]
+            if groups:
+                self._walk(groups)
+            else:  # \ldots, \%, \LaTeX: their text
+                self.parts.append(_TEXT.nodelist_to_text([node]))
+
+    def _input(self, name: str) -> None:
+        """Walk an input file where it exists (LaTeX adds .tex), once, as its own passages."""
+        candidates = [self.root / name, self.root / f"{name}.tex"]
+        path = next((p.resolve() for p in candidates if p.is_file()), None)
+        if path is None or path in self.seen:
+            return
+        self.seen.add(path)
+        self._end_passage()
+        _LatexReader(path, self.root, self.text, self.seen).read()
+
+
+def read_latex(path: Path) -> PlainText:
+    """A LaTeX draft (and the files it inputs) as plain text with citation placeholders."""
+    text = PlainText()
+    _LatexReader(path, path.parent, text, {path.resolve()}).read()
+    return text

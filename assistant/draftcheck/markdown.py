@@ -1,0 +1,67 @@
+"""Markdown drafts with pandoc citations: `[@a]`, `[see @a, p. 3; @b]`, `@a says`, `-@a`.
+
+Code blocks, code spans, HTML comments and YAML front matter are blanked first (keeping their
+line breaks, so line numbers stay true); headings and list items are passages of their own.
+"""
+
+import re
+from pathlib import Path
+
+from assistant.draftcheck.sentences import Passage, PlainText, read_draft
+
+# A pandoc citation key: starts with a letter, digit or _, may hold internal punctuation
+# (:.#$%&-+?<>~/) but ends on a word character; or any text in braces, @{like this}.
+KEY = r"@(?:\{([^{}]+)\}|([\w](?:[\w]|[:.#$%&\-+?<>~/](?=\w))*))"
+_KEY = re.compile(KEY)
+# A bracketed group holding at least one key, not a link's text ("[@a](url)" is a link).
+_BRACKETED = r"\[[^\[\]]*?(?:^|[\s;\-\[])-?" + KEY + r"[^\[\]]*\](?![(\[])"
+# Or a key in running text; not inside a word or an e-mail address. One pattern for both, so
+# citations are numbered in the order they occur.
+_CITATION = re.compile(f"{_BRACKETED}|" + r"(?<![\w@\]])-?" + KEY)
+
+_FRONT_MATTER = re.compile(r"\A---\n.*?\n(?:---|\.\.\.)\n", re.DOTALL)
+_FENCED = re.compile(r"^(```|~~~).*?^\1[^\n]*$", re.DOTALL | re.MULTILINE)
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_CODE_SPAN = re.compile(r"(`+)(?!`).+?(?<!`)\1", re.DOTALL)
+_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_EMPHASIS = re.compile(r"\*{1,3}|_{2,3}")
+# A line that starts a passage of its own: a heading, a list item, a quote, a table row.
+_BLOCK_START = re.compile(r"^\s{0,3}(#{1,6}\s|[-*+]\s|\d+[.)]\s|>|\|)")
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
+
+
+def read_markdown(path: Path) -> PlainText:
+    """A Markdown draft as plain text with citation placeholders."""
+    text = PlainText()
+    source = read_draft(path)
+    for pattern in (_FRONT_MATTER, _FENCED, _HTML_COMMENT, _CODE_SPAN):
+        source = pattern.sub(_blank, source)
+    source = _LINK.sub(r"\1", _IMAGE.sub("", source))
+    source = _EMPHASIS.sub("", _cite(source, text))
+    lines: list[str] = []
+    for line in source.split("\n"):
+        if _BLOCK_START.match(line):  # the block before it ends here
+            text.passages.append(Passage(str(path), "\n".join(lines)))
+            lines = []
+        # a heading ends where its line does
+        lines.append(_BLOCK_START.sub("", line) + ("\n" if _HEADING.match(line) else ""))
+    text.passages.append(Passage(str(path), "\n".join(lines)))
+    return text
+
+
+def _blank(match: re.Match[str]) -> str:
+    """Text that is not prose, reduced to its line breaks."""
+    return "\n" * match.group().count("\n")
+
+
+def _cite(source: str, text: PlainText) -> str:
+    """Each match replaced by a placeholder for its keys; line breaks inside it are kept so
+    the lines after it keep their numbers."""
+
+    def placeholder(match: re.Match[str]) -> str:
+        keys = [braced or bare for braced, bare in _KEY.findall(match.group())]
+        line = source.count("\n", 0, match.start()) + 1
+        return text.cite(keys, line) + "\n" * match.group().count("\n")
+
+    return _CITATION.sub(placeholder, source)

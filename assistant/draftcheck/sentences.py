@@ -1,0 +1,109 @@
+"""What both draft parsers share: reading the file, the citation placeholder, and turning the
+plain text they produce into citing sentences.
+
+A parser reduces a draft to plain text in which each citation command stands as a placeholder
+`[\\ue000N]` (N indexes the citation's keys and line). The placeholder opens with "[" so the
+sentence splitter still splits before a sentence that starts with a citation; the private-use
+character never occurs in a real draft.
+"""
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from assistant.chunking import split_sentences
+from assistant.errors import DraftError
+
+BINARY_SNIFF_BYTES = 8_192
+_PLACEHOLDER = re.compile("\\[\ue000(\\d+)\\]")
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+# What removing a citation leaves behind: "( )", "[ ; ]", a space before punctuation.
+_EMPTY_BRACKETS = re.compile(r"\(\s*[;,]?\s*\)|\[\s*[;,]?\s*\]")
+_SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([.,;:!?])")
+
+
+class CitingSentence(BaseModel):
+    """A sentence of a draft that cites papers: where it is and the keys it cites, in order."""
+
+    file: str
+    line: int  # of its first citation
+    sentence: str
+    keys: list[str]
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One citation command or group: its keys and the line it is on."""
+
+    keys: tuple[str, ...]
+    line: int
+
+
+@dataclass(frozen=True)
+class Passage:
+    """Text of one file in which sentences run on; a footnote or a heading is another."""
+
+    file: str
+    text: str
+
+
+@dataclass
+class PlainText:
+    """A draft reduced to plain passages, with placeholders for `citations`."""
+
+    passages: list[Passage] = field(default_factory=list)
+    citations: list[Citation] = field(default_factory=list)
+
+    def cite(self, keys: list[str], line: int) -> str:
+        """Record a citation; returns the placeholder that stands for it in the text."""
+        self.citations.append(Citation(tuple(k for k in keys if k), line))
+        return f"[\ue000{len(self.citations) - 1}]"
+
+
+def read_draft(path: Path) -> str:
+    """The draft's text; a missing, binary or non-UTF-8 file is an error saying so."""
+    if not path.is_file():
+        raise DraftError(f"No such draft: {path}. Pass the path of a .tex or .md file.")
+    data = path.read_bytes()
+    if b"\x00" in data[:BINARY_SNIFF_BYTES]:
+        raise DraftError(f"{path} is a binary file, not a draft: pass a .tex or .md file.")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise DraftError(
+            f"{path} is not UTF-8 (byte 0x{data[exc.start]:02x} on line {line}): "
+            "re-save it as UTF-8."
+        ) from None
+
+
+def citing_sentences(text: PlainText) -> list[CitingSentence]:
+    """Every sentence of the text that holds a citation, with its keys, in the order of the
+    draft (a footnote's sentence after the one it hangs from: citations are numbered in order)."""
+    found: list[tuple[int, CitingSentence]] = []
+    for passage in text.passages:
+        for paragraph in _PARAGRAPH_BREAK.split(passage.text):
+            for sentence in split_sentences(" ".join(paragraph.split())):
+                numbers = [int(n) for n in _PLACEHOLDER.findall(sentence)]
+                cited = [text.citations[n] for n in numbers]
+                keys = list(dict.fromkeys(key for citation in cited for key in citation.keys))
+                if keys:
+                    found.append(
+                        (
+                            numbers[0],
+                            CitingSentence(
+                                file=passage.file,
+                                line=cited[0].line,
+                                sentence=_without_citations(sentence),
+                                keys=keys,
+                            ),
+                        )
+                    )
+    return [sentence for _, sentence in sorted(found, key=lambda pair: pair[0])]
+
+
+def _without_citations(sentence: str) -> str:
+    bare = _EMPTY_BRACKETS.sub("", _PLACEHOLDER.sub("", sentence))
+    return _SPACE_BEFORE_PUNCTUATION.sub(r"\1", " ".join(bare.split()))

@@ -1,0 +1,222 @@
+"""`litreview check`: a researcher's own draft, its citations judged against their library."""
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from assistant.draftcheck.check import EXIT_WEAK_CITATIONS
+from assistant.verdicts import Grid, Verdict, grid_from_pairs
+from tests.conftest import FIXTURES
+
+OCR = (
+    "Generalization or Hallucination? Understanding Out-of-Context Reasoning in Transformers",
+    "Large language models (LLMs) can acquire new knowledge through fine-tuning, but this process "
+    "exhibits a puzzling duality: models can generalize remarkably from new facts, yet are also "
+    "prone to hallucinating incorrect information. We argue that both behaviors stem from a "
+    "single mechanism known as out-of-context reasoning (OCR). Our experiments across five "
+    "prominent LLMs confirm that OCR indeed drives both generalization and hallucination.",
+)
+MUSE = (
+    "MUSE: Machine Unlearning Six-Way Evaluation for Language Models",
+    "Language models (LMs) are trained on vast amounts of text data, which may include private "
+    "and copyrighted content. We propose MUSE, a comprehensive machine unlearning evaluation "
+    "benchmark that enumerates six diverse desirable properties for unlearned models. Our results "
+    "demonstrate that most algorithms can prevent verbatim memorization and knowledge "
+    "memorization to varying degrees, but only one algorithm does not lead to severe privacy "
+    "leakage.",
+)
+OCR_CLAIM = "Out-of-context reasoning drives both generalization and hallucination in LLMs"
+MUSE_CLAIM = "Most unlearning algorithms prevent verbatim memorization"
+
+
+def bib_entry(key: str, paper: tuple[str, str] | None, title: str = "") -> str:
+    """A .bib entry; with no paper, one without an abstract."""
+    if paper is None:
+        return f"@article{{{key},\n  title = {{{title}}},\n  year = {{2020}}\n}}\n"
+    return (
+        f"@article{{{key},\n  title = {{{paper[0]}}},\n  year = {{2024}},\n"
+        f"  abstract = {{{paper[1]}}}\n}}\n"
+    )
+
+
+@pytest.fixture
+def refs(tmp_path: Path) -> Path:
+    path = tmp_path / "refs.bib"
+    path.write_text(
+        bib_entry("ocr2024", OCR) + bib_entry("muse2024", MUSE) + bib_entry("noabs", None, "Bare")
+    )
+    return path
+
+
+class KeywordJudge:
+    """Scripted at the judge seam: a source supports a claim when it holds the claim's first
+    word (lower-cased), so a test decides every verdict by what it writes."""
+
+    name = "keyword"
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+
+    def judge(self, claim: str, source: str) -> Verdict:
+        return self.judge_all([(claim, source)])[0]
+
+    def judge_grid(self, claims: Sequence[str], sources: Sequence[str]) -> Grid:
+        return grid_from_pairs(self.judge_all, claims, sources)
+
+    def judge_all(self, pairs: Sequence[tuple[str, str]]) -> list[Verdict]:
+        self.calls.append(len(pairs))
+        return [
+            Verdict(label="supported", score=0.9)
+            if claim.split()[0].lower() in source.lower()
+            else Verdict(label="unsupported", score=0.1)
+            for claim, source in pairs
+        ]
+
+
+@pytest.fixture
+def keyword_judge(monkeypatch: pytest.MonkeyPatch) -> KeywordJudge:
+    judge = KeywordJudge()
+    monkeypatch.setattr("assistant.judges.make_judge", lambda settings, chat: judge)
+    return judge
+
+
+def pairs_of(result) -> list[tuple[str, int, str, str | None]]:
+    return [
+        (Path(p["file"]).name, p["line"], p["key"], p["verdict"] or p["reason"])
+        for p in result.json()["pairs"]
+    ]
+
+
+def test_latex_citations_are_judged_with_the_local_judge(cli, tmp_path: Path, refs: Path) -> None:
+    (tmp_path / "intro.tex").write_text(f"Intro text. {MUSE_CLAIM} \\parencite{{muse2024}}.\n")
+    draft = tmp_path / "paper.tex"
+    draft.write_text(
+        "\\documentclass{article}\n\\begin{document}\n"
+        f"{OCR_CLAIM} \\cite[p.~3]{{ocr2024,muse2024}}.\n"
+        "% A commented sentence \\cite{commented}.\n"
+        f"{MUSE_CLAIM} \\citep{{muse2024}}.\\footnote{{A survey covers this \\citet{{noabs}}.}}\n"
+        "As $x^2 \\cite{inmath}$ shows, something else holds \\cite{missing}.\n"
+        "\\input{intro}\n\\end{document}\n"
+    )
+    result = cli("check", draft, "--bib", refs, "--json")
+    assert result.code == EXIT_WEAK_CITATIONS, result.err
+    assert pairs_of(result) == [
+        ("paper.tex", 3, "ocr2024", "supported"),
+        ("paper.tex", 3, "muse2024", "unsupported"),
+        ("paper.tex", 5, "muse2024", "supported"),
+        ("paper.tex", 5, "noabs", "no abstract"),
+        ("paper.tex", 6, "missing", "not in the library: not in refs.bib nor in the store"),
+        ("intro.tex", 1, "muse2024", "supported"),
+    ]
+    records = result.json()["pairs"]
+    assert records[0]["sentence"] == f"{OCR_CLAIM}."
+    assert records[3]["sentence"] == "A survey covers this."
+    assert records[3]["score"] is None
+    assert "verbatim memorization" in records[2]["evidence"]
+    assert result.json()["summary"] == {
+        "sentences": 5,
+        "pairs": 6,
+        "supported": 3,
+        "unsupported": 1,
+        "contradicted": 0,
+        "not_judged": 2,
+    }
+    text = cli("check", draft, "--bib", refs)
+    assert text.code == EXIT_WEAK_CITATIONS
+    assert f"paper.tex:5: {MUSE_CLAIM}." in text.out
+    assert "noabs: not judged (no abstract)" in text.out
+
+
+def test_markdown_pandoc_citations(cli, tmp_path: Path, refs: Path, keyword_judge) -> None:
+    draft = tmp_path / "draft.md"
+    draft.write_text(
+        "# Related work\n\n"
+        "Copyrighted text trains models [see @muse2024, p. 3; @ocr2024].\n"
+        "Write to me@example.com, or run `@codekey`.\n\n"
+        "```\n@fenced\n```\n"
+        "@ocr2024 says that large models hallucinate.\n"
+    )
+    result = cli("check", draft, "--bib", refs, "--json")
+    assert pairs_of(result) == [
+        ("draft.md", 3, "muse2024", "supported"),
+        ("draft.md", 3, "ocr2024", "unsupported"),
+        ("draft.md", 9, "ocr2024", "unsupported"),
+    ]
+    assert result.json()["pairs"][2]["sentence"] == "says that large models hallucinate."
+    assert keyword_judge.calls == [3]  # the whole draft in one batch
+    assert result.code == EXIT_WEAK_CITATIONS
+
+
+def test_all_supported_exits_zero(cli, tmp_path: Path, refs: Path, keyword_judge) -> None:
+    draft = tmp_path / "draft.md"
+    draft.write_text("Language models hold private text [@muse2024].\n")
+    result = cli("check", draft, "--bib", refs)
+    assert result.code == 0, result.out + result.err
+    assert "muse2024: supported (0.90)" in result.out
+
+
+def test_a_bib_key_taken_in_the_store_is_matched_by_title(
+    cli, tmp_path: Path, refs: Path, keyword_judge
+) -> None:
+    # the store already holds MUSE under the key the draft's .bib gives the OCR paper
+    earlier = tmp_path / "earlier.bib"
+    earlier.write_text(bib_entry("ocr2024", MUSE))
+    assert cli("ingest", earlier).code == 0
+    draft = tmp_path / "paper.tex"
+    draft.write_text("Hallucination is common \\cite{ocr2024}.\n")
+    result = cli("check", draft, "--bib", refs, "--json")
+    [pair] = result.json()["pairs"]
+    assert pair["evidence"] in OCR[1]  # judged against OCR, not the stored MUSE
+    assert pair["verdict"] == "supported"
+    # without --bib, the key is the store's: MUSE
+    [pair] = cli("check", draft, "--json").json()["pairs"]
+    assert pair["evidence"] in MUSE[1]
+    assert pair["verdict"] == "unsupported"
+
+
+def test_suggest_names_the_paper_that_supports(
+    cli, tmp_path: Path, refs: Path, keyword_judge
+) -> None:
+    draft = tmp_path / "paper.tex"
+    draft.write_text("Hallucination comes from out-of-context reasoning \\cite{muse2024}.\n")
+    result = cli("check", draft, "--bib", refs, "--suggest", "--json")
+    assert result.code == EXIT_WEAK_CITATIONS
+    [pair] = result.json()["pairs"]
+    assert pair["verdict"] == "unsupported"
+    assert [s["key"] for s in pair["suggestions"]] == ["ocr2024"]
+    assert "try ocr2024" in cli("check", draft, "--bib", refs, "--suggest").out
+
+
+def test_a_draft_without_citations(cli, tmp_path: Path) -> None:
+    draft = tmp_path / "empty.tex"
+    draft.write_text("\\section{Intro}\nNo citations here, only % \\cite{a}\ntext.\n")
+    result = cli("check", draft)
+    assert result.code == 0
+    assert "No citations found" in result.out
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [(b"\x89PNG\r\n\x1a\n\x00\x00\x00", "binary file"), (b"Caf\xe9 \\cite{a}.\n", "not UTF-8")],
+)
+def test_unreadable_drafts(cli, tmp_path: Path, content: bytes, says: str) -> None:
+    draft = tmp_path / "draft.tex"
+    draft.write_bytes(content)
+    result = cli("check", draft)
+    assert result.code == 1
+    assert result.err.startswith("Error: ") and says in result.err
+    assert "Traceback" not in result.err
+
+
+def test_eval_draft_has_one_citing_sentence_per_labelled_pair(tmp_path: Path) -> None:
+    from assistant.draftcheck import parse_draft
+    from assistant.evaluation.draftcheck import write_draft
+
+    corpus = FIXTURES / "citation_integrity" / "corpus_60.jsonl"
+    claims = FIXTURES / "citation_integrity" / "claims_60.jsonl"
+    draft, bib, gold = write_draft(corpus, claims, tmp_path)
+    sentences = parse_draft(draft)
+    assert [s.line for s in sentences] == sorted(gold)
+    assert all(len(s.keys) == 1 and f"{{{s.keys[0]}," in bib.read_text() for s in sentences)
+    assert "[<|" not in " ".join(s.sentence for s in sentences)
