@@ -1,13 +1,14 @@
 """A trained offline judge: a small model over MiniLM similarities and word cues.
 
 For each (claim, source) pair it embeds the claim and every source sentence with the bundled
-MiniLM and derives 26 scalar features (closest-sentence cosines, shared content words, numbers,
-negation and direction words, the untrained `local` score); `evals/train_judge.py` also computes
-the claim and closest-sentence vectors for the designs it compares. The shipped model (an
-8-unit tanh MLP over the scalars, `assistant/judge_weights.npz`) was picked by 5-fold grouped
-cross-validation on the SciFact and Citation-Integrity training splits (figures in
-BENCHMARKS.md). Like the untrained score it tells grounded from off-topic claims, not supported
-from contradicted ones. Only numpy runs at inference.
+MiniLM and derives 34 scalar features (closest-sentence cosines, shared content words, numbers,
+negation and direction words, the untrained `local` score, and polarity: antonyms such as
+increases/decreases and negated words on which the claim and its closest sentences disagree);
+`evals/train_judge.py` also computes the claim and closest-sentence vectors for the designs it
+compares. The shipped support model (an 8-unit tanh MLP over the scalars) and a contradiction
+head (trained on SciFact's SUPPORT and REFUTE pairs only) live in `assistant/judge_weights.npz`;
+both were picked by 5-fold grouped cross-validation on the SciFact and Citation-Integrity
+training splits (figures in BENCHMARKS.md). Only numpy runs at inference.
 """
 
 import re
@@ -20,14 +21,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from assistant.chunking import split_sentences
-from assistant.verdicts import FUNCTION_WORDS, Grid, Label, Verdict, grid_from_pairs
 from assistant.lexical import terms
 from assistant.settings import EmbeddingSettings
+from assistant.verdicts import FUNCTION_WORDS, Grid, Label, Verdict, grid_from_pairs
 
 if TYPE_CHECKING:  # the encoder module is imported when a judge is built, not with this one
     from assistant.embedders.minilm_numpy import MiniLMQueryEncoder
 
 WEIGHTS_FILE = "judge_weights.npz"
+CONTRADICTION = "contradiction_"  # prefix of the contradiction head's arrays in the weights
 LOCAL_COLUMN = 0  # the feature that is the untrained `local` judge's score
 
 # Citation-Integrity's citing sentences carry markers such as "[<|cit|>]" or "[<|multi_cit|>,7]";
@@ -36,6 +38,8 @@ _MARKER = re.compile(r"<\|[a-z_]+\|>")
 # Numeric "[1, 2]" citations go too; round brackets only when they held a marker ("\0" below).
 _EMPTY_BRACKETS = re.compile(r"\[[\s,;\-–0-9\0]*\]|\([\s,;\-–0-9\0]*\0[\s,;\-–0-9\0]*\)")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
+# "up-regulated" is one word to the cue lists, which the tokenizer would split at the hyphen
+_HYPHENATED = re.compile(r"\b(up|down)-(?=regulat)", re.IGNORECASE)
 
 # Cue words, stemmed like the claim and source terms before they are compared.
 _NEGATION = (
@@ -55,6 +59,39 @@ _DOWN = (
     "downregulate downregulated loss diminish diminished"
 )
 _HEDGE = "may might could suggest suggests suggested possibly potential potentially likely"
+# Opposites a claim and its source can disagree on, one pair a line (a backslash continues
+# it), its sides split by "/".
+_ANTONYMS = """
+increase increases increased increasing rise rises elevated / decrease decreases decreased \
+decreasing fall falls lowered declined decline
+higher high greater / lower low
+more / less fewer
+larger large bigger / smaller small
+longer long / shorter short
+faster accelerate accelerates accelerated / slower delay delays delayed
+promote promotes promoted stimulate stimulates stimulated / inhibit inhibits inhibited
+positive positively / negative negatively
+improve improves improved improvement better / worsen worsens worsened worse impair impaired
+upregulate upregulates upregulated upregulation / downregulate downregulates downregulated \
+downregulation
+enhance enhances enhanced / reduce reduces reduced reduction
+activate activates activated activation / suppress suppresses suppressed inactivate inactivated
+induce induces induced / prevent prevents prevented block blocks blocked abolish abolished
+gain gains / loss losses
+benefit beneficial protective protects / harm harmful detrimental
+sensitive sensitivity susceptible / resistant resistance
+agonist / antagonist
+present presence / absent absence
+required necessary essential / dispensable unnecessary
+sufficient / insufficient
+effective efficacious / ineffective
+successful success / unsuccessful failure
+associated correlated linked related / unrelated uncorrelated unassociated independent
+"""
+# Words that, negated in a source, report a null result ("no significant difference").
+_NULL = "significant significantly difference differ differed effect affect change changed alter"
+# A negation covers this many following words ("did not significantly increase").
+_SCOPE = 4
 
 
 @dataclass(frozen=True)
@@ -66,13 +103,23 @@ class Vocabulary:
     up: frozenset[str]
     down: frozenset[str]
     hedge: frozenset[str]
+    null: frozenset[str]
+    # stemmed word -> (antonym pair, +1 or -1 for its side)
+    opposites: dict[str, tuple[int, int]]
 
 
 @cache
 def vocabulary() -> Vocabulary:
     """The cue lists, stemmed once with the same stemmer as claims and sources."""
-    lists = terms([FUNCTION_WORDS, _NEGATION, _UP, _DOWN, _HEDGE])
-    return Vocabulary(*(frozenset(words) for words in lists))
+    lists = [FUNCTION_WORDS, _NEGATION, _UP, _DOWN, _HEDGE, _NULL]
+    pairs = [line.split("/") for line in _ANTONYMS.strip().splitlines()]
+    stemmed = terms(lists + [side for pair in pairs for side in pair])
+    opposites: dict[str, tuple[int, int]] = {}
+    for index in range(len(pairs)):
+        for side, sign in ((2 * index, 1), (2 * index + 1, -1)):
+            opposites.update({word: (index, sign) for word in stemmed[len(lists) + side]})
+    function, negation, up, down, hedge, null = (frozenset(w) for w in stemmed[: len(lists)])
+    return Vocabulary(function, negation, up, down, hedge, null, opposites)
 
 
 def clean_claim(text: str) -> str:
@@ -102,6 +149,53 @@ def _cues(words: Sequence[str], vocab: Vocabulary) -> np.ndarray:
     counts = [sum(w in group for w in words) for group in (vocab.negation, vocab.up, vocab.down)]
     counts.append(sum(w in vocab.hedge for w in words))
     return np.minimum(np.array(counts, dtype=np.float32), 3.0)
+
+
+def _negated(words: Sequence[str], vocab: Vocabulary) -> list[bool]:
+    """Per word, whether a negation word shortly before it covers it."""
+    covered, left = [], 0
+    for word in words:
+        covered.append(left > 0)
+        left = _SCOPE if word in vocab.negation else left - 1
+    return covered
+
+
+def _stances(words: Sequence[str], vocab: Vocabulary) -> tuple[dict[int, int], set[str], set[str]]:
+    """The side each antonym pair is stated on (flipped under negation), and the content words
+    stated plainly and under negation."""
+    stance: dict[int, int] = {}
+    plain: set[str] = set()
+    negated: set[str] = set()
+    for word, covered in zip(words, _negated(words, vocab), strict=True):
+        if word in vocab.opposites:
+            pair, side = vocab.opposites[word]
+            stance[pair] = -side if covered else side
+        if word not in vocab.function and word not in vocab.negation and len(word) > 1:
+            (negated if covered else plain).add(word)
+    return stance, plain, negated
+
+
+def _polarity(claim_words: Sequence[str], sentence_words: Sequence[str]) -> list[float]:
+    """How the claim and one source sentence agree in direction: antonym pairs stated on the
+    same and on opposite sides, words one negates and the other states plainly, and whether
+    the sentence reports a null result the claim does not."""
+    vocab = vocabulary()
+    claim_stance, claim_plain, claim_negated = _stances(claim_words, vocab)
+    stance, plain, negated = _stances(sentence_words, vocab)
+    shared = claim_stance.keys() & stance.keys()
+    same = sum(claim_stance[pair] == stance[pair] for pair in shared)
+    flipped = len(claim_negated & plain) + len(negated & claim_plain)
+    null = bool(negated & vocab.null) and not claim_negated
+    return [float(same), float(len(shared) - same), float(flipped), float(null)]
+
+
+def _polarity_features(
+    claim_words: Sequence[str], sentence_words: list[list[str]], cosines: np.ndarray
+) -> list[float]:
+    """Polarity of the closest sentence, and summed over the three closest, capped at 3."""
+    closest = np.argsort(cosines)[::-1][:3]
+    per_sentence = np.array([_polarity(claim_words, sentence_words[i]) for i in closest])
+    return np.minimum(np.concatenate([per_sentence[0], per_sentence.sum(axis=0)]), 3.0).tolist()
 
 
 def _numbers(claim: str, source: str) -> tuple[float, float]:
@@ -149,6 +243,7 @@ def _scalar_features(
         *best_cues.tolist(),
         float((claim_cues[0] > 0) != (best_cues[0] > 0)),
         float(polarity),
+        *_polarity_features(claim_words, sentence_words, cosines),
     ]
 
 
@@ -167,7 +262,7 @@ def featurise(
     where = {text: i for i, text in enumerate(unique)}
     vectors = encoder.embed(unique)[[where[text] for text in texts]]
     claim_vectors, sentence_vectors = vectors[: len(claims)], vectors[len(claims) :]
-    words = terms(claims + flat)
+    words = terms([_HYPHENATED.sub(r"\1", text) for text in claims + flat])
     claim_words, flat_words = words[: len(claims)], words[len(claims) :]
     rows = []
     offset = 0
@@ -207,23 +302,30 @@ def predict(model: dict[str, np.ndarray], features: np.ndarray) -> np.ndarray:
     return np.asarray(1.0 / (1.0 + np.exp(-np.clip(x[:, 0], -30.0, 30.0))))
 
 
-def load_weights() -> dict[str, np.ndarray]:
-    """The packaged model: its arrays, threshold and design name."""
+def load_weights() -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The packaged support model and contradiction head: arrays, threshold, design name."""
     path = resources.files("assistant").joinpath(WEIGHTS_FILE)
     with path.open("rb") as handle, np.load(handle, allow_pickle=False) as stored:
-        return {name: stored[name] for name in stored.files}
+        arrays = {name: stored[name] for name in stored.files}
+    head = {
+        k.removeprefix(CONTRADICTION): v for k, v in arrays.items() if k.startswith(CONTRADICTION)
+    }
+    support = {k: v for k, v in arrays.items() if not k.startswith(CONTRADICTION)}
+    return support, head
 
 
 class TrainedJudge:
     """Offline: a model trained on SciFact and Citation-Integrity scores each pair from MiniLM
-    similarities and word cues; a score at or above the threshold is support."""
+    similarities and word cues; a score at or above the threshold is support. Below it, a
+    second head trained on SciFact's SUPPORT and REFUTE pairs says whether the source states
+    the opposite (contradicted)."""
 
     name = "local"
 
     def __init__(self, threshold: float | None = None) -> None:
         from assistant.embedders.minilm_numpy import MiniLMQueryEncoder
 
-        self.model = load_weights()
+        self.model, self.head = load_weights()
         self.threshold = float(self.model["threshold"]) if threshold is None else threshold
         self.encoder = MiniLMQueryEncoder(EmbeddingSettings())
 
@@ -239,9 +341,13 @@ class TrainedJudge:
         """One verdict per pair, in order; all texts embedded in one encoder call."""
         if not pairs:
             return []
-        scores = predict(self.model, featurise(pairs, self.encoder))
+        x = featurise(pairs, self.encoder)
+        scores = predict(self.model, x).tolist()
+        opposite = (predict(self.head, x) >= float(self.head["threshold"])).tolist()
         verdicts = []
-        for score in scores.tolist():
+        for score, contradicted in zip(scores, opposite, strict=True):
             label: Label = "supported" if score >= self.threshold else "unsupported"
+            if label == "unsupported" and contradicted:
+                label = "contradicted"
             verdicts.append(Verdict(label=label, score=score))
         return verdicts

@@ -9,32 +9,58 @@ Trains on the training splits only, read from --data (default: ../shared/data fr
   citing sentence with its cited passage; positive = SUPPORT.
 
 Features come from `assistant.trained_judge.featurise` (the bundled MiniLM plus word cues), so
-training and inference compute them with the same code. Candidate designs are compared by
-5-fold cross-validation, folds grouped so that no claim or source text crosses folds; the best
-is refitted on everything with one decision threshold and saved as assistant/judge_weights.npz.
-Everything is seeded; numpy only (plus the encoder's tokenizer).
+training and inference compute them with the same code; they are cached in the temp folder,
+keyed by the pairs and that code, so a rerun skips the five minutes of featurising. Candidate
+designs are compared by 5-fold cross-validation, folds grouped so that no claim or source text
+crosses folds; the table includes SciFact's SUPPORT-vs-REFUTE AUC (does the score tell "the
+paper says X" from "the paper says not X"). The best design is refitted on everything with one
+decision threshold. A contradiction head is cross-validated the same way on SciFact's SUPPORT
+and REFUTE pairs, its threshold the lowest reaching the target precision of "contradicted";
+both are saved in assistant/judge_weights.npz. Everything is seeded; numpy only (plus the
+encoder's tokenizer).
 
-    OPENBLAS_NUM_THREADS=1 .venv/bin/python evals/train_judge.py
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python evals/train_judge.py --data ../shared/data
 """
 
 import argparse
+import ast
+import hashlib
 import json
+import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from judge_fitting import (  # evals/judge_fitting.py, beside this script
+    SEED,
+    Fit,
+    auc,
+    best_threshold,
+    fit_logreg,
+    fit_mlp,
+    macro_f1,
+)
 
+import assistant.trained_judge
 from assistant.embedders.minilm_numpy import MiniLMQueryEncoder
 from assistant.settings import EmbeddingSettings
-from assistant.trained_judge import LOCAL_COLUMN, WEIGHTS_FILE, clean_claim, featurise
+from assistant.trained_judge import (
+    CONTRADICTION,
+    LOCAL_COLUMN,
+    WEIGHTS_FILE,
+    clean_claim,
+    featurise,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DATASETS = ("scifact", "citation_integrity")
-SEED = 0
 FOLDS = 5
+# "contradicted" drops a sentence from an answer as saying the opposite of its source, so it
+# should rarely be wrong; the head's threshold is the lowest one reaching this precision
+CONTRADICTION_PRECISION = 0.8
 DIMENSION = MiniLMQueryEncoder.dimension
 
 
@@ -44,6 +70,7 @@ class Pairs:
 
     texts: list[tuple[str, str]]
     y: np.ndarray  # 1 = SUPPORT
+    refuted: np.ndarray  # True where the evidence entry says REFUTE
     dataset: np.ndarray  # index into DATASETS
     titled: np.ndarray  # True for SciFact's title-first copy
     group: np.ndarray  # connected component of shared claims and sources
@@ -55,14 +82,15 @@ def read_jsonl(path: Path) -> list[dict]:
         return [json.loads(line) for line in lines if line.strip()]
 
 
-def dataset_pairs(data: Path, name: str) -> list[tuple[str, str, str, int]]:
-    """(claim, title, abstract, label) per claim and cited document of one training split."""
+def dataset_pairs(data: Path, name: str) -> list[tuple[str, str, str, str]]:
+    """(claim, title, abstract, gold label) per claim and cited document of one training split;
+    the label is SUPPORT, REFUTE or NEI (no evidence entry)."""
     corpus = {doc["doc_id"]: doc for doc in read_jsonl(data / name / "corpus.jsonl")}
     out = []
     for claim in read_jsonl(data / name / "claims_train.jsonl"):
         for doc_id in claim["cited_doc_ids"]:
             evidence = claim["evidence"].get(str(doc_id))
-            label = int(bool(evidence) and evidence[0]["label"] == "SUPPORT")
+            label = evidence[0]["label"] if evidence else "NEI"
             doc = corpus[doc_id]
             out.append((claim["claim"], doc["title"], " ".join(doc["abstract"]), label))
     return out
@@ -88,7 +116,7 @@ def components(keys: Sequence[tuple[str, str]]) -> np.ndarray:
 
 def load_pairs(data: Path) -> Pairs:
     """Both training splits as pairs; SciFact once without and once with its titles."""
-    texts, y, dataset, titled, keys = [], [], [], [], []
+    texts, gold, dataset, titled, keys = [], [], [], [], []
     for index, name in enumerate(DATASETS):
         for claim, title, abstract, label in dataset_pairs(data, name):
             variants = [(abstract, False)]
@@ -96,14 +124,53 @@ def load_pairs(data: Path) -> Pairs:
                 variants.append((f"{title.rstrip('.')}. {abstract}", True))
             for source, has_title in variants:
                 texts.append((claim, source))
-                y.append(label)
+                gold.append(label)
                 dataset.append(index)
                 titled.append(has_title)
                 keys.append((clean_claim(claim), abstract))
-    return Pairs(texts, np.array(y), np.array(dataset), np.array(titled), components(keys))
+    gold_labels = np.array(gold)
+    return Pairs(
+        texts,
+        (gold_labels == "SUPPORT").astype(int),
+        gold_labels == "REFUTE",
+        np.array(dataset),
+        np.array(titled),
+        components(keys),
+    )
 
 
-def features(pairs: Pairs, chunk: int = 256) -> np.ndarray:
+def cache_path(pairs: Pairs) -> Path:
+    """Where the features of these pairs are cached: keyed by the pairs' texts and the feature
+    code, so editing either featurises afresh."""
+    digest = hashlib.sha256(json.dumps(pairs.texts).encode())
+    digest.update(code_of(Path(assistant.trained_judge.__file__)).encode())
+    return Path(tempfile.gettempdir()) / f"judge-features-{digest.hexdigest()[:16]}.npz"
+
+
+def code_of(path: Path) -> str:
+    """A module's syntax tree without docstrings: what its code computes, not how it reads."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef) and ast.get_docstring(
+            node
+        ):
+            node.body = node.body[1:]
+    return ast.dump(tree)
+
+
+def features(pairs: Pairs) -> np.ndarray:
+    """Feature rows of every pair, from the cache when these pairs were featurised before."""
+    path = cache_path(pairs)
+    if path.exists():
+        with np.load(path) as cached:
+            print(f"features from {path}")
+            return np.asarray(cached["x"])
+    x = featurise_all(pairs)
+    np.savez(path, x=x)
+    return x
+
+
+def featurise_all(pairs: Pairs, chunk: int = 256) -> np.ndarray:
     """Feature rows of every pair, featurised a chunk at a time to bound memory."""
     encoder = MiniLMQueryEncoder(EmbeddingSettings())
     rows = []
@@ -115,97 +182,6 @@ def features(pairs: Pairs, chunk: int = 256) -> np.ndarray:
     return np.vstack(rows)
 
 
-def auc(y: np.ndarray, score: np.ndarray) -> float:
-    """ROC AUC as the Mann-Whitney statistic, ties counted half."""
-    order = np.argsort(score, kind="mergesort")
-    ranks = np.empty(len(score))
-    sorted_scores = score[order]
-    # average ranks over runs of tied scores
-    starts = np.r_[0, np.flatnonzero(np.diff(sorted_scores)) + 1]
-    ends = np.r_[starts[1:], len(score)]
-    for start, end in zip(starts, ends, strict=True):
-        ranks[order[start:end]] = (start + end + 1) / 2
-    positives = int(y.sum())
-    negatives = len(y) - positives
-    return float((ranks[y == 1].sum() - positives * (positives + 1) / 2) / (positives * negatives))
-
-
-def macro_f1(y: np.ndarray, predicted: np.ndarray) -> float:
-    """Mean F1 of the supported and not-supported classes."""
-    scores = []
-    for cls in (0, 1):
-        tp = np.sum((predicted == cls) & (y == cls))
-        wrong = np.sum(predicted != y)
-        scores.append(0.0 if tp == 0 else 2 * tp / (2 * tp + wrong))
-    return float(np.mean(scores))
-
-
-def best_threshold(parts: Sequence[tuple[np.ndarray, np.ndarray]]) -> float:
-    """The threshold on a 0.005 grid maximising the mean macro-F1 over (y, score) parts."""
-    grid = np.arange(0.05, 0.95, 0.005)
-    means = [np.mean([macro_f1(y, (s >= t).astype(int)) for y, s in parts]) for t in grid]
-    return float(grid[int(np.argmax(means))])
-
-
-def standardiser(x: np.ndarray) -> dict[str, np.ndarray]:
-    """Per-feature mean and scale; constant features keep scale 1."""
-    scale = x.std(axis=0)
-    return {"mean": x.mean(axis=0), "scale": np.where(scale > 1e-8, scale, 1.0)}
-
-
-def fit_logreg(x: np.ndarray, y: np.ndarray, weight: np.ndarray, l2: float) -> dict:
-    """L2-regularised logistic regression by Newton's method on standardised features."""
-    model = standardiser(x)
-    z = np.hstack([np.ones((len(x), 1)), (x - model["mean"]) / model["scale"]])
-    penalty = np.full(z.shape[1], l2)
-    penalty[0] = 0.0  # the intercept is not shrunk
-    w = np.zeros(z.shape[1])
-    for _ in range(25):
-        p = 1.0 / (1.0 + np.exp(-z @ w))
-        gradient = z.T @ (weight * (p - y)) + penalty * w
-        hessian = (z * (weight * p * (1 - p))[:, None]).T @ z + np.diag(penalty)
-        step = np.linalg.solve(hessian, gradient)
-        w -= step
-        if np.max(np.abs(step)) < 1e-6:
-            break
-    return {**model, "layers": np.array(1), "w0": w[1:, None], "b0": w[:1]}
-
-
-def fit_mlp(x: np.ndarray, y: np.ndarray, weight: np.ndarray, hidden: int, l2: float) -> dict:
-    """One tanh hidden layer, trained full-batch with Adam on weighted log-loss plus L2."""
-    rng = np.random.default_rng(SEED)
-    model = standardiser(x)
-    z = (x - model["mean"]) / model["scale"]
-    params = [
-        rng.normal(0, 1 / np.sqrt(z.shape[1]), (z.shape[1], hidden)),
-        np.zeros(hidden),
-        rng.normal(0, 1 / np.sqrt(hidden), (hidden, 1)),
-        np.zeros(1),
-    ]
-    moments = [np.zeros_like(p) for p in params] + [np.zeros_like(p) for p in params]
-    share = weight / weight.sum()
-    for step in range(1, 401):
-        h = np.tanh(z @ params[0] + params[1])
-        p = 1.0 / (1.0 + np.exp(-(h @ params[2] + params[3])[:, 0]))
-        out = (share * (p - y))[:, None]
-        back = (out @ params[2].T) * (1 - h * h)
-        grads = [z.T @ back + l2 * params[0], back.sum(0), h.T @ out + l2 * params[2], out.sum(0)]
-        adam(params, grads, moments, step, rate=0.01)
-    w0, b0, w1, b1 = (p.astype(np.float32) for p in params)
-    return {**model, "layers": np.array(2), "w0": w0, "b0": b0, "w1": w1, "b1": b1}
-
-
-def adam(params: list, grads: list, moments: list, step: int, rate: float) -> None:
-    """One Adam update in place (beta1 0.9, beta2 0.999)."""
-    n = len(params)
-    for i, (param, grad) in enumerate(zip(params, grads, strict=True)):
-        moments[i] = 0.9 * moments[i] + 0.1 * grad
-        moments[n + i] = 0.999 * moments[n + i] + 0.001 * grad * grad
-        first = moments[i] / (1 - 0.9**step)
-        second = moments[n + i] / (1 - 0.999**step)
-        param -= rate * first / (np.sqrt(second) + 1e-8)
-
-
 def balanced_weights(pairs: Pairs) -> np.ndarray:
     """Each dataset weighs the same in total; SciFact's two copies of a pair share one weight."""
     weight = np.ones(len(pairs.y))
@@ -213,9 +189,6 @@ def balanced_weights(pairs: Pairs) -> np.ndarray:
         rows = pairs.dataset == index
         weight[rows] = 1.0 / rows.sum()
     return weight / weight.mean()
-
-
-Fit = Callable[[np.ndarray, np.ndarray, np.ndarray], dict]
 
 
 def designs(n_scalar: int) -> dict[str, tuple[slice, Fit]]:
@@ -259,25 +232,39 @@ def judged_parts(pairs: Pairs, rows: np.ndarray) -> list[np.ndarray]:
     return [scifact, rows & (pairs.dataset == 1)]
 
 
-def evaluate(scores: np.ndarray, pairs: Pairs, fold: np.ndarray) -> dict[str, float]:
-    """AUCs, and macro-F1 and accuracy with the threshold chosen on the other folds."""
-    everything = np.ones(len(scores), bool)
+def judged_supported(scores: np.ndarray, pairs: Pairs, fold: np.ndarray) -> np.ndarray:
+    """Each pair's supported-or-not, thresholded where the other folds put the threshold."""
     predicted = np.zeros(len(scores), int)
     for k in range(FOLDS):
         others = judged_parts(pairs, fold != k)
         threshold = best_threshold([(pairs.y[m], scores[m]) for m in others])
         predicted[fold == k] = scores[fold == k] >= threshold
+    return predicted
+
+
+def evaluate(scores: np.ndarray, pairs: Pairs, fold: np.ndarray) -> dict[str, float]:
+    """AUCs, and macro-F1 and accuracy with the threshold chosen on the other folds."""
+    everything = np.ones(len(scores), bool)
+    predicted = judged_supported(scores, pairs, fold)
     scifact, integrity = judged_parts(pairs, everything)
     titled = (pairs.dataset == 0) & pairs.titled
     result = {
         "scifact_auc": auc(pairs.y[scifact], scores[scifact]),
         "scifact_titled_auc": auc(pairs.y[titled], scores[titled]),
         "integrity_auc": auc(pairs.y[integrity], scores[integrity]),
+        "scifact_s_vs_r_auc": support_vs_refute_auc(pairs, scores),
     }
     for name, rows in (("scifact", scifact), ("integrity", integrity)):
         result[f"{name}_macro_f1"] = macro_f1(pairs.y[rows], predicted[rows])
         result[f"{name}_accuracy"] = float(np.mean(pairs.y[rows] == predicted[rows]))
     return result
+
+
+def support_vs_refute_auc(pairs: Pairs, scores: np.ndarray) -> float:
+    """AUC of SciFact's SUPPORT pairs against its REFUTE ones (no NEI): does the score tell
+    "the paper says X" from "the paper says not X"?"""
+    rows = (pairs.dataset == 0) & ~pairs.titled & (pairs.y.astype(bool) | pairs.refuted)
+    return auc(pairs.y[rows], scores[rows])
 
 
 def print_table(results: dict[str, dict[str, float]]) -> None:
@@ -288,6 +275,7 @@ def print_table(results: dict[str, dict[str, float]]) -> None:
         "scifact_auc",
         "scifact_titled_auc",
         "integrity_auc",
+        "scifact_s_vs_r_auc",
         "integrity_macro_f1",
         "integrity_accuracy",
     ]
@@ -313,14 +301,113 @@ def cross_validate(x: np.ndarray, pairs: Pairs, n_scalar: int) -> tuple[str, np.
     return best, oof[best]
 
 
-def save(model: dict, threshold: float, design: str, path: Path) -> None:
-    """The weights as float32, with the threshold and design name beside them."""
-    arrays: dict[str, Any] = {k: np.asarray(v, np.float32) for k, v in model.items()}
-    arrays.update(
-        layers=np.asarray(model["layers"]), threshold=np.float32(threshold), design=np.array(design)
-    )
+def evidence_rows(pairs: Pairs) -> np.ndarray:
+    """SciFact pairs whose cited document has evidence, SUPPORT or REFUTE: the head's data."""
+    return (pairs.dataset == 0) & (pairs.y.astype(bool) | pairs.refuted)
+
+
+def contradiction_designs(n_scalar: int) -> dict[str, tuple[slice, Fit]]:
+    """Candidate contradiction heads, all over the scalars the judge computes at inference."""
+    scalars = slice(0, n_scalar)
+    return {
+        "logreg l2=10": (scalars, lambda x, y, w: fit_logreg(x, y, w, 10.0)),
+        "logreg l2=100": (scalars, lambda x, y, w: fit_logreg(x, y, w, 100.0)),
+        "mlp h=8": (scalars, lambda x, y, w: fit_mlp(x, y, w, 8, 3e-2)),
+    }
+
+
+def contradiction_out_of_fold(
+    x: np.ndarray, pairs: Pairs, fold: np.ndarray, fit: Fit
+) -> np.ndarray:
+    """Each pair's REFUTE probability from a head fitted on the other folds' evidence pairs."""
+    from assistant.trained_judge import predict
+
+    rows = evidence_rows(pairs)
+    scores = np.zeros(len(pairs.y))
+    for k in range(FOLDS):
+        train = rows & (fold != k)
+        scores[fold == k] = predict(
+            fit(x[train], pairs.refuted[train] * 1.0, np.ones(train.sum())), x[fold == k]
+        )
+    return scores
+
+
+def contradiction_threshold(refuted: np.ndarray, candidate: np.ndarray, score: np.ndarray) -> float:
+    """The lowest threshold at which candidates labelled contradicted are REFUTE at least
+    CONTRADICTION_PRECISION of the time (at least 5 labelled); else the most precise one."""
+    best, best_precision = 0.99, -1.0
+    for threshold in np.arange(0.3, 0.99, 0.01):
+        said = candidate & (score >= threshold)
+        if said.sum() < 5:
+            continue
+        precision = float(refuted[said].mean())
+        if precision >= CONTRADICTION_PRECISION:
+            return float(threshold)
+        if precision > best_precision:
+            best, best_precision = float(threshold), precision
+    return best
+
+
+def contradiction_figures(
+    score: np.ndarray, supported: np.ndarray, pairs: Pairs, fold: np.ndarray
+) -> dict[str, float]:
+    """The head's SUPPORT-vs-REFUTE AUC, and precision and recall of "contradicted" among
+    SciFact pairs (NEI included), its threshold chosen on the other folds."""
+    scifact = (pairs.dataset == 0) & ~pairs.titled
+    candidate = scifact & (supported == 0)
+    said = np.zeros(len(score), bool)
+    for k in range(FOLDS):
+        others = fold != k
+        threshold = contradiction_threshold(pairs.refuted[others], candidate[others], score[others])
+        said[fold == k] = candidate[fold == k] & (score[fold == k] >= threshold)
+    rows = evidence_rows(pairs) & ~pairs.titled
+    return {
+        "s_vs_r_auc": auc(pairs.y[rows], -score[rows]),
+        "precision": float(pairs.refuted[said].mean()) if said.any() else 0.0,
+        "recall": float(said[scifact & pairs.refuted].mean()),
+        "labelled": float(said.sum()),
+    }
+
+
+def contradiction_head(
+    x: np.ndarray, pairs: Pairs, supported_scores: np.ndarray, n_scalar: int
+) -> tuple[str, dict, float]:
+    """Cross-validate the heads, print their figures; the most precise one refitted on every evidence pair, with its threshold on the pooled out-of-fold scores."""
+    fold = fold_of(pairs.group)
+    supported = judged_supported(supported_scores, pairs, fold)
+    results, oof = {}, {}
+    for name, (columns, fit) in contradiction_designs(n_scalar).items():
+        oof[name] = contradiction_out_of_fold(x[:, columns], pairs, fold, fit)
+        results[name] = contradiction_figures(oof[name], supported, pairs, fold)
+    print(f"contradiction head (precision target {CONTRADICTION_PRECISION})")
+    print(f"{'design':24s} " + " ".join(f"{c:>12s}" for c in next(iter(results.values()))))
+    for name, result in results.items():
+        print(f"{name:24s} " + " ".join(f"{v:12.3f}" for v in result.values()))
+    # precision first: a wrong "contradicted" costs more than a missed one
+    best = max(results, key=lambda n: (results[n]["precision"], results[n]["s_vs_r_auc"]))
+    candidate = (pairs.dataset == 0) & ~pairs.titled & (supported == 0)
+    threshold = contradiction_threshold(pairs.refuted, candidate, oof[best])
+    columns, fit = contradiction_designs(n_scalar)[best]
+    rows = evidence_rows(pairs)
+    model = fit(x[rows][:, columns], pairs.refuted[rows] * 1.0, np.ones(rows.sum()))
+    print(f"contradiction head: {best}, threshold {threshold:.2f}")
+    return best, model, threshold
+
+
+def save(models: dict[str, tuple[dict, float, str]], path: Path) -> None:
+    """Each model's weights as float32, with its threshold and design name beside them, its
+    names prefixed by its key (the support model's by nothing)."""
+    arrays: dict[str, Any] = {}
+    for prefix, (model, threshold, design) in models.items():
+        named: dict[str, Any] = {k: np.asarray(v, np.float32) for k, v in model.items()}
+        named.update(
+            layers=np.asarray(model["layers"]),
+            threshold=np.float32(threshold),
+            design=np.array(design),
+        )
+        arrays.update({prefix + k: v for k, v in named.items()})
     np.savez_compressed(path, **arrays)
-    print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB), threshold {threshold:.3f}")
+    print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB)")
 
 
 def main() -> None:
@@ -338,8 +425,10 @@ def main() -> None:
     threshold = best_threshold([(pairs.y[m], oof[m]) for m in judged_parts(pairs, everything)])
     columns, fit = designs(n_scalar)[best]
     model = fit(x[:, columns], pairs.y.astype(float), balanced_weights(pairs))
-    print(f"chosen: {best}; threshold on the pooled out-of-fold scores")
-    save(model, threshold, best, args.out)
+    print(f"chosen: {best}; threshold {threshold:.3f} on the pooled out-of-fold scores")
+    head, head_model, head_threshold = contradiction_head(x, pairs, oof, n_scalar)
+    models = {"": (model, threshold, best), CONTRADICTION: (head_model, head_threshold, head)}
+    save(models, args.out)
 
 
 if __name__ == "__main__":

@@ -89,10 +89,28 @@ def test_judge_agreement_by_hand(tmp_path: Path) -> None:
         "auc": 1.0,
         "n": 4,
         "confusion": {
-            "SUPPORT": {"supported": 1, "not": 0},
-            "REFUTE": {"supported": 1, "not": 0},
-            "NEI": {"supported": 1, "not": 1},
+            "SUPPORT": {"supported": 1, "unsupported": 0, "contradicted": 0},
+            "REFUTE": {"supported": 1, "unsupported": 0, "contradicted": 0},
+            "NEI": {"supported": 1, "unsupported": 1, "contradicted": 0},
         },
+    }
+
+
+def test_contradicted_verdicts_get_their_own_column(tmp_path: Path) -> None:
+    cases = read_judge_cases(TINY / "corpus.jsonl", TINY / "claims.jsonl")
+    judge = ScriptedJudge(scores=[0.9, 0.1, 0.2, 0.3])
+    said = ["supported", "contradicted", "unsupported", "contradicted"]
+    judge.judge_all = lambda pairs: [  # type: ignore[method-assign]
+        Verdict(label=label, score=score)  # type: ignore[arg-type]
+        for label, score in zip(said, [0.9, 0.1, 0.2, 0.3], strict=True)
+    ]
+    report = evaluate_judge(cases, judge, Checkpoint(tmp_path / "c.jsonl", {}))
+    # a contradicted verdict is a "not supported" one: every case judged right
+    assert (report.accuracy, report.macro_f1) == (1.0, 1.0)
+    assert report.confusion == {
+        "SUPPORT": {"supported": 1, "unsupported": 0, "contradicted": 0},
+        "REFUTE": {"supported": 0, "unsupported": 0, "contradicted": 1},
+        "NEI": {"supported": 0, "unsupported": 1, "contradicted": 1},
     }
 
 

@@ -2,7 +2,9 @@
 
 import pytest
 
+from assistant.evaluation.judging import read_judge_cases
 from assistant.trained_judge import TrainedJudge, clean_claim
+from tests.conftest import SCIFACT_400, SCIFACT_400_CLAIMS
 
 SOURCE = (
     "Zoology: Measuring and Improving Recall in Efficient Language Models. On this task, termed "
@@ -10,6 +12,17 @@ SOURCE = (
 )
 GROUNDED = "Attention outperforms gated convolutions on associative recall."
 UNRELATED = "Bread needs a long fermentation for a crisp crust."
+# A source stating a result, a claim saying what it says, and three saying the opposite.
+RESULT = (
+    "Air pollution and anxiety. In a cohort of 71,271 women, higher exposure to fine particulate "
+    "matter was significantly associated with high symptoms of anxiety."
+)
+FAITHFUL = "Exposure to fine particulate matter is associated with anxiety symptoms."
+OPPOSITES = [
+    "Exposure to fine particulate matter is not associated with anxiety symptoms.",
+    "Exposure to fine particulate matter is unrelated to anxiety symptoms.",
+    "Exposure to fine particulate matter lowers anxiety symptoms.",
+]
 
 
 @pytest.fixture(scope="module")
@@ -47,3 +60,21 @@ def test_citation_markers_are_dropped_but_ordinary_brackets_kept() -> None:
     assert clean_claim("RNAs regulate p53 [<|multi_cit|>,7].") == "RNAs regulate p53."
     assert clean_claim("It is linked (<|cit|>) to growth.") == "It is linked to growth."
     assert clean_claim("Doses (2, 3) differ.") == "Doses (2, 3) differ."
+
+
+def test_a_claim_saying_the_opposite_of_its_source_scores_below_the_faithful_one(
+    judge: TrainedJudge,
+) -> None:
+    faithful, *opposites = judge.judge_all([(claim, RESULT) for claim in [FAITHFUL, *OPPOSITES]])
+    assert faithful.label == "supported"
+    assert all(faithful.score > opposite.score for opposite in opposites)
+
+
+def test_contradicted_is_said_of_refuted_pairs_only(judge: TrainedJudge) -> None:
+    cases = read_judge_cases(SCIFACT_400, SCIFACT_400_CLAIMS)
+    verdicts = judge.judge_all([(case.claim, case.source) for case in cases])
+    said = [
+        case.label for case, v in zip(cases, verdicts, strict=True) if v.label == "contradicted"
+    ]
+    # the head is tuned for precision: it rarely speaks, and then of a REFUTE pair
+    assert said and set(said) == {"REFUTE"}

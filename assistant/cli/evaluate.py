@@ -161,9 +161,9 @@ def judge_command(
     figures = report.as_json()
     for name in ("n", "accuracy", "macro_f1", "auc"):
         console.print(f"{name:<9} {figures[name]}")
-    console.print("gold      judged supported / not")
+    console.print("gold      judged " + " / ".join(next(iter(report.confusion.values()))))
     for label, row in report.confusion.items():
-        console.print(f"{label:<9} {row['supported']:>6} / {row['not']}")
+        console.print(f"{label:<9} " + " / ".join(f"{count:>6}" for count in row.values()))
 
 
 @app.command("check")

@@ -2,20 +2,22 @@
 
 Cases come from SciFact/MultiVerS-format files: a claim and one document it cites, labelled
 SUPPORT or REFUTE by its evidence entry, or not-enough-info (NEI) when that document has none.
-The judge's task is supported versus not (REFUTE and NEI).
+The judge's task is supported versus not (REFUTE and NEI); the confusion matrix also shows
+which "not" verdicts said contradicted.
 """
 
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from assistant.errors import LitreviewError
 from assistant.evaluation.checkpoint import Checkpoint
 from assistant.evaluation.files import json_lines
 from assistant.evaluation.metrics import accuracy, macro_f1, roc_auc
 from assistant.judges import Judge
+from assistant.verdicts import Label
 
 GOLD_LABELS = ("SUPPORT", "REFUTE", "NEI")
 # Citation placeholders some datasets leave in citing sentences (Citation-Integrity writes
@@ -48,7 +50,7 @@ class JudgeReport:
     macro_f1: float
     auc: float
     n: int
-    confusion: dict[str, dict[str, int]]  # gold label -> judge's label -> count
+    confusion: dict[str, dict[str, int]]  # gold label -> verdict label -> count
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -99,9 +101,9 @@ def evaluate_judge(
     results = [checkpoint.done[case.id] for case in cases]
     gold = [case.supported for case in cases]
     predicted = [result["label"] == "supported" for result in results]
-    confusion = {label: {"supported": 0, "not": 0} for label in GOLD_LABELS}
-    for case, said in zip(cases, predicted, strict=True):
-        confusion[case.label]["supported" if said else "not"] += 1
+    confusion = {gold: dict.fromkeys(get_args(Label), 0) for gold in GOLD_LABELS}
+    for case, result in zip(cases, results, strict=True):
+        confusion[case.label][result["label"]] += 1
     return JudgeReport(
         accuracy=accuracy(gold, predicted),
         macro_f1=macro_f1(gold, predicted),
