@@ -4,7 +4,7 @@ counted. What is asked for stays the strict schema, so grammar-constrained endpo
 unchanged."""
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import (
     AliasChoices,
@@ -112,17 +112,28 @@ def read_verdicts(text: str) -> JudgeReply:
     """A judge reply as JSON in any of the shapes above, or else as numbered lines ("PAIR 1:
     supported", "1. Supported", or a pair's number with its verdict on the next line). Raises
     the JSON's ValidationError when neither reading finds a verdict, so the model is re-asked."""
-    # the outermost object, else the outermost list, else the text itself (for the error)
+    try:
+        return _json_reply(text, JudgeReply)
+    except ValidationError:
+        listed = _numbered_verdicts(text)
+        if listed:
+            return JudgeReply(verdicts=listed)
+        raise
+
+
+Reply = TypeVar("Reply", bound=BaseModel)
+
+
+def _json_reply(text: str, model: type[Reply]) -> Reply:
+    """`model` read from the outermost object in `text`, else the outermost list, else the
+    whole text; raises the first ValidationError when none reads."""
     candidates = [_outermost(text, "{", "}"), _outermost(text, "[", "]"), text]
     first_error: ValidationError | None = None
     for candidate in filter(None, candidates):
         try:
-            return JudgeReply.model_validate_json(candidate)
+            return model.model_validate_json(candidate)
         except ValidationError as exc:
             first_error = first_error or exc
-    listed = _numbered_verdicts(text)
-    if listed:
-        return JudgeReply(verdicts=listed)
     assert first_error is not None
     raise first_error
 
@@ -202,12 +213,4 @@ class GridReply(BaseModel):
 def read_grid(text: str) -> GridReply:
     """A grid reply as JSON (the outermost object or list); raises the first ValidationError
     when none reads, so the model is re-asked."""
-    candidates = [_outermost(text, "{", "}"), _outermost(text, "[", "]"), text]
-    first_error: ValidationError | None = None
-    for candidate in filter(None, candidates):
-        try:
-            return GridReply.model_validate_json(candidate)
-        except ValidationError as exc:
-            first_error = first_error or exc
-    assert first_error is not None
-    raise first_error
+    return _json_reply(text, GridReply)
