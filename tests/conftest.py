@@ -3,6 +3,7 @@
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -124,8 +125,17 @@ def litreview_process(
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, **(env or {})},
+        preexec_fn=default_signals,
         **popen,  # type: ignore[arg-type]
     )
+
+
+def default_signals() -> None:
+    """In a child about to exec: Ctrl-C and hang-up as a terminal delivers them. A suite run in
+    the background (`cmd &` in a script) or under nohup inherits them ignored, and a test that
+    sends SIGINT or SIGHUP would then wait for nothing."""
+    for sig in (signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
 
 
 @pytest.fixture

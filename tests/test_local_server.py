@@ -19,7 +19,7 @@ from typing import IO
 
 import httpx
 import pytest
-from conftest import litreview_process
+from conftest import default_signals, litreview_process
 
 from assistant.errors import LocalModelError
 from assistant.llm import local
@@ -114,7 +114,10 @@ def test_model_serve_takes_the_server_down_with_it(require_linux, reap, sig) -> 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
 def test_local_model_server_takes_the_server_down_with_it(require_linux, reap, sig) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-c", HOLD_LOCAL_SERVER], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", HOLD_LOCAL_SERVER],
+        stdout=subprocess.PIPE,
+        text=True,
+        preexec_fn=default_signals,
     )
     reap.append(process.pid)
     assert process.stdout is not None
