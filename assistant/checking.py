@@ -184,21 +184,23 @@ def check(
     the module's docstring); `judge` None means an extractive draft, supported as quoted."""
     report = Verification(sentences=len(drafted))
     candidates = _valid_candidates(drafted, items, report)
-    if judge is None:
-        grid = [[Verdict(label="supported", score=1.0)] * len(items) for _ in candidates]
+    if judge is None:  # quoted from the items they cite, and only from those
+        grid = [
+            [_QUOTED if i in c.cited else _NOT_QUOTED for i in range(len(items))]
+            for c in candidates
+        ]
     else:
         grid = judge.judge_grid([c.text for c in candidates], [item.source for item in items])
     kept = []
     for candidate, row in zip(candidates, grid, strict=True):
-        if judge is None:
-            row = [row[i] if i in candidate.cited else _NO_SUPPORT for i in range(len(items))]
         sentence = _decide(candidate, row, items, on_unsupported, numbers, report)
         if sentence is not None:
             kept.append(sentence)
     return Checked(kept, report)
 
 
-_NO_SUPPORT = Verdict(label="unsupported", score=0.0)
+_QUOTED = Verdict(label="supported", score=1.0)
+_NOT_QUOTED = Verdict(label="unsupported", score=0.0)
 
 
 def _valid_candidates(

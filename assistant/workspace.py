@@ -6,11 +6,11 @@ and check. The bundled model's server lives exactly as long as the `writers` blo
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Never
 
-from assistant.errors import StoreError
+from assistant.errors import ConfigError, StoreError
 from assistant.search import Searcher
-from assistant.settings import Settings, StoreSettings
+from assistant.settings import JudgeSettings, Settings, StoreSettings
 from assistant.store import Store
 from assistant.verdicts import Judge
 
@@ -81,3 +81,31 @@ def writers(settings: Settings, local: bool = False) -> Iterator[Writers]:
             return ChatModel(settings.judge_llm(), usage=chat.usage, section="judge")
 
         yield Writers(chat, make_judge(settings.judge, judge_chat))
+
+
+def offline_judge(settings: Settings) -> Judge:
+    """The configured judge where it needs no model, else the built-in `local` one."""
+    from assistant.judges import make_judge
+
+    offline = settings.judge if settings.judge.backend != "llm" else JudgeSettings()
+    return make_judge(offline, chat=_no_chat)
+
+
+@contextmanager
+def judging(settings: Settings, local: bool = False) -> Iterator[Writers]:
+    """The configured judge, with the chat model an `llm` judge runs on (None otherwise); the
+    bundled model with `local`. An llm judge without a configured model is an error."""
+    if settings.judge.backend != "llm":
+        yield Writers(None, offline_judge(settings))
+        return
+    if not local and not model_configured(settings):
+        raise ConfigError(
+            "The llm judge needs a model: set OPENAI_BASE_URL (and OPENAI_API_KEY if it needs "
+            "one), pass --llm URL or --llm local, or use --judge local."
+        )
+    with writers(settings, local) as writing:
+        yield writing
+
+
+def _no_chat() -> Never:
+    raise AssertionError("only the llm judge needs a chat model")

@@ -9,14 +9,15 @@ from assistant.cli.common import (
     FLAG,
     ChromaUrlOption,
     JsonOption,
+    JudgeOption,
     LlmOption,
     ModelOption,
     StoreOption,
     console,
     load_settings,
+    open_judge,
     print_json,
 )
-from assistant.cli.evaluate import JudgeOption, open_judge
 from assistant.draftcheck.check import CheckedPair, CheckReport, check_draft
 
 

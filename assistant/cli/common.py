@@ -5,7 +5,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 from rich.console import Console
@@ -13,6 +13,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from assistant.errors import ConfigError
 from assistant.settings import Settings, read_settings
+
+if TYPE_CHECKING:
+    from assistant.verdicts import Judge
 
 # Plain text: titles, abstracts and model output hold brackets and colons that Rich would
 # read as markup (`[/b]` raises) or emoji codes; styled labels are built as rich Text.
@@ -57,6 +60,17 @@ ModelOption = Annotated[
     typer.Option(
         "--model",
         help="Chat model name (default: llm.model, or the endpoint's only model).",
+        show_default=False,
+    ),
+]
+
+
+JudgeOption = Annotated[
+    Literal["local", "similarity", "llm"] | None,
+    typer.Option(
+        "--judge",
+        help="local (the built-in trained judge), similarity (its untrained baseline) or llm "
+        "(the chat model); default: judge.backend.",
         show_default=False,
     ),
 ]
@@ -115,3 +129,17 @@ def progress_bar(label: str, unit: str) -> Iterator[Callable[[int, int], None]]:
 def print_json(value: Any) -> None:
     """JSON on stdout, nothing else, so scripts can parse it."""
     sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+
+
+@contextmanager
+def open_judge(settings: Settings, backend: str | None, llm: str | None) -> Iterator["Judge"]:
+    """The judge `--judge` names (default: judge.backend), for the duration; an llm judge's
+    usage is printed when it is done."""
+    from assistant.workspace import judging
+
+    settings.judge.backend = backend or settings.judge.backend  # type: ignore[assignment]
+    with judging(settings, local=llm == "local") as writing:
+        assert writing.judge is not None
+        yield writing.judge
+    if writing.chat is not None:
+        stderr.print(writing.chat.usage.summary())

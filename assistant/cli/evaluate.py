@@ -1,44 +1,31 @@
 """`litreview eval`: measure retrieval, the judge, citation faithfulness and `ask` itself."""
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Literal, Never
+from typing import Annotated
 
 import typer
 
 from assistant.cli.common import (
     ChromaUrlOption,
     JsonOption,
+    JudgeOption,
     LlmOption,
     ModelOption,
     StoreOption,
     console,
     load_settings,
+    open_judge,
     print_json,
     progress_bar,
     stderr,
 )
-from assistant.errors import ConfigError
 from assistant.evaluation.retrieval import evaluate_retrieval, read_queries
-from assistant.judges import Judge
-from assistant.settings import JudgeSettings, Settings
 
 app = typer.Typer(
     help="Measure retrieval, the judge, citation faithfulness and ask on labelled sets.",
     no_args_is_help=True,
 )
-
-JudgeOption = Annotated[
-    Literal["local", "similarity", "llm"] | None,
-    typer.Option(
-        "--judge",
-        help="local (the built-in trained judge), similarity (its untrained baseline) or llm "
-        "(the chat model); default: judge.backend.",
-        show_default=False,
-    ),
-]
 
 
 @app.command("retrieval")
@@ -90,42 +77,6 @@ def retrieval_command(
     for name, value in report.as_json().items():
         if name not in ("queries", "skipped_queries"):
             console.print(f"{name:<11} {value:.4f}")
-
-
-@contextmanager
-def open_judge(settings: Settings, backend: str | None, llm: str | None) -> Iterator[Judge]:
-    """The judge to measure or to measure with; an llm judge needs a configured model."""
-    from assistant.workspace import model_configured, writers
-
-    settings.judge.backend = backend or settings.judge.backend  # type: ignore[assignment]
-    if settings.judge.backend == "llm" and llm != "local" and not model_configured(settings):
-        raise ConfigError(
-            "The llm judge needs a model: set OPENAI_BASE_URL (and OPENAI_API_KEY if it needs "
-            "one), pass --llm URL or --llm local, or use --judge local."
-        )
-    if settings.judge.backend != "llm":
-        from assistant.judges import make_judge
-
-        yield make_judge(settings.judge, chat=_no_chat)
-        return
-    with writers(settings, local=llm == "local") as writing:
-        assert writing.judge is not None
-        yield writing.judge
-    if writing.chat is not None:
-        stderr.print(writing.chat.usage.summary())
-
-
-def _offline_judge(settings: Settings) -> Judge:
-    """The configured judge where it needs no model, else the built-in `local` one: what scores
-    an extractive run's citations."""
-    from assistant.judges import make_judge
-
-    offline = settings.judge if settings.judge.backend != "llm" else JudgeSettings()
-    return make_judge(offline, chat=_no_chat)
-
-
-def _no_chat() -> Never:
-    raise AssertionError("only the llm judge needs a chat model")
 
 
 @app.command("judge")
@@ -247,8 +198,8 @@ def suite_command(
     An interrupted run resumes where it stopped."""
     from assistant.evaluation.checkpoint import Checkpoint, file_digest
     from assistant.evaluation.suite import markdown_report, read_questions, run_suite
+    from assistant.workspace import offline_judge, writers
     from assistant.workspace import searcher as open_searcher
-    from assistant.workspace import writers
 
     settings = load_settings(store, chroma_url, llm, model)
     suite = read_questions(questions)
@@ -264,7 +215,7 @@ def suite_command(
     report_dir.mkdir(parents=True, exist_ok=True)
     checkpoint = Checkpoint(report_dir / ".suite-progress.jsonl", run)
     with writers(settings, local=llm == "local") as writing:
-        scorer = writing.judge or _offline_judge(settings)
+        scorer = writing.judge or offline_judge(settings)
         with progress_bar("asking", "questions") as progress:
             report = run_suite(suite, searcher, writing, scorer, checkpoint, progress)
     (report_dir / "report.json").write_text(json.dumps(report.as_json(), indent=2) + "\n")

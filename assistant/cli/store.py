@@ -3,7 +3,6 @@
 import dataclasses
 
 import typer
-
 from rich.text import Text
 
 from assistant.cli.common import (

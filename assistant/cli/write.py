@@ -102,9 +102,9 @@ def related_work_command(
     as_json: JsonOption = False,
 ) -> None:
     """Write a related-work section grouped by theme; paragraphs print as they are checked."""
-    from assistant.workspace import writers
     from assistant.export import bibtex_of
     from assistant.related_work import RENDERERS, Paragraph, related_work
+    from assistant.workspace import writers
 
     query = _topic(topic, abstract)
     settings = load_settings(store, chroma_url, llm, model)
