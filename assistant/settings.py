@@ -220,7 +220,8 @@ class JudgeSettings(Section):
         description="similarity backend: support score (mean of the claim's similarity to its "
         "source's closest sentence and the share of its content words the source uses) needed.",
     )
-    # the default band: chosen on the training splits (BENCHMARKS.md, "Cascade judge")
+    # the default band: from the local judge's scores on the training splits (BENCHMARKS.md,
+    # "Cascade judge"); its agreement with the llm judge is still to be measured
     cascade_low: float = Field(
         0.4, ge=0, le=1, description="cascade: a local score at or below it is no support."
     )

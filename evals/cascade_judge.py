@@ -12,7 +12,10 @@ calls, tokens and time; for the cascade, the share of pairs it did not send to t
 judge's. A table then shows other bands, simulated from steps 1 and 2 (a band pair takes the
 verdict the model gave it in step 2, judged in other company than a cascade would send it).
 
-    OPENBLAS_NUM_THREADS=2 python evals/cascade_judge.py --data /work/shared/data --per-split 75
+    LITREVIEW_LLM__TIMEOUT=600 OPENBLAS_NUM_THREADS=2 \
+        python evals/cascade_judge.py --data /work/shared/data --per-split 60
+
+(the timeout: on a loaded 2-core machine one batched call to the bundled model can take minutes).
 """
 
 import argparse
@@ -76,7 +79,7 @@ def main() -> None:
     """Run the three judges on the sample and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
-    parser.add_argument("--per-split", type=int, default=75)
+    parser.add_argument("--per-split", type=int, default=60)
     parser.add_argument("--low", type=float, default=JudgeSettings().cascade_low)
     parser.add_argument("--high", type=float, default=JudgeSettings().cascade_high)
     args = parser.parse_args()
