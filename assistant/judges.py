@@ -12,6 +12,8 @@ Backends, chosen by `judge.backend` from the table at the bottom:
 - `llm`: the configured OpenAI-compatible endpoint (the judge section's, else the llm one):
   a draft's sentences against its evidence in one call, each source listed once. Replies are
   read leniently (`assistant.judge_replies`); a pair left out is no support.
+- `cascade`: `local` settles the pairs it scores outside the band from `judge.cascade_low` to
+  `judge.cascade_high`; the `llm` judge gets the rest (`assistant.cascade_judge`).
 """
 
 from collections.abc import Callable, Sequence
@@ -19,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from assistant.cascade_judge import CascadeJudge
 from assistant.chunking import split_sentences
 from assistant.lexical import terms
 from assistant.llm_judge import LLMJudge
@@ -87,5 +90,8 @@ def make_judge(settings: JudgeSettings, chat: Callable[[], "ChatModel"]) -> Judg
         "local": TrainedJudge,
         "similarity": lambda: SimilarityJudge(settings),
         "llm": lambda: LLMJudge(chat()),
+        "cascade": lambda: CascadeJudge(
+            TrainedJudge(), LLMJudge(chat()), settings.cascade_low, settings.cascade_high
+        ),
     }
     return backends[settings.backend]()

@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -207,10 +207,11 @@ class JudgeSettings(Section):
     """Who checks that a cited source supports its sentence. The llm backend may use its own
     endpoint; each unset endpoint field is the llm section's."""
 
-    backend: Literal["local", "similarity", "llm"] = Field(
+    backend: Literal["local", "similarity", "llm", "cascade"] = Field(
         "local",
         description="local: the built-in trained judge (offline); similarity: its untrained "
-        "baseline; llm: the chat model, one batched call per draft.",
+        "baseline; llm: the chat model, one batched call per draft; cascade: local, asking the "
+        "chat model only about pairs it scores between cascade_low and cascade_high.",
     )
     min_support: float = Field(
         0.59,
@@ -219,9 +220,28 @@ class JudgeSettings(Section):
         description="similarity backend: support score (mean of the claim's similarity to its "
         "source's closest sentence and the share of its content words the source uses) needed.",
     )
+    # the default band: from the local judge's scores on the training splits (BENCHMARKS.md,
+    # "Cascade judge"); its agreement with the llm judge is still to be measured
+    cascade_low: float = Field(
+        0.4, ge=0, le=1, description="cascade: a local score at or below it is no support."
+    )
+    cascade_high: float = Field(
+        0.6, ge=0, le=1, description="cascade: a local score at or above it is support."
+    )
     base_url: str | None = Field(None, description="Judge endpoint; unset: llm.base_url.")
     api_key: SecretStr | None = Field(None, description="Judge API key; unset: llm.api_key.")
     model: str | None = Field(None, description="Judge model; unset: llm.model.")
+
+    @model_validator(mode="after")
+    def _band_in_order(self) -> "JudgeSettings":
+        if self.cascade_low > self.cascade_high:
+            raise ValueError("cascade_low must not exceed cascade_high")
+        return self
+
+    @property
+    def needs_model(self) -> bool:
+        """Does this backend ask a chat model?"""
+        return self.backend in ("llm", "cascade")
 
 
 class DraftingSettings(Section):

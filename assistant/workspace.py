@@ -87,25 +87,26 @@ def offline_judge(settings: Settings) -> Judge:
     """The configured judge where it needs no model, else the built-in `local` one."""
     from assistant.judges import make_judge
 
-    offline = settings.judge if settings.judge.backend != "llm" else JudgeSettings()
+    offline = settings.judge if not settings.judge.needs_model else JudgeSettings()
     return make_judge(offline, chat=_no_chat)
 
 
 @contextmanager
 def judging(settings: Settings, local: bool = False) -> Iterator[Writers]:
-    """The configured judge, with the chat model an `llm` judge runs on (None otherwise); the
-    bundled model with `local`. An llm judge without a configured model is an error."""
-    if settings.judge.backend != "llm":
+    """The configured judge, with the chat model an `llm` or `cascade` judge runs on (None
+    otherwise); the bundled model with `local`. Such a judge without a configured model is an
+    error."""
+    if not settings.judge.needs_model:
         yield Writers(None, offline_judge(settings))
         return
     if not local and not model_configured(settings):
         raise ConfigError(
-            "The llm judge needs a model: set OPENAI_BASE_URL (and OPENAI_API_KEY if it needs "
-            "one), pass --llm URL or --llm local, or use --judge local."
+            f"The {settings.judge.backend} judge needs a model: set OPENAI_BASE_URL (and "
+            "OPENAI_API_KEY if it needs one), pass --llm URL or --llm local, or use --judge local."
         )
     with writers(settings, local) as writing:
         yield writing
 
 
 def _no_chat() -> Never:
-    raise AssertionError("only the llm judge needs a chat model")
+    raise AssertionError("only the llm and cascade judges need a chat model")

@@ -66,11 +66,12 @@ ModelOption = Annotated[
 
 
 JudgeOption = Annotated[
-    Literal["local", "similarity", "llm"] | None,
+    Literal["local", "similarity", "llm", "cascade"] | None,
     typer.Option(
         "--judge",
-        help="local (the built-in trained judge), similarity (its untrained baseline) or llm "
-        "(the chat model); default: judge.backend.",
+        help="local (the built-in trained judge), similarity (its untrained baseline), llm "
+        "(the chat model) or cascade (local, asking the chat model only where local is unsure); "
+        "default: judge.backend.",
         show_default=False,
     ),
 ]
@@ -133,13 +134,16 @@ def print_json(value: Any) -> None:
 
 @contextmanager
 def open_judge(settings: Settings, backend: str | None, llm: str | None) -> Iterator["Judge"]:
-    """The judge `--judge` names (default: judge.backend), for the duration; an llm judge's
-    usage is printed when it is done."""
+    """The judge `--judge` names (default: judge.backend), for the duration; a model judge's
+    usage (and a cascade's pairs sent to the model) is printed when it is done."""
+    from assistant.cascade_judge import CascadeJudge
     from assistant.workspace import judging
 
     settings.judge.backend = backend or settings.judge.backend  # type: ignore[assignment]
     with judging(settings, local=llm == "local") as writing:
         assert writing.judge is not None
         yield writing.judge
+    if isinstance(writing.judge, CascadeJudge):
+        stderr.print(writing.judge.summary())
     if writing.chat is not None:
         stderr.print(writing.chat.usage.summary())
