@@ -3,10 +3,13 @@
 For each (claim, source) pair it embeds the claim and every source sentence with the bundled
 MiniLM and derives 34 scalar features (closest-sentence cosines, shared content words, numbers,
 negation and direction words, the untrained `local` score, and polarity: antonyms such as
-increases/decreases and negated words on which the claim and its closest sentences disagree);
-`evals/train_judge.py` also computes the claim and closest-sentence vectors for the designs it
-compares. The shipped support model (an 8-unit tanh MLP over the scalars) and a contradiction
-head (trained on SciFact's SUPPORT and REFUTE pairs only) live in `assistant/judge_weights.npz`;
+increases/decreases and negated words on which the claim and its closest sentences disagree),
+then 5 from the cross-encoder (`assistant/cross_encoder.py`) reading the claim with its two
+closest sentences (entailed and contradicted probabilities); `evals/train_judge.py` also
+computes the claim and closest-sentence vectors for the designs it compares. The shipped
+support model (an 8-unit tanh MLP over the 39 scalars) and a contradiction head (over the
+first 34, trained on SciFact's SUPPORT and REFUTE pairs only) live in
+`assistant/judge_weights.npz`;
 both were picked by 5-fold grouped cross-validation on the SciFact and Citation-Integrity
 training splits (figures in BENCHMARKS.md). Only numpy runs at inference.
 """
@@ -25,12 +28,17 @@ from assistant.lexical import terms
 from assistant.settings import EmbeddingSettings
 from assistant.verdicts import FUNCTION_WORDS, Grid, Label, Verdict, grid_from_pairs
 
-if TYPE_CHECKING:  # the encoder module is imported when a judge is built, not with this one
+if TYPE_CHECKING:  # the encoder modules are imported when a judge is built, not with this one
+    from assistant.cross_encoder import CrossEncoder
     from assistant.embedders.minilm_numpy import MiniLMQueryEncoder
 
 WEIGHTS_FILE = "judge_weights.npz"
 CONTRADICTION = "contradiction_"  # prefix of the contradiction head's arrays in the weights
 LOCAL_COLUMN = 0  # the feature that is the untrained `local` judge's score
+BASE_FEATURES = 34  # the scalars before the cross-encoder's
+CROSS_FEATURES = 5
+CROSS_SENTENCES = 2  # the cross-encoder reads the claim with this many closest sentences
+ENTAILED, CONTRADICTED = 0, 2  # the cross-encoder's columns (assistant.cross_encoder)
 
 # Citation-Integrity's citing sentences carry markers such as "[<|cit|>]" or "[<|multi_cit|>,7]";
 # they say nothing about the claim, and drafted sentences never have them.
@@ -247,12 +255,12 @@ def _scalar_features(
     ]
 
 
-def featurise(
+def base_features(
     pairs: Sequence[tuple[str, str]], encoder: "MiniLMQueryEncoder", with_vectors: bool = False
-) -> np.ndarray:
-    """One feature row per (claim, source) pair; every text embedded in one encoder call.
-    `with_vectors` appends the vector features `evals/train_judge.py` compares designs with
-    (the shipped model reads the scalars only)."""
+) -> tuple[np.ndarray, list[str], list[list[str]]]:
+    """The 34 scalars of each (claim, source) pair (and with `with_vectors` the vector features
+    `evals/train_judge.py` compares designs with), every text embedded in one encoder call;
+    the cleaned claims, and each one's closest sentences for the cross-encoder."""
     claims = [clean_claim(claim) for claim, _ in pairs]
     sentences = [source_sentences(source) for _, source in pairs]
     flat = [s for group in sentences for s in group]
@@ -264,7 +272,7 @@ def featurise(
     claim_vectors, sentence_vectors = vectors[: len(claims)], vectors[len(claims) :]
     words = terms([_HYPHENATED.sub(r"\1", text) for text in claims + flat])
     claim_words, flat_words = words[: len(claims)], words[len(claims) :]
-    rows = []
+    rows, closest = [], []
     offset = 0
     for i, group in enumerate(sentences):
         block = sentence_vectors[offset : offset + len(group)]
@@ -274,10 +282,15 @@ def featurise(
         cosines = block @ c
         mean = block.mean(axis=0)
         centroid = float(mean @ c / (np.linalg.norm(mean) + 1e-12))
-        scalars = _scalar_features(
-            claims[i], pairs[i][1], cosines, centroid, claim_words[i], block_words
-        )
-        row = [np.array(scalars, np.float32)]
+        row = [
+            np.array(
+                _scalar_features(
+                    claims[i], pairs[i][1], cosines, centroid, claim_words[i], block_words
+                ),
+                np.float32,
+            )
+        ]
+        closest.append([group[j] for j in np.argsort(cosines)[::-1][:CROSS_SENTENCES]])
         if with_vectors:
             # the product and gap of the claim and its closest sentence let a model weigh
             # which meaning dimensions must agree, beyond one cosine; the claim alone says
@@ -285,7 +298,38 @@ def featurise(
             best = block[int(np.argmax(cosines))]
             row += [c * best, np.abs(c - best), c]
         rows.append(np.concatenate(row))
-    return np.vstack(rows).astype(np.float32)
+    return np.vstack(rows).astype(np.float32), claims, closest
+
+
+def featurise(
+    pairs: Sequence[tuple[str, str]],
+    encoder: "MiniLMQueryEncoder",
+    cross: "CrossEncoder | None" = None,
+) -> np.ndarray:
+    """One feature row per (claim, source) pair: the 34 scalars, then with a cross-encoder its
+    features over the closest sentences."""
+    x, claims, closest = base_features(pairs, encoder)
+    if cross is None:
+        return x
+    return np.hstack([x, cross_features(cross, claims, closest)])
+
+
+def cross_features(
+    cross: "CrossEncoder", claims: list[str], closest: list[list[str]]
+) -> np.ndarray:
+    """Per claim, from the cross-encoder over its closest sentences (the closest first): the
+    highest entailed and contradicted probabilities, the closest sentence's two, and the gap
+    between the highest contradicted and the highest entailed."""
+    wanted = list(dict.fromkeys((c, s) for c, group in zip(claims, closest) for s in group))
+    index = {pair: i for i, pair in enumerate(wanted)}
+    p = cross.probabilities(wanted)
+    rows = []
+    for claim, group in zip(claims, closest, strict=True):
+        block = p[[index[(claim, s)] for s in group]]
+        entailed, contradicted = block[:, ENTAILED], block[:, CONTRADICTED]
+        top_e, top_c = float(entailed.max()), float(contradicted.max())
+        rows.append([top_e, top_c, float(entailed[0]), float(contradicted[0]), top_c - top_e])
+    return np.array(rows, np.float32)
 
 
 def predict(model: dict[str, np.ndarray], features: np.ndarray) -> np.ndarray:
@@ -328,6 +372,15 @@ class TrainedJudge:
         self.model, self.head = load_weights()
         self.threshold = float(self.model["threshold"]) if threshold is None else threshold
         self.encoder = MiniLMQueryEncoder(EmbeddingSettings())
+        self.cross = self._cross_encoder()
+
+    def _cross_encoder(self) -> "CrossEncoder | None":
+        """The cross-encoder, which runs only for models trained on its features."""
+        if max(len(self.model["mean"]), len(self.head["mean"])) <= BASE_FEATURES:
+            return None
+        from assistant import cross_encoder
+
+        return cross_encoder.CrossEncoder(self.encoder.model_dir)
 
     def judge(self, claim: str, source: str) -> Verdict:
         """One verdict."""
@@ -341,7 +394,7 @@ class TrainedJudge:
         """One verdict per pair, in order; all texts embedded in one encoder call."""
         if not pairs:
             return []
-        x = featurise(pairs, self.encoder)
+        x = featurise(pairs, self.encoder, self.cross)
         scores = predict(self.model, x).tolist()
         opposite = (predict(self.head, x) >= float(self.head["threshold"])).tolist()
         verdicts = []

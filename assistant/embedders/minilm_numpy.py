@@ -66,7 +66,7 @@ class _Layer:
         )
 
 
-class _Bert:
+class Bert:
     """A BERT encoder's forward pass over padded token batches."""
 
     def __init__(self, tensors: dict[str, np.ndarray], config: dict[str, Any]) -> None:
@@ -114,6 +114,22 @@ class _Bert:
         return _layer_norm(x + up @ layer.down_w + layer.down_b, *layer.out_norm, self.eps)
 
 
+def mean_pooled(bert: Bert, encodings: list[Any]) -> np.ndarray:
+    """Mean-pooled last hidden states of tokenizer encodings (one text or a pair each), padded
+    to the longest; token types come from the encodings."""
+    tokens = max(len(encoding.ids) for encoding in encodings)
+    ids = np.zeros((len(encodings), tokens), dtype=np.int64)
+    type_ids = np.zeros_like(ids)
+    mask = np.zeros((len(encodings), tokens), dtype=np.float32)
+    for row, encoding in enumerate(encodings):
+        length = len(encoding.ids)
+        ids[row, :length] = encoding.ids
+        type_ids[row, :length] = encoding.type_ids
+        mask[row, :length] = 1.0
+    summed = (bert(ids, type_ids, mask) * mask[:, :, None]).sum(axis=1)
+    return np.asarray(summed / mask.sum(axis=1, keepdims=True))
+
+
 class MiniLMQueryEncoder:
     """all-MiniLM-L6-v2 in float32 numpy; the same vectors as `MiniLMEmbedder` at fp32."""
 
@@ -150,7 +166,7 @@ class MiniLMQueryEncoder:
         return tokenizer
 
     @cached_property
-    def bert(self) -> _Bert:
+    def bert(self) -> Bert:
         """The encoder, its weights read with safetensors' numpy loader."""
         from safetensors.numpy import load_file
 
@@ -158,7 +174,7 @@ class MiniLMQueryEncoder:
             tensors = load_file(self.model_dir / "model.safetensors")
         except OSError as exc:
             raise self._load_error(exc) from exc
-        return _Bert(tensors, self._read_json("config.json"))
+        return Bert(tensors, self._read_json("config.json"))
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Unit vectors of dimension 384, one row per text, in the order given."""
@@ -175,17 +191,7 @@ class MiniLMQueryEncoder:
 
     def _embed_batch(self, encodings: list[Any]) -> np.ndarray:
         """Mean-pooled last hidden states for one batch, padded to its longest text."""
-        tokens = max(len(encoding.ids) for encoding in encodings)
-        ids = np.zeros((len(encodings), tokens), dtype=np.int64)
-        type_ids = np.zeros_like(ids)
-        mask = np.zeros((len(encodings), tokens), dtype=np.float32)
-        for row, encoding in enumerate(encodings):
-            length = len(encoding.ids)
-            ids[row, :length] = encoding.ids
-            type_ids[row, :length] = encoding.type_ids
-            mask[row, :length] = 1.0
-        summed = (self.bert(ids, type_ids, mask) * mask[:, :, None]).sum(axis=1)
-        return summed / mask.sum(axis=1, keepdims=True)
+        return mean_pooled(self.bert, encodings)
 
     def _read_json(self, name: str) -> dict[str, Any]:
         """One of the model folder's JSON configs."""

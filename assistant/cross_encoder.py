@@ -1,0 +1,102 @@
+"""The `local` judge's cross-encoder: does a source sentence entail, leave open or contradict a
+claim? The bundled all-MiniLM-L6-v2 reads "[CLS] claim [SEP] sentence [SEP]"; low-rank (LoRA)
+updates trained by `evals/train_cross_encoder.py` on sentence pairs made from the training
+corpora (`evals/make_pairs.py`) are merged into its weights at load, and a linear head over
+the mean-pooled states gives three probabilities. numpy only, like the query encoder.
+"""
+
+import json
+from collections.abc import Sequence
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant.embedders.minilm_numpy import Bert, mean_pooled
+
+WEIGHTS_FILE = "xenc_weights.npz"
+# the linear layers of each encoder layer that carry a low-rank update
+LORA_TARGETS = (
+    "attention.self.query",
+    "attention.self.key",
+    "attention.self.value",
+    "attention.output.dense",
+    "intermediate.dense",
+    "output.dense",
+)
+# a claim and one sentence fit in far fewer; longer pairs lose the sentence's end first
+MAX_PAIR_TOKENS = 128
+ENTAILED, NEUTRAL, CONTRADICTED = 0, 1, 2
+_BATCH = 32
+
+
+def pair_tokenizer(model_dir: Path) -> Any:
+    """MiniLM's WordPiece tokenizer for (claim, sentence) pairs, truncating the longer first."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    tokenizer.enable_truncation(max_length=MAX_PAIR_TOKENS, strategy="longest_first")
+    tokenizer.no_padding()
+    return tokenizer
+
+
+def merged_tensors(tensors: dict[str, np.ndarray], adapters: dict[str, np.ndarray]) -> None:
+    """Add each trained low-rank update, scale * B @ A, to its base weight, in place."""
+    scale = float(adapters["scale"])
+    for name, low in adapters.items():
+        if name.endswith(".a"):
+            stem = name.removesuffix(".a")
+            b = adapters[f"{stem}.b"].astype(np.float32)
+            tensors[f"{stem}.weight"] = tensors[f"{stem}.weight"] + scale * (
+                b @ low.astype(np.float32)
+            )
+
+
+class CrossEncoder:
+    """Entailed / neutral / contradicted probabilities of (claim, sentence) pairs."""
+
+    def __init__(self, model_dir: Path, weights: dict[str, np.ndarray] | None = None) -> None:
+        self.model_dir = model_dir
+        self._weights = weights
+
+    @cached_property
+    def weights(self) -> dict[str, np.ndarray]:
+        """The trained adapters and head: the packaged ones unless others were given."""
+        if self._weights is not None:
+            return self._weights
+        path = resources.files("assistant").joinpath(WEIGHTS_FILE)
+        with path.open("rb") as handle, np.load(handle, allow_pickle=False) as stored:
+            return {name: stored[name] for name in stored.files}
+
+    @cached_property
+    def tokenizer(self) -> Any:
+        """The pair tokenizer."""
+        return pair_tokenizer(self.model_dir)
+
+    @cached_property
+    def bert(self) -> Bert:
+        """MiniLM with the low-rank updates merged into its weights."""
+        from safetensors.numpy import load_file
+
+        tensors = load_file(self.model_dir / "model.safetensors")
+        merged_tensors(tensors, self.weights)
+        config = json.loads((self.model_dir / "config.json").read_text(encoding="utf-8"))
+        return Bert(tensors, config)
+
+    def probabilities(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+        """Softmax over (entailed, neutral, contradicted), one row per (claim, sentence)."""
+        if not pairs:
+            return np.zeros((0, 3), dtype=np.float32)
+        encodings = self.tokenizer.encode_batch(list(pairs))
+        order = sorted(range(len(pairs)), key=lambda i: len(encodings[i].ids))
+        pooled = np.empty((len(pairs), self.bert.word.shape[1]), dtype=np.float32)
+        for start in range(0, len(order), _BATCH):
+            batch = order[start : start + _BATCH]
+            pooled[batch] = mean_pooled(self.bert, [encodings[i] for i in batch])
+        head_w = self.weights["head.weight"].astype(np.float32)
+        logits = pooled @ head_w.T + self.weights["head.bias"].astype(np.float32)
+        logits -= logits.max(axis=1, keepdims=True)
+        exp = np.exp(logits)
+        return np.asarray(exp / exp.sum(axis=1, keepdims=True))

@@ -1,0 +1,60 @@
+"""Time a pair: the `local` judge with and without its cross-encoder, one pair at a time.
+
+Pairs are the SciFact test fixture's claims with their cited abstracts whose title and abstract
+come to about 250 tokens (200 to 300). What is timed is the judge's features, nearly all of
+its time (its heads are two small matrix products): "without" the 34 MiniLM and word-cue
+features alone (the judge before the cross-encoder), "with" those and the cross-encoder over
+the closest sentences. Warm timings (the first pair loads the models); median and 90th
+percentile.
+
+    OPENBLAS_NUM_THREADS=2 python benchmarks/judge.py [--pairs 40]
+"""
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from tokenizers import Tokenizer
+
+from assistant.cross_encoder import CrossEncoder
+from assistant.evaluation.judging import read_judge_cases
+from assistant.trained_judge import TrainedJudge, featurise
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures" / "scifact"
+
+
+def main() -> None:
+    """Print ms per pair for both judges, side by side."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--pairs", type=int, default=40)
+    args = parser.parse_args()
+    judge = TrainedJudge()
+    tokenizer = Tokenizer.from_file(str(judge.encoder.model_dir / "tokenizer.json"))
+    tokenizer.no_truncation()
+    cases = read_judge_cases(FIXTURES / "corpus_400.jsonl", FIXTURES / "claims_400.jsonl")
+    sized = [c for c in cases if 200 <= len(tokenizer.encode(c.source).ids) <= 300]
+    pairs = [(c.claim, c.source) for c in sized[: args.pairs]]
+    if not pairs:
+        sys.exit("no fixture pair of 200-300 tokens")
+    cross = judge.cross or CrossEncoder(judge.encoder.model_dir)
+    runs = {
+        "without cross-encoder": lambda pair: featurise([pair], judge.encoder),
+        "with cross-encoder": lambda pair: featurise([pair], judge.encoder, cross),
+    }
+    print(f"{len(pairs)} pairs of 200-300 tokens, one at a time, warm")
+    for name, run in runs.items():
+        run(pairs[0])
+        times = []
+        for pair in pairs:
+            started = time.perf_counter()
+            run(pair)
+            times.append((time.perf_counter() - started) * 1000)
+        p90 = statistics.quantiles(times, n=10)[-1]
+        print(f"  {name:22s} median {statistics.median(times):6.1f} ms, p90 {p90:6.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+"""Features for evals/train_judge.py, cached in the temp folder: the 34 scalars and vector
+features of `assistant.trained_judge.base_features` (keyed by the pairs and that module's code)
+and the cross-encoder's columns (keyed also by its code and weights), so a new cross-encoder
+does not re-embed every pair, and a rerun featurises nothing."""
+
+import ast
+import hashlib
+import json
+import tempfile
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+import assistant.cross_encoder
+import assistant.trained_judge
+from assistant.cross_encoder import CrossEncoder
+from assistant.embedders.minilm_numpy import MiniLMQueryEncoder
+from assistant.settings import EmbeddingSettings
+from assistant.trained_judge import base_features, cross_features
+
+DIMENSION = MiniLMQueryEncoder.dimension
+Texts = Sequence[tuple[str, str]]
+
+
+def code_of(path: Path) -> str:
+    """A module's syntax tree without docstrings: what its code computes, not how it reads."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef) and ast.get_docstring(
+            node
+        ):
+            node.body = node.body[1:]
+    return ast.dump(tree)
+
+
+def cache_path(kind: str, texts: Texts, extra: bytes = b"") -> Path:
+    """Where one kind of features of these pairs is cached, keyed by the pairs' texts, the
+    feature code and `extra` (the cross-encoder's weights), so editing any featurises afresh."""
+    digest = hashlib.sha256(json.dumps(list(texts)).encode())
+    for module in (assistant.trained_judge, assistant.cross_encoder):
+        digest.update(code_of(Path(module.__file__)).encode())
+    digest.update(extra)
+    return Path(tempfile.gettempdir()) / f"judge-{kind}-{digest.hexdigest()[:16]}.npz"
+
+
+def _base_chunk(texts: Texts) -> tuple[np.ndarray, list[str], list[list[str]]]:
+    """`base_features` of one chunk, in a worker process with its own encoder."""
+    return base_features(texts, _encoder(), with_vectors=True)
+
+
+def _cross_chunk(job: tuple[list[str], list[list[str]], Path]) -> np.ndarray:
+    """`cross_features` of one chunk, in a worker process with its own cross-encoder."""
+    claims, closest, xenc = job
+    with np.load(xenc) as stored:
+        weights = {name: stored[name] for name in stored.files}
+    return cross_features(CrossEncoder(_encoder().model_dir, weights), claims, closest)
+
+
+@cache
+def _encoder() -> MiniLMQueryEncoder:
+    """One query encoder per process."""
+    return MiniLMQueryEncoder(EmbeddingSettings())
+
+
+def base(
+    texts: Texts, jobs: int, chunk: int = 256
+) -> tuple[np.ndarray, list[str], list[list[str]]]:
+    """Scalars and vectors of every pair, the cleaned claims and their closest sentences."""
+    path = cache_path("base", texts)
+    if path.exists():
+        with np.load(path) as cached:
+            print(f"base features from {path}")
+            return np.asarray(cached["x"]), *json.loads(str(cached["closest"]))
+    rows, claims, closest = [], [], []
+    started = time.perf_counter()
+    chunks = [list(texts[start : start + chunk]) for start in range(0, len(texts), chunk)]
+    with ProcessPoolExecutor(jobs) as pool:
+        for x, c, s in pool.map(_base_chunk, chunks):
+            rows.append(x)
+            claims += c
+            closest += s
+            print(f"  featurised {len(claims)}/{len(texts)} pairs", flush=True)
+    print(f"base features of {len(texts)} pairs in {time.perf_counter() - started:.0f} s")
+    x = np.vstack(rows)
+    np.savez(path, x=x, closest=np.array(json.dumps([claims, closest])))
+    return x, claims, closest
+
+
+def cross(
+    texts: Texts, claims: list[str], closest: list[list[str]], xenc: Path, jobs: int
+) -> np.ndarray:
+    """The cross-encoder's columns of every pair, with the weights in `xenc`."""
+    path = cache_path("cross", texts, xenc.read_bytes())
+    if path.exists():
+        with np.load(path) as cached:
+            print(f"cross-encoder features from {path}")
+            return np.asarray(cached["x"])
+    started = time.perf_counter()
+    size = -(-len(claims) // (4 * jobs))
+    chunks = [
+        (claims[i : i + size], closest[i : i + size], xenc) for i in range(0, len(claims), size)
+    ]
+    with ProcessPoolExecutor(jobs) as pool:
+        x = np.vstack(list(pool.map(_cross_chunk, chunks)))
+    print(f"cross-encoder features of {len(texts)} pairs in {time.perf_counter() - started:.0f} s")
+    np.savez(path, x=x)
+    return x
+
+
+def features(texts: Texts, xenc: Path, jobs: int = 2) -> np.ndarray:
+    """Every pair's row: the scalars, the cross-encoder's columns, then the vector features;
+    computed by `jobs` processes."""
+    x, claims, closest = base(texts, jobs)
+    split = x.shape[1] - 3 * DIMENSION
+    return np.hstack([x[:, :split], cross(texts, claims, closest, xenc, jobs), x[:, split:]])
