@@ -2,23 +2,27 @@
 
 On a seeded sample of the training splits (SciFact and Citation-Integrity, read from --data;
 never the held-out ones), with the bundled SmolLM2-135M standing in for a real model:
-1. the `local` judge scores every pair;
-2. the `llm` judge judges every pair (the reference a cascade tries to save calls on);
-3. the `cascade` judge with the band from settings (judge.cascade_low, judge.cascade_high, or
-   --low/--high) judges every pair, asking the model only about its band.
-It prints, for each: macro-F1 of supported-vs-not against the human labels, and the model's
-calls, tokens and time; for the cascade, the share of pairs it did not send to the model
-(calls saved) and the share of pairs where its verdict (supported or not) agrees with the llm
-judge's. A table then shows other bands, simulated from steps 1 and 2 (a band pair takes the
-verdict the model gave it in step 2, judged in other company than a cascade would send it).
+1. the `llm` judge judges every pair (the reference a cascade tries to save calls on); its
+   verdicts are saved to --verdicts and read back by the next run, so the slow model pass is
+   paid once and the `local` judge can be retrained and the band moved without it;
+2. the `local` judge scores every pair;
+3. a cascade with each band of a table (the one from settings, judge.cascade_low and
+   judge.cascade_high, or --low/--high, first) takes the local verdict outside the band and the
+   model's inside it.
+It prints, for each band: the share of pairs a cascade sends to the model (1 - calls saved),
+the share where its verdict (supported or not) agrees with the llm judge's, and macro-F1 of
+supported-vs-not against the human labels; and the same figures for local and llm alone. A band
+pair takes the verdict the model gave it among all the sample's pairs: a live cascade sends it
+with only the other band pairs (`--live` runs that too, and prints its calls).
 
-    LITREVIEW_LLM__TIMEOUT=600 OPENBLAS_NUM_THREADS=2 \
-        python evals/cascade_judge.py --data /work/shared/data --per-split 60
+    LITREVIEW_LLM__TIMEOUT=600 OPENBLAS_NUM_THREADS=2 python evals/cascade_judge.py \
+        --data ../shared/data --per-split 40 --verdicts /tmp/cascade-llm.json
 
 (the timeout: on a loaded 2-core machine one batched call to the bundled model can take minutes).
 """
 
 import argparse
+import json
 import random
 import time
 from collections.abc import Sequence
@@ -75,38 +79,58 @@ def simulated(scores: Sequence[float], llm: Sequence[bool], low: float, high: fl
     ]
 
 
+def llm_verdicts(settings: Settings, pairs: Sequence[tuple[str, str]], saved: Path) -> list[bool]:
+    """The llm judge's supported-or-not for every pair, from `saved` when it holds this sample."""
+    if saved.exists():
+        stored = json.loads(saved.read_text(encoding="utf-8"))
+        if stored["pairs"] == [list(pair) for pair in pairs]:
+            print(f"  llm: verdicts read from {saved}")
+            return [bool(v) for v in stored["supported"]]
+    with chat_session(settings, local=True) as chat:
+        llm = [v.supported for v in timed(LLMJudge(chat), chat, pairs)]
+    saved.write_text(json.dumps({"pairs": pairs, "supported": llm}), encoding="utf-8")
+    return llm
+
+
+def live(settings: Settings, local: Judge, pairs: Sequence[tuple[str, str]], band: tuple) -> None:
+    """Run a real cascade with `band` and print its calls and pairs sent."""
+    with chat_session(settings, local=True) as chat:
+        cascade = CascadeJudge(local, LLMJudge(chat), *band)
+        timed(cascade, chat, pairs)
+        print(f"  {cascade.summary()}")
+
+
 def main() -> None:
-    """Run the three judges on the sample and print the figures."""
+    """Judge the sample with the model (once) and the local judge, and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
-    parser.add_argument("--per-split", type=int, default=60)
+    parser.add_argument("--per-split", type=int, default=40)
+    parser.add_argument("--verdicts", type=Path, default=Path("/tmp/cascade-llm.json"))
     parser.add_argument("--low", type=float, default=JudgeSettings().cascade_low)
     parser.add_argument("--high", type=float, default=JudgeSettings().cascade_high)
+    parser.add_argument("--live", action="store_true", help="also run a real cascade")
     args = parser.parse_args()
     cases = sample(args.data, args.per_split)
     pairs = [(case.claim, case.source) for case in cases]
     gold = [case.supported for case in cases]
     print(f"{len(cases)} pairs ({args.per_split} from each of {', '.join(SPLITS)}), seed {SEED}")
     settings = Settings()
+    llm = llm_verdicts(settings, pairs, args.verdicts)
     local = offline_judge(settings)
     verdicts = local.judge_all(pairs)
     scores = [verdict.score for verdict in verdicts]
     offline = [verdict.supported for verdict in verdicts]
-    with chat_session(settings, local=True) as chat:
-        llm = [v.supported for v in timed(LLMJudge(chat), chat, pairs)]
-        cascade_judge = CascadeJudge(local, LLMJudge(chat), args.low, args.high)
-        cascade = [v.supported for v in timed(cascade_judge, chat, pairs)]
     print(f"macro-F1 vs human labels: local {macro_f1(gold, offline):.3f}, "
-          f"llm {macro_f1(gold, llm):.3f}, cascade {macro_f1(gold, cascade):.3f}")  # fmt: skip
-    print(f"cascade band ({args.low}, {args.high}): {cascade_judge.summary()}")
-    print(f"  calls saved {1 - cascade_judge.asked / len(pairs):.3f}, agreement with llm "
-          f"{agreement(cascade, llm):.3f} (local alone {agreement(offline, llm):.3f})")  # fmt: skip
-    print("simulated bands: low high sent agreement-with-llm macro-F1")
-    for low, high in BANDS:
+          f"llm {macro_f1(gold, llm):.3f}; local agrees with llm on "
+          f"{agreement(offline, llm):.3f}")  # fmt: skip
+    print("band (low high): sent-to-model agreement-with-llm macro-F1")
+    for low, high in [(args.low, args.high), *BANDS]:
         said = simulated(scores, llm, low, high)
         sent = sum(low < score < high for score in scores) / len(scores)
-        print(f"  {low:.1f} {high:.1f} {sent:.3f} {agreement(said, llm):.3f} "
+        print(f"  {low:.2f} {high:.2f}: {sent:.3f} {agreement(said, llm):.3f} "
               f"{macro_f1(gold, said):.3f}")  # fmt: skip
+    if args.live:
+        live(settings, local, pairs, (args.low, args.high))
 
 
 if __name__ == "__main__":
