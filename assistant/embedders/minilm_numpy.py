@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.embedders import embedder_name, normalised
+from assistant.embedders import exact_name, normalised
 from assistant.errors import EmbeddingError
 from assistant.settings import EmbeddingSettings
 
@@ -121,7 +121,7 @@ class MiniLMQueryEncoder:
 
     def __init__(self, settings: EmbeddingSettings) -> None:
         self.settings = settings
-        self.name = embedder_name(settings)
+        self.name = exact_name(settings)
 
     @cached_property
     def model_dir(self) -> Path:
@@ -184,6 +184,10 @@ class MiniLMQueryEncoder:
             ids[row, :length] = encoding.ids
             type_ids[row, :length] = encoding.type_ids
             mask[row, :length] = 1.0
+        return self._pooled(ids, type_ids, mask)
+
+    def _pooled(self, ids: np.ndarray, type_ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Last hidden states averaged over the tokens `mask` keeps."""
         summed = (self.bert(ids, type_ids, mask) * mask[:, :, None]).sum(axis=1)
         return summed / mask.sum(axis=1, keepdims=True)
 
