@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.embedders.minilm_numpy import Bert, mean_pooled
+from assistant.embedders.minilm_numpy import Bert, mean_pooled, padded
 
 WEIGHTS_FILE = "xenc_weights.npz"
 # the linear layers of each encoder layer that carry a low-rank update
@@ -94,7 +94,7 @@ class CrossEncoder:
         pooled = np.empty((len(pairs), self.bert.word.shape[1]), dtype=np.float32)
         for start in range(0, len(order), _BATCH):
             batch = order[start : start + _BATCH]
-            pooled[batch] = mean_pooled(self.bert, [encodings[i] for i in batch])
+            pooled[batch] = mean_pooled(self.bert, *padded([encodings[i] for i in batch]))
         head_w = self.weights["head.weight"].astype(np.float32)
         logits = pooled @ head_w.T + self.weights["head.bias"].astype(np.float32)
         logits -= logits.max(axis=1, keepdims=True)

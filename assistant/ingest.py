@@ -146,7 +146,8 @@ def ingest(
     """Add the papers in `paths` to the store; re-running with the same input adds nothing."""
     files = input_files(paths)
     store = Store(settings.store)
-    name = embedder_name(settings.embedding_settings())
+    embedding, built_with = settings.embedding_settings(), store.embedder
+    name = embedder_name(embedding, built_with)
     store.check_embedder(name)
     with write_lock(settings.store):
         catalog = Catalog(store.papers())
@@ -163,7 +164,7 @@ def ingest(
             with store.writing(name):
                 catalog.settle_keys(store.claim_keys)
                 to_chunk, changed = catalog.to_chunk(), catalog.metadata_changed()
-                embedder = make_embedder(settings.embedding_settings())
+                embedder = make_embedder(embedding, built_with)
                 _embed_and_write(store, to_chunk, set(catalog.stored), embedder, settings, progress)
                 store.update_records(changed)
             lexical_index(store, settings)  # so the first search after it is quick
@@ -189,6 +190,8 @@ def _embed_and_write(
     settings: Settings,
     progress: Progress | None,
 ) -> None:
+    if progress and papers:
+        progress(0, len(papers))  # the clock starts here: a rate after the first batch
     for done, batch in _batches(papers, PAPERS_PER_BATCH):
         chunks = [c for paper in batch for c in chunk_paper(paper, settings.chunking)]
         titles = {paper.key: paper.title for paper in batch}

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from assistant.chunking import sentences_of
-from assistant.embedders import Embedder
+from assistant.embedders import Embedder, make_query_embedder
 from assistant.errors import PaperNotFoundError
 from assistant.lexical import LexicalIndex, PaperTable, index_folder, rebuild_lock, terms
 from assistant.papers import Paper
@@ -139,7 +139,8 @@ class Searcher:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = query_embedder(self.settings)
+            embedding = self.settings.embedding_settings()
+            self._embedder = make_query_embedder(embedding, self.store.embedder)
         return self._embedder
 
     def lexical(self) -> LexicalIndex:
@@ -246,18 +247,6 @@ class Searcher:
         hit = self._hit(paper, similarity, spans, query_terms)
         hit.pinned = True
         return hit
-
-
-def query_embedder(settings: Settings) -> Embedder:
-    """The embedder for queries: the torch-free MiniLM (same vectors, fast start) by default."""
-    embedding = settings.embedding_settings()
-    if embedding.backend == "minilm":
-        from assistant.embedders.minilm_numpy import MiniLMQueryEncoder
-
-        return MiniLMQueryEncoder(embedding)
-    from assistant.embedders import make_embedder
-
-    return make_embedder(embedding)
 
 
 def lexical_index(store: Store, settings: Settings) -> LexicalIndex:

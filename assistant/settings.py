@@ -75,9 +75,15 @@ class EmbeddingSettings(Section):
         "all-MiniLM-L6-v2",
         description="Embedding model name (sent to the endpoint for openai).",
     )
-    precision: Literal["auto", "bf16", "fp32"] = Field(
+    precision: Literal["auto", "int8", "bf16", "fp32"] = Field(
         "auto",
-        description="minilm arithmetic; auto uses bf16 where the CPU supports it.",
+        description="minilm arithmetic. int8: onnxruntime, quantized, for ingest and queries; "
+        "fp32: the exact model (bf16: the same, autocast at ingest). auto: int8 for a new store, "
+        "the exact model (bf16 where the CPU has it) for a store built with it.",
+    )
+    model_cache: Path = Field(
+        default_factory=lambda: user_cache_dir() / "models",
+        description="Folder of the int8 model built from the bundled weights (built once).",
     )
     batch_size: int = Field(
         16,

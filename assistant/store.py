@@ -99,7 +99,7 @@ class Store:
             raise EmbedderMismatchError(
                 f"The store at {self.location} was built with embedder {built_with!r}, but "
                 f"{name!r} is configured. Use the same embedder (LITREVIEW_EMBEDDINGS__BACKEND "
-                "and __MODEL), or pass --store with a new folder."
+                "__MODEL and __PRECISION), or pass --store with a new folder."
             )
 
     def papers(self) -> list[Paper]:

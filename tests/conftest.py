@@ -2,6 +2,9 @@
 
 import json
 import os
+import pty
+import re
+import select
 import shutil
 import signal
 import socket
@@ -34,9 +37,15 @@ needs_shared_data = pytest.mark.skipif(
 )
 
 
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One int8 model cache for the whole run: the model is built once, not once a test."""
+    return tmp_path_factory.mktemp("models")
+
+
 @pytest.fixture(autouse=True)
 def isolated_settings(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch, model_cache: Path
 ) -> Path:
     """No developer's config file, key or endpoint leaks into a test; yields the test's home."""
     for name in list(os.environ):
@@ -48,17 +57,19 @@ def isolated_settings(
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    monkeypatch.setenv("LITREVIEW_EMBEDDINGS__MODEL_CACHE", str(model_cache))
     monkeypatch.chdir(home)
     return home
 
 
 @pytest.fixture(scope="session")
-def seed_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def seed_store(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> Path:
     """The seed corpus ingested once, for the tests that only read it."""
     from assistant.ingest import ingest
 
     settings = Settings()
     settings.store.path = tmp_path_factory.mktemp("seeds") / "store"
+    settings.embeddings.model_cache = model_cache
     ingest([SEEDS], settings)
     return settings.store.path
 
@@ -119,15 +130,46 @@ def litreview_process(
     *args: str, env: dict[str, str] | None = None, **popen: object
 ) -> subprocess.Popen[str]:
     """`litreview ARGS` as a separate process, the way a user runs it."""
-    return subprocess.Popen(
+    return subprocess.Popen(  # type: ignore[call-overload]
         [sys.executable, "-m", "assistant", *map(str, args)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, **(env or {})},
         preexec_fn=default_signals,
-        **popen,  # type: ignore[arg-type]
+        **{"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, **popen},
     )
+
+
+# colours, cursor moves and mode switches: what rich writes around the text of a live bar
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def litreview_on_terminal(
+    *args: str, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[str], int]:
+    """`litreview ARGS` with stderr on a pseudo-terminal, as in a user's shell; returns the
+    process and the terminal's reading end (for `read_terminal`)."""
+    reading, writing = pty.openpty()
+    terminal = {"TERM": "xterm-256color", "COLUMNS": "160", **(env or {})}
+    proc = litreview_process(*args, env=terminal, stderr=writing)
+    os.close(writing)
+    return proc, reading
+
+
+def read_terminal(reading: int, until: str, timeout: float = 300) -> str:
+    """What the terminal showed, without colours and cursor moves, read up to the first match
+    of regex `until`, or all of it when the process closes it or `timeout` seconds pass."""
+    shown = ""
+    deadline = time.monotonic() + timeout
+    while not re.search(until, ANSI_ESCAPE.sub("", shown)):
+        ready, _, _ = select.select([reading], [], [], max(0.0, deadline - time.monotonic()))
+        try:
+            chunk = os.read(reading, 4096) if ready else b""
+        except OSError:  # EIO: the process has exited and closed its side
+            chunk = b""
+        if not chunk:
+            break
+        shown += chunk.decode(errors="replace")
+    return ANSI_ESCAPE.sub("", shown)
 
 
 def default_signals() -> None:

@@ -1,5 +1,7 @@
 """Ingest end to end through the CLI: the seed corpus, re-runs, exports, and the store's info."""
 
+import os
+import re
 from pathlib import Path
 
 import bibtexparser
@@ -8,7 +10,7 @@ import pytest
 from assistant.chunking import chunk_paper
 from assistant.settings import Settings
 from assistant.store import Store
-from tests.conftest import SEEDS
+from tests.conftest import SCIFACT_400, SEEDS, litreview_on_terminal, read_terminal
 
 
 def test_seed_corpus_gives_99_distinct_papers_and_rerun_adds_nothing(cli, settings: Settings) -> None:
@@ -61,7 +63,7 @@ def test_papers_list_show_and_bibtex_export(cli, tmp_path: Path) -> None:
 def test_store_info_reports_embedder_counts_and_index(cli) -> None:
     assert cli("ingest", SEEDS).code == 0
     info = cli("store", "info", "--json").json()
-    assert info["embedder"] == "minilm:all-MiniLM-L6-v2"
+    assert info["embedder"] == "minilm:all-MiniLM-L6-v2:int8"  # a new store gets int8
     assert info["dimension"] == 384
     assert info["papers"] == 99 and info["chunks"] >= 99
     assert info["hnsw"]["ef_search"] == 400 and info["hnsw"]["space"] == "cosine"
@@ -74,7 +76,7 @@ def test_another_embedder_is_refused_with_the_fix_in_the_message(cli, monkeypatc
     monkeypatch.setenv("LITREVIEW_EMBEDDINGS__MODEL", "text-embedding-3-small")
     refused = cli("ingest", SEEDS)
     assert refused.code == 1
-    assert "built with embedder 'minilm:all-MiniLM-L6-v2'" in refused.err
+    assert "built with embedder 'minilm:all-MiniLM-L6-v2:int8'" in refused.err
     assert "--store" in refused.err
 
 
@@ -148,3 +150,25 @@ def test_the_same_files_through_another_path_change_nothing(cli, tmp_path: Path,
         assert (again["added"], again["updated"], again["unchanged"]) == (0, 0, 2), other
     sources = {p.title: p.sources for p in Store(settings.store).papers()}
     assert sources == {"Mamba": [f"{data.resolve() / 'papers.jsonl'}:1"], "Hyena": [f"{data.resolve() / 'papers.jsonl'}:2"]}
+
+
+def test_ingest_on_a_terminal_shows_papers_done_rate_and_time_left(store_dir: Path) -> None:
+    proc, terminal = litreview_on_terminal("ingest", SCIFACT_400, "--store", store_dir)
+    shown = read_terminal(terminal, r"400/400 papers")
+    assert proc.wait(timeout=600) == 0
+    os.close(terminal)
+    # after the first batch: 256 of 400 papers, the rate, and the time left (h:mm:ss)
+    after_first = r"256/400 papers\s+\d+\.\d papers/s\s+\d:\d\d:\d\d left"
+    assert re.search(after_first, shown), shown[-1000:]
+
+
+def test_ingest_is_quiet_off_a_terminal_and_with_json(cli, store_dir: Path) -> None:
+    seeds = SEEDS / "000_ed3e69f438f02173.txt"
+    piped = cli("ingest", seeds)  # stderr captured: not a terminal
+    assert piped.code == 0 and "papers" not in piped.err and "ingest" not in piped.err
+    other = store_dir.parent / "json-store"
+    proc, terminal = litreview_on_terminal("ingest", seeds, "--store", other, "--json")
+    shown = read_terminal(terminal, r"papers/s", timeout=120)
+    assert proc.wait(timeout=600) == 0
+    os.close(terminal)
+    assert shown == ""

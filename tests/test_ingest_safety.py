@@ -18,7 +18,13 @@ from assistant.papers import Paper
 from assistant.search import Filters, Searcher
 from assistant.settings import Settings
 from assistant.store import CHUNKS, Store
-from tests.conftest import SCIFACT_400, SEEDS, litreview_process
+from tests.conftest import (
+    SCIFACT_400,
+    SEEDS,
+    litreview_on_terminal,
+    litreview_process,
+    read_terminal,
+)
 
 GOOD = {"title": "Attention Is All You Need", "abstract": "We propose the Transformer. It works."}
 
@@ -111,13 +117,13 @@ def test_ingest_killed_mid_write_resumes_to_exactly_the_right_store(
 ) -> None:
     corpus = SCIFACT_400
 
-    proc = litreview_process("ingest", corpus, "--store", store_dir)
-    assert proc.stderr is not None
-    # This line is printed after the first batch is stored; the kill lands in a later one.
-    first_batch = next((line for line in proc.stderr if "papers embedded" in line), "")
-    assert first_batch.startswith("ingest: 256/400"), proc.stderr.read()
+    proc, terminal = litreview_on_terminal("ingest", corpus, "--store", store_dir)
+    # The bar shows 256/400 once the first batch is stored; the kill lands in a later one.
+    shown = read_terminal(terminal, r"256/400 papers")
+    assert "256/400 papers" in shown, shown
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    os.close(terminal)
     interrupted = cli("store", "info", "--json").json()
     assert interrupted["state"] == "dirty" and interrupted["papers"] < 400
 
@@ -177,12 +183,12 @@ def test_concurrent_and_killed_ingests_into_one_server_leave_every_paper_whole(
         assert proc.returncode == 0, err
         assert json.loads(out)["added"] == 200
 
-    killed = litreview_process("ingest", revised, *server, env=env)
-    assert killed.stderr is not None
-    first_batch = next((line for line in killed.stderr if "papers embedded" in line), "")
-    assert first_batch.startswith("ingest: 256/300"), killed.stderr.read()
+    killed, terminal = litreview_on_terminal("ingest", revised, *server, env=env)
+    shown = read_terminal(terminal, r"256/300 papers")
+    assert "256/300 papers" in shown, shown
     killed.send_signal(signal.SIGKILL)
     killed.wait()
+    os.close(terminal)
     time.sleep(RUN_TIMEOUT + 1)  # its heartbeat goes stale: the re-run may sweep what it left
     rerun = litreview_process("ingest", revised, *server, "--json", env=env)
     out, err = rerun.communicate(timeout=600)

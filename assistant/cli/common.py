@@ -4,12 +4,21 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+)
+from rich.text import Text
 
 from assistant.errors import ConfigError
 from assistant.settings import Settings, read_settings
@@ -100,17 +109,57 @@ def load_settings(
     return settings
 
 
+def _rate(task: Task) -> float | None:
+    """Items a second since the work began. Rich's own speed averages the last 30 s, and has
+    no figure at all when one batch of papers takes longer than that."""
+    elapsed = task.elapsed
+    return task.completed / elapsed if task.completed and elapsed else None
+
+
+class _RateColumn(ProgressColumn):
+    """`12.3 papers/s`, a dash until the first batch is done."""
+
+    def __init__(self, unit: str) -> None:
+        super().__init__()
+        self.unit = unit
+
+    def render(self, task: Task) -> Text:
+        """The rate so far."""
+        rate = _rate(task)
+        shown = f"{rate:.1f}" if rate else "-"
+        return Text(f"{shown} {self.unit}/s", style="progress.data.speed")
+
+
+class _TimeLeftColumn(ProgressColumn):
+    """`0:01:05 left` at the rate so far."""
+
+    def render(self, task: Task) -> Text:
+        """The time left."""
+        rate = _rate(task)
+        if rate is None or task.total is None:
+            return Text("-:--:-- left", style="progress.remaining")
+        seconds = round((task.total - task.completed) / rate)
+        return Text(f"{timedelta(seconds=seconds)} left", style="progress.remaining")
+
+
 @contextmanager
-def progress_bar(label: str, unit: str) -> Iterator[Callable[[int, int], None]]:
-    """A callback `(done, total)` drawing a bar on stderr; on a pipe or log, plain lines
-    ("label: done/total unit") at every twentieth of the way instead."""
+def progress_bar(
+    label: str, unit: str, *, show: bool = True, lines_off_terminal: bool = True
+) -> Iterator[Callable[[int, int], None]]:
+    """A callback `(done, total)` drawing a bar on stderr: done of total, rate and time left.
+    Off a terminal, plain lines ("label: done/total unit") at every twentieth of the way, for
+    logs, unless `lines_off_terminal` is False; nothing at all unless `show`."""
+    on_terminal = show and stderr.is_terminal
+    lines = show and lines_off_terminal and not on_terminal
     with Progress(
         TextColumn(label),
         BarColumn(),
         MofNCompleteColumn(),
-        TimeRemainingColumn(),
+        TextColumn(unit),
+        _RateColumn(unit),
+        _TimeLeftColumn(),
         console=stderr,
-        disable=not stderr.is_terminal,
+        disable=not on_terminal,
         transient=True,
     ) as bar:
         task = bar.add_task(label, total=None)
@@ -118,9 +167,11 @@ def progress_bar(label: str, unit: str) -> Iterator[Callable[[int, int], None]]:
 
         def advance(done: int, total: int) -> None:
             nonlocal printed
+            if done == 0:  # the work itself starts now: time before it is not in the rate
+                bar.reset(task, total=total)
             bar.update(task, completed=done, total=total)
             # a plain line each time another twentieth of the way is done
-            if bar.disable and (done == total or done * 20 // total > printed * 20 // total):
+            if lines and (done == total or done * 20 // total > printed * 20 // total):
                 stderr.print(f"{label}: {done}/{total} {unit}")
                 printed = done
 

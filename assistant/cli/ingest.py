@@ -47,7 +47,8 @@ def ingest_command(
     settings = load_settings(store, chroma_url)
     if wait is not None:
         settings.store.lock_timeout = wait
-    with progress_bar("ingest", "papers embedded") as progress:
+    # quiet off a terminal too: a log gets the summary line, not a line per twentieth
+    with progress_bar("ingest", "papers", show=not as_json, lines_off_terminal=False) as progress:
         report = ingest(paths, settings, format_name, progress=progress)
     if as_json:
         print_json(report.model_dump())

@@ -40,14 +40,50 @@ BACKENDS: dict[str, Callable[[EmbeddingSettings], Embedder]] = {
 }
 
 
-def embedder_name(settings: EmbeddingSettings) -> str:
-    """The fingerprint an embedder built from `settings` will have, without loading it."""
+def exact_name(settings: EmbeddingSettings) -> str:
+    """The fingerprint of the exact model (and of every store built before int8 existed)."""
     return f"{settings.backend}:{settings.model}"
 
 
-def make_embedder(settings: EmbeddingSettings) -> Embedder:
-    """The embedder the settings ask for (models load lazily, on the first `embed`)."""
+def uses_int8(settings: EmbeddingSettings, built_with: str | None = None) -> bool:
+    """Whether MiniLM runs quantized for a store built by `built_with` (None: a new store).
+
+    int8 vectors differ from the exact model's (cosine about 0.99 each), so int8 has a name of
+    its own and a store holds one kind only: its queries are embedded by the graph that built
+    it, never mixed. bf16 shares the exact name, as it always has (autocast of the same model,
+    and stores built on CPUs with and without bf16 were always one kind). Under `auto`, a store
+    the exact model built keeps it, so stores made before int8 keep working unchanged; only a
+    new store gets int8. An explicit precision that differs from the store's is refused.
+    """
+    if settings.backend != "minilm":
+        return False
+    if settings.precision == "auto":
+        return built_with != exact_name(settings)
+    return settings.precision == "int8"
+
+
+def embedder_name(settings: EmbeddingSettings, built_with: str | None = None) -> str:
+    """The fingerprint an embedder built from `settings` will have, without loading it."""
+    name = exact_name(settings)
+    return f"{name}:int8" if uses_int8(settings, built_with) else name
+
+
+def make_embedder(settings: EmbeddingSettings, built_with: str | None = None) -> Embedder:
+    """The ingest embedder for a store built by `built_with` (models load on the first `embed`)."""
+    if uses_int8(settings, built_with):
+        from assistant.embedders.minilm_onnx import MiniLMInt8Embedder
+
+        return MiniLMInt8Embedder(settings)
     return BACKENDS[settings.backend](settings)
+
+
+def make_query_embedder(settings: EmbeddingSettings, built_with: str | None = None) -> Embedder:
+    """The query embedder: the same vectors as `make_embedder`'s, from a process without torch."""
+    if settings.backend == "minilm" and not uses_int8(settings, built_with):
+        from assistant.embedders.minilm_numpy import MiniLMQueryEncoder
+
+        return MiniLMQueryEncoder(settings)
+    return make_embedder(settings, built_with)
 
 
 def normalised(vectors: np.ndarray) -> np.ndarray:

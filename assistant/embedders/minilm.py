@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.embedders import embedder_name, normalised
+from assistant.embedders import exact_name, normalised
 from assistant.errors import EmbeddingError
 from assistant.settings import EmbeddingSettings
 
@@ -23,7 +23,7 @@ class MiniLMEmbedder:
 
     def __init__(self, settings: EmbeddingSettings) -> None:
         self.settings = settings
-        self.name = embedder_name(settings)
+        self.name = exact_name(settings)
 
     @cached_property
     def model(self) -> Any:

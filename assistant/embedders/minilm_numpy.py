@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.embedders import embedder_name, normalised
+from assistant.embedders import exact_name, normalised
 from assistant.errors import EmbeddingError
 from assistant.settings import EmbeddingSettings
 
@@ -114,9 +114,9 @@ class Bert:
         return _layer_norm(x + up @ layer.down_w + layer.down_b, *layer.out_norm, self.eps)
 
 
-def mean_pooled(bert: Bert, encodings: list[Any]) -> np.ndarray:
-    """Mean-pooled last hidden states of tokenizer encodings (one text or a pair each), padded
-    to the longest; token types come from the encodings."""
+def padded(encodings: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Token ids, token types and attention mask of tokenizer encodings (one text or a pair
+    each), padded to the longest."""
     tokens = max(len(encoding.ids) for encoding in encodings)
     ids = np.zeros((len(encodings), tokens), dtype=np.int64)
     type_ids = np.zeros_like(ids)
@@ -126,6 +126,11 @@ def mean_pooled(bert: Bert, encodings: list[Any]) -> np.ndarray:
         ids[row, :length] = encoding.ids
         type_ids[row, :length] = encoding.type_ids
         mask[row, :length] = 1.0
+    return ids, type_ids, mask
+
+
+def mean_pooled(bert: Bert, ids: np.ndarray, type_ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Last hidden states averaged over the tokens `mask` keeps."""
     summed = (bert(ids, type_ids, mask) * mask[:, :, None]).sum(axis=1)
     return np.asarray(summed / mask.sum(axis=1, keepdims=True))
 
@@ -137,7 +142,7 @@ class MiniLMQueryEncoder:
 
     def __init__(self, settings: EmbeddingSettings) -> None:
         self.settings = settings
-        self.name = embedder_name(settings)
+        self.name = exact_name(settings)
 
     @cached_property
     def model_dir(self) -> Path:
@@ -191,7 +196,11 @@ class MiniLMQueryEncoder:
 
     def _embed_batch(self, encodings: list[Any]) -> np.ndarray:
         """Mean-pooled last hidden states for one batch, padded to its longest text."""
-        return mean_pooled(self.bert, encodings)
+        return self._pooled(*padded(encodings))
+
+    def _pooled(self, ids: np.ndarray, type_ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Last hidden states averaged over the tokens `mask` keeps."""
+        return mean_pooled(self.bert, ids, type_ids, mask)
 
     def _read_json(self, name: str) -> dict[str, Any]:
         """One of the model folder's JSON configs."""
