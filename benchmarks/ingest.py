@@ -82,7 +82,9 @@ def run(corpus: Path, store: Path) -> None:
     print(f"cold `papers list`     {cold_start(store):7.2f} s (median of 5)")
 
 
-def ndcg_at_10(queries: list[dict], query_vectors: np.ndarray, vectors: np.ndarray, owners: list[str]) -> float:
+def ndcg_at_10(
+    queries: list[dict], query_vectors: np.ndarray, vectors: np.ndarray, owners: list[str]
+) -> float:
     """BEIR-style nDCG@10 with binary relevance; a document scores as its best chunk."""
     docs = sorted(set(owners))
     column = {d: i for i, d in enumerate(docs)}
@@ -109,7 +111,8 @@ def cold_start(store: Path) -> float:
         start = time.perf_counter()
         subprocess.run(
             [sys.executable, "-m", "assistant", "papers", "list", "--store", str(store)],
-            check=True, capture_output=True,
+            check=True,
+            capture_output=True,
         )
         times.append(time.perf_counter() - start)
     return statistics.median(times)
