@@ -1,39 +1,44 @@
-"""Search speed: warm latency at 100k chunks, and the cold start of `litreview search`.
+"""Search at scale: warm latency, memory, disk, opening time and HNSW recall, embedded and served.
 
-The 100k-chunk store is SciFact's real chunks (45,962 one-sentence chunks with the default
-chunking; their texts and MiniLM vectors) written again and again under different paper keys
-until the store holds `--chunks` (the last copy cut short), each copy's vectors jittered with
-Gaussian noise (cosine about 0.95 to the original) so the HNSW graph holds distinct points.
-Embedding that many real abstracts would take hours here; what search costs depends on the
-number of chunks, not on where their vectors came from. Queries are SciFact training claims.
-Everything built lives in benchmarks/out/ and is reused by the next run.
+The store is SciFact's real one-sentence chunks and MiniLM vectors written again under other
+keys, jittered (see benchmarks/search_store.py), until it holds `--chunks`. Embedding that many
+real abstracts would take hours here; what search costs depends on the number of chunks, not on
+where their vectors came from. Queries are SciFact training claims. Each mode is measured in a
+fresh process: embedded Chroma on the store's folder, then a `chroma run --path` server on the
+same folder (so that a store built embedded is also checked to serve). Everything built lives in
+benchmarks/out/ and is reused (a smaller build is resumed) by the next run.
 
-    python benchmarks/search.py [--chunks 100000] [--queries 200]
+    python benchmarks/search.py [--chunks 100000] [--queries 200] [--data ../shared/data]
+        [--modes embedded server] [--as-is] [--no-cold]
+
+A build stopped with SIGTERM or Ctrl-C ends cleanly after its current part and resumes on the
+next run; `--as-is` measures a stopped build at the size it reached.
 """
 
 import argparse
+import json
+import os
+import shutil
+import socket
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from search_store import build, claims, exact_neighbours, load_corpus
 
-from assistant.chunking import chunk_paper, embedding_text
-from assistant.embedders.minilm import MiniLMEmbedder
-from assistant.ingest import Catalog, ingest
-from assistant.papers import Paper
-from assistant.readers import read_file
-from assistant.search import Searcher, lexical_index
+from assistant.ingest import ingest
+from assistant.lexical import LexicalIndex, PaperTable
+from assistant.search import CHUNKS_PER_PAPER, Filters, Searcher, lexical_index
 from assistant.settings import Settings
 from assistant.store import Store
 
 ROOT = Path(__file__).resolve().parent
 OUT = ROOT / "out"
-SHARED = ROOT.parents[1] / "shared"
-SCIFACT = SHARED / "data" / "scifact"
-NOISE = 0.012  # per-dimension jitter of the copies' unit vectors (384 dimensions)
+DATA = ROOT.parents[1] / "shared" / "data"
 
 
 def main() -> None:
@@ -42,96 +47,175 @@ def main() -> None:
         "--chunks", type=int, default=100_000, help="Chunks in the store, at least."
     )
     parser.add_argument("--queries", type=int, default=200, help="Warm queries timed.")
+    parser.add_argument("--data", type=Path, default=DATA, help="Folder holding scifact/.")
+    parser.add_argument(
+        "--modes", nargs="*", default=["embedded", "server"], help="None: only build."
+    )
+    parser.add_argument(
+        "--as-is", action="store_true", help="Measure the store as it stands, built or not."
+    )
+    parser.add_argument("--no-cold", action="store_true", help="Skip cold `litreview search`.")
+    parser.add_argument("--probe", help=argparse.SUPPRESS)  # internal: one fresh-process run
     args = parser.parse_args()
     settings = Settings()
     settings.store.path = OUT / f"scifact-{args.chunks}"
-    build_large_store(settings, args.chunks)
-    warm(settings, claims(args.queries))
-    cold()
-
-
-def build_large_store(settings: Settings, at_least: int) -> None:
-    store = Store(settings.store)
-    papers = scifact_papers()
-    chunks = [c for p in papers for c in chunk_paper(p, settings.chunking)]
-    if store.info().chunks >= at_least:
-        print(f"store: reusing {store.info().chunks:,} chunks in {settings.store.path}")
+    if args.probe:
+        probe(settings, args)
         return
-    vectors = scifact_vectors(settings, papers, chunks)
-    rng = np.random.default_rng(0)
-    store.begin_write(MiniLMEmbedder(settings.embeddings).name)
+    if not args.as_is:
+        build(settings, load_corpus(settings, args.data, OUT), args.chunks)
+    if not args.modes:
+        return
+    print(f"store on disk: {_size(settings.store.path, skip='lexical') / 2**20:,.0f} MiB")
+    lexical_build(settings)
+    for mode in args.modes:
+        report(mode, measure(mode, args))
+    if not args.no_cold:
+        cold()
+
+
+def lexical_build(settings: Settings) -> None:
+    """Time reading the paper records and building BM25 over them, in a scratch folder."""
+    store = Store(settings.store)
     start = time.perf_counter()
-    written = 0
-    copy = 0
-    while written < at_least:  # the last copy stops at the first part past the target
-        renamed = [p.model_copy(update={"key": f"{p.key}-{copy}"}) for p in papers]
-        copy_chunks = [c for p in renamed for c in chunk_paper(p, settings.chunking)]
-        jittered = vectors + rng.normal(0, NOISE if copy else 0, vectors.shape)
-        jittered /= np.linalg.norm(jittered, axis=1, keepdims=True)
-        for first in range(0, len(renamed), 500):
-            part = renamed[first : first + 500]
-            keys = {p.key for p in part}
-            rows = [i for i, c in enumerate(copy_chunks) if c.paper_key in keys]
-            store.write(part, [copy_chunks[i] for i in rows], jittered[rows], replacing=set())
-            written += len(rows)
-            if written >= at_least:
-                break
-        copy += 1
-        print(f"store: {written:,} chunks written ({time.perf_counter() - start:.0f} s)")
-    store.end_write()
-    started = time.perf_counter()
-    lexical_index(store, settings)
+    papers = store.papers()
+    read = time.perf_counter() - start
+    table = PaperTable(keys=[p.key or "" for p in papers], years=[p.year for p in papers])
+    texts = [f"{paper.title}. {paper.abstract}" for paper in papers]
+    scratch = OUT / "lexical-scratch"
+    start = time.perf_counter()
+    LexicalIndex.build(scratch, table, texts, store.generation)
+    built = time.perf_counter() - start
     print(
-        f"store: lexical index of {store.info().papers:,} papers built in "
-        f"{time.perf_counter() - started:.1f} s"
+        f"lexical index of {len(papers):,} papers: records read in {read:.1f} s, BM25 built and "
+        f"saved in {built:.1f} s, {_size(scratch) / 2**20:,.0f} MiB on disk"
     )
+    shutil.rmtree(scratch)
+    lexical_index(store, settings)  # the store's own, built once and reused by the modes
 
 
-def scifact_papers() -> list[Paper]:
-    catalog = Catalog([])
-    for item in read_file(SCIFACT / "corpus.jsonl"):
-        catalog.add(item)  # type: ignore[arg-type]
-    catalog.assign_keys()
-    return list(catalog.papers.values())
+def measure(mode: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Run the probe in a fresh process, on the folder itself or behind `chroma run`."""
+    command = [sys.executable, __file__, "--probe", mode, "--chunks", str(args.chunks)]
+    command += ["--queries", str(args.queries), "--data", str(args.data)]
+    env = {**os.environ, "XDG_CACHE_HOME": str(OUT / "cache")}  # a server's lexical index
+    if mode == "embedded":
+        done = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
+        return dict(json.loads(done.stdout.splitlines()[-1]))
+    port = _free_port()
+    chroma = shutil.which("chroma", path=str(Path(sys.executable).parent)) or "chroma"
+    path = OUT / f"scifact-{args.chunks}"
+    server = subprocess.Popen(
+        [chroma, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for(port)
+        command[3] = f"http://127.0.0.1:{port}"
+        done = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
+        result = dict(json.loads(done.stdout.splitlines()[-1]))
+        result["server_rss"], result["server_peak"] = _memory(server.pid)
+        return result
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
-def scifact_vectors(settings: Settings, papers: list[Paper], chunks: list) -> np.ndarray:
-    cached = OUT / f"scifact-chunk-vectors-{len(chunks)}.npy"
-    if cached.is_file():
-        return np.load(cached)
-    titles = {p.key: p.title for p in papers}
-    texts = [embedding_text(titles[c.paper_key], c.text) for c in chunks]
-    print(f"embedding {len(texts):,} SciFact chunks once (cached in {cached})")
-    vectors = MiniLMEmbedder(settings.embeddings).embed(texts)
-    OUT.mkdir(parents=True, exist_ok=True)
-    np.save(cached, vectors)
-    return vectors
-
-
-def claims(limit: int) -> list[str]:
-    import json
-
-    lines = (SCIFACT / "claims_train.jsonl").read_text().splitlines()
-    return [json.loads(line)["claim"] for line in lines[:limit]]
-
-
-def warm(settings: Settings, queries: list[str]) -> None:
-    searcher = Searcher(settings, Store(settings.store))
-    searcher.search(queries[0])  # load the encoder and the lexical index
+def probe(settings: Settings, args: argparse.Namespace) -> None:
+    """One fresh process: open the store, load the index, time the first and warm queries,
+    split a query's time by stage, and measure HNSW recall; prints one JSON line."""
+    if args.probe != "embedded":
+        settings.store.chroma_url = args.probe
+    queries = claims(args.data, args.queries)
+    result: dict[str, Any] = {}
+    start = time.perf_counter()
+    store = Store(settings.store)
+    searcher = Searcher(settings, store)
+    result["open_s"] = time.perf_counter() - start
+    searcher.embedder.embed(["load the encoder"])  # not the store's cost
+    start = time.perf_counter()
+    index = searcher.lexical()
+    result["lexical_s"] = time.perf_counter() - start
+    start = time.perf_counter()
+    searcher.search(queries[0])
+    result["first_ms"] = (time.perf_counter() - start) * 1000
     timings = []
     for query in queries:
         start = time.perf_counter()
         searcher.search(query)
         timings.append((time.perf_counter() - start) * 1000)
-    chunks = searcher.store.info().chunks
+    result["p50"], result["p95"] = np.percentile(timings, [50, 95]).tolist()
+    result["rss"], result["peak"] = _memory(os.getpid())
+    result["chunks"] = store.info().chunks
+    result["stages"] = stages(searcher, index, queries)
+    result["recall"] = recall(settings, searcher, queries, args)
+    print(json.dumps(result))
+
+
+def stages(searcher: Searcher, index: LexicalIndex, queries: list[str]) -> dict[str, float]:
+    """Median ms of a query's parts (encoding, the Chroma query, BM25, reading paper records),
+    of the same Chroma query with a `where` that excludes one paper, and of a whole search
+    with that exclusion (which `Searcher` applies without the `where`)."""
+    from assistant.lexical import terms
+
+    parts: dict[str, list[float]] = {"encode": [], "chroma": [], "bm25": [], "records": []}
+    parts |= {"chroma where": [], "search excluding a paper": []}
+    wanted = searcher.options.candidates
+    excluded = index.table.keys[0]
+    for query in queries[:50]:
+        start = time.perf_counter()
+        vector = searcher.embedder.embed([query])[0]
+        mid = time.perf_counter()
+        found = searcher.store.nearest_chunks(vector, wanted * CHUNKS_PER_PAPER)
+        dense = time.perf_counter()
+        index.search(terms([query])[0], wanted)
+        lexical = time.perf_counter()
+        searcher.store.papers_by_key([meta["paper_key"] for _, meta, _ in found][:10])
+        parts["encode"].append(mid - start)
+        parts["chroma"].append(dense - mid)
+        parts["bm25"].append(lexical - dense)
+        parts["records"].append(time.perf_counter() - lexical)
+        start = time.perf_counter()
+        where = {"paper_key": {"$nin": [excluded]}}
+        searcher.store.nearest_chunks(vector, wanted * CHUNKS_PER_PAPER, where)
+        parts["chroma where"].append(time.perf_counter() - start)
+        start = time.perf_counter()
+        searcher.search(query, filters=Filters(exclude=frozenset({excluded})))
+        parts["search excluding a paper"].append(time.perf_counter() - start)
+    return {name: statistics.median(values) * 1000 for name, values in parts.items()}
+
+
+def recall(
+    settings: Settings, searcher: Searcher, queries: list[str], args: argparse.Namespace
+) -> float:
+    """Share of the true nearest chunks among those Chroma returns (what the dense retriever
+    asks for: candidates x CHUNKS_PER_PAPER)."""
+    k = searcher.options.candidates * CHUNKS_PER_PAPER
+    vectors = searcher.embedder.embed(queries).astype(np.float32)
+    corpus = load_corpus(settings, args.data, OUT)
+    truth = exact_neighbours(corpus, settings, vectors, searcher.store.info().chunks, k)
+    found = [{i for i, _, _ in searcher.store.nearest_chunks(v, k)} for v in vectors]
+    return float(np.mean([len(f & t) / k for f, t in zip(found, truth)]))
+
+
+def report(mode: str, result: dict[str, Any]) -> None:
+    """Print one mode's figures."""
+    server = ""
+    if "server_rss" in result:
+        server = f", server RSS {result['server_rss']:,.0f} MiB (peak {result['server_peak']:,.0f})"
+    stages = ", ".join(f"{name} {ms:.1f}" for name, ms in result["stages"].items())
     print(
-        f"warm search over {chunks:,} chunks, {len(queries)} queries: "
-        f"p50 {percentile(timings, 50):.1f} ms, p95 {percentile(timings, 95):.1f} ms "
-        f"(goals: 50 and 120 ms)"
+        f"{mode} over {result['chunks']:,} chunks: warm p50 {result['p50']:.1f} ms, p95 "
+        f"{result['p95']:.1f} ms (goal: 150 ms); open {result['open_s']:.2f} s, lexical index "
+        f"loaded in {result['lexical_s']:.2f} s, first query {result['first_ms']:.0f} ms; "
+        f"process RSS {result['rss']:,.0f} MiB (peak {result['peak']:,.0f}){server}; "
+        f"median ms by stage: {stages}; HNSW recall of the nearest chunks {result['recall']:.3f}"
     )
 
 
 def cold(runs: int = 5) -> None:
+    """Median and worst wall time of `litreview search` in a new process on the seed corpus."""
     settings = Settings()
     settings.store.path = OUT / "seeds"
     if Store(settings.store).info().papers == 0:
@@ -156,8 +240,38 @@ def cold(runs: int = 5) -> None:
     )
 
 
-def percentile(values: list[float], q: float) -> float:
-    return float(np.percentile(values, q))
+def _memory(pid: int) -> tuple[float, float]:
+    """Resident and peak resident memory of a process, in MiB."""
+    lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    fields = dict(line.split(":", 1) for line in lines if ":" in line)
+    rss, peak = (int(fields[name].split()[0]) / 1024 for name in ("VmRSS", "VmHWM"))
+    return rss, peak
+
+
+def _size(folder: Path, skip: str = "") -> int:
+    """Bytes of the files under `folder`, leaving out its subfolder `skip`."""
+    return sum(
+        f.stat().st_size
+        for f in folder.rglob("*")
+        if f.is_file() and not (skip and (folder / skip) in f.parents)
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for(port: int, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"chroma run did not listen on port {port} within {seconds:.0f} s")
 
 
 if __name__ == "__main__":
