@@ -9,10 +9,10 @@ from urllib.parse import urlparse
 
 import numpy as np
 
+from assistant.chroma_pages import batches, get_all, ids_and_metadatas
 from assistant.chunking import Chunk
 from assistant.errors import EmbedderMismatchError, PaperNotFoundError, StoreError
 from assistant.papers import Paper
-from assistant.chroma_pages import batches, get_all, ids_and_metadatas
 from assistant.runs import RUN_KEY, RUNS, Heartbeat, RunRegistry, sweep
 from assistant.settings import StoreSettings
 
@@ -200,7 +200,7 @@ class Store:
         )
 
     def _state(self, chunks: Any) -> str:
-        """"dirty" while a registered ingest is unfinished (writing, or killed and not swept)."""
+        """ "dirty" while a registered ingest is unfinished (writing, or killed and not swept)."""
         if chunks is None:
             return "empty"
         runs = self._collection(RUNS)

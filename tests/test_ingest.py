@@ -13,14 +13,18 @@ from assistant.store import Store
 from tests.conftest import SCIFACT_400, SEEDS, litreview_on_terminal, read_terminal
 
 
-def test_seed_corpus_gives_99_distinct_papers_and_rerun_adds_nothing(cli, settings: Settings) -> None:
+def test_seed_corpus_gives_99_distinct_papers_and_rerun_adds_nothing(
+    cli, settings: Settings
+) -> None:
     first = cli("ingest", SEEDS, "--json")
     assert first.code == 0, first.err
     report = first.json()
     assert report["added"] == 99
     assert report["rejected"] == []
     assert report["papers_total"] == 99
-    expected_chunks = sum(len(chunk_paper(p, settings.chunking)) for p in Store(settings.store).papers())
+    expected_chunks = sum(
+        len(chunk_paper(p, settings.chunking)) for p in Store(settings.store).papers()
+    )
     assert report["chunks_total"] == expected_chunks >= 99
 
     again = cli("ingest", SEEDS, "--json").json()
@@ -80,14 +84,18 @@ def test_another_embedder_is_refused_with_the_fix_in_the_message(cli, monkeypatc
     assert "--store" in refused.err
 
 
-def test_a_longer_abstract_updates_the_paper_and_replaces_its_chunks(cli, tmp_path: Path, settings: Settings) -> None:
+def test_a_longer_abstract_updates_the_paper_and_replaces_its_chunks(
+    cli, tmp_path: Path, settings: Settings
+) -> None:
     import json
 
     short = {"title": "Memory Layers at Scale", "abstract": "Memory layers help. They scale."}
     longer = {**short, "abstract": short["abstract"] + " " + "They add capacity cheaply. " * 100}
     (tmp_path / "v1.jsonl").write_text(json.dumps(short) + "\n")
     (tmp_path / "v2.jsonl").write_text(json.dumps(longer) + "\n")
-    assert cli("ingest", tmp_path / "v1.jsonl", "--json").json()["chunks_total"] == 2  # a sentence each
+    assert (
+        cli("ingest", tmp_path / "v1.jsonl", "--json").json()["chunks_total"] == 2
+    )  # a sentence each
 
     report = cli("ingest", tmp_path / "v2.jsonl", "--json").json()
 
@@ -126,7 +134,9 @@ def test_an_empty_folder_is_an_error_saying_there_was_nothing_to_read(cli, tmp_p
 
 
 @pytest.mark.parametrize("forced", [(), ("--format", "bibtex")])
-def test_a_pdf_is_told_to_export_its_metadata_instead(cli, tmp_path: Path, forced: tuple[str, ...]) -> None:
+def test_a_pdf_is_told_to_export_its_metadata_instead(
+    cli, tmp_path: Path, forced: tuple[str, ...]
+) -> None:
     pdf = tmp_path / "attention.pdf"
     pdf.write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n")
     result = cli("ingest", pdf, *forced, "--json")
@@ -136,12 +146,17 @@ def test_a_pdf_is_told_to_export_its_metadata_instead(cli, tmp_path: Path, force
     assert "BibTeX, RIS or CSV" in rejected["reason"] and "--format" not in rejected["reason"]
 
 
-def test_the_same_files_through_another_path_change_nothing(cli, tmp_path: Path, settings: Settings, monkeypatch) -> None:
+def test_the_same_files_through_another_path_change_nothing(
+    cli, tmp_path: Path, settings: Settings, monkeypatch
+) -> None:
     import json
 
     data = tmp_path / "data"
     data.mkdir()
-    records = [{"title": "Mamba", "abstract": "Selective state spaces."}, {"title": "Hyena", "abstract": "Long convolutions."}]
+    records = [
+        {"title": "Mamba", "abstract": "Selective state spaces."},
+        {"title": "Hyena", "abstract": "Long convolutions."},
+    ]
     (data / "papers.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
     monkeypatch.chdir(tmp_path)
     assert cli("ingest", "data", "--json").json()["added"] == 2
@@ -149,7 +164,10 @@ def test_the_same_files_through_another_path_change_nothing(cli, tmp_path: Path,
         again = cli("ingest", other, "--json").json()
         assert (again["added"], again["updated"], again["unchanged"]) == (0, 0, 2), other
     sources = {p.title: p.sources for p in Store(settings.store).papers()}
-    assert sources == {"Mamba": [f"{data.resolve() / 'papers.jsonl'}:1"], "Hyena": [f"{data.resolve() / 'papers.jsonl'}:2"]}
+    assert sources == {
+        "Mamba": [f"{data.resolve() / 'papers.jsonl'}:1"],
+        "Hyena": [f"{data.resolve() / 'papers.jsonl'}:2"],
+    }
 
 
 def test_ingest_on_a_terminal_shows_papers_done_rate_and_time_left(store_dir: Path) -> None:

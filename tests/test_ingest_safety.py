@@ -72,7 +72,9 @@ def test_bad_input_is_reported_and_nothing_stored_is_lost(cli, tmp_path: Path) -
     assert human.code == 3 and "records.jsonl:line 2: invalid JSON" in human.err
 
 
-def test_same_paper_from_two_formats_is_stored_once_with_merged_metadata(cli, tmp_path: Path) -> None:
+def test_same_paper_from_two_formats_is_stored_once_with_merged_metadata(
+    cli, tmp_path: Path
+) -> None:
     (tmp_path / "a.jsonl").write_text(json.dumps({**GOOD, "doi": "10.5555/3295222.3295349"}) + "\n")
     (tmp_path / "b.bib").write_text(
         "@inproceedings{vaswani,\n  title = {Attention is all you need},\n"
@@ -84,7 +86,11 @@ def test_same_paper_from_two_formats_is_stored_once_with_merged_metadata(cli, tm
     assert report["added"] == 1 and report["papers_total"] == 1
     [paper] = cli("papers", "list", "--json").json()
     assert paper["authors"] == ["Vaswani, Ashish", "Shazeer, Noam"]
-    assert (paper["venue"], paper["year"], paper["doi"]) == ("NeurIPS", 2017, "10.5555/3295222.3295349")
+    assert (paper["venue"], paper["year"], paper["doi"]) == (
+        "NeurIPS",
+        2017,
+        "10.5555/3295222.3295349",
+    )
     assert paper["abstract"] == GOOD["abstract"]  # the longer abstract wins
     assert paper["key"] == "vaswani2017attention"  # keyed from everything the run knew
 
@@ -286,9 +292,18 @@ def test_default_path_never_touches_the_network(tmp_path: Path) -> None:
     script = tmp_path / "offline.py"
     script.write_text(NO_NETWORK)
     done = subprocess.run(
-        [sys.executable, str(script), "ingest", SEEDS / "000_ed3e69f438f02173.txt",
-         "--store", tmp_path / "store", "--json"],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            str(script),
+            "ingest",
+            SEEDS / "000_ed3e69f438f02173.txt",
+            "--store",
+            tmp_path / "store",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
     )
     assert done.returncode == 0, done.stderr

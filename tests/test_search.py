@@ -260,7 +260,9 @@ def test_search_through_a_chroma_server(chroma_server: str, tmp_path: Path) -> N
     settings = _settings(tmp_path / "unused")
     settings.store.chroma_url = chroma_server
     ingest([TINY / "scifact_corpus.jsonl"], settings)
-    hits = Searcher(settings, Store(settings.store)).search("coral bleaching in heatwaves", k=1).hits
+    hits = (
+        Searcher(settings, Store(settings.store)).search("coral bleaching in heatwaves", k=1).hits
+    )
     assert hits[0].title == "Coral bleaching under marine heatwaves"
     folder = index_folder(settings.store)  # no store folder: the index lives in the user cache
     assert folder.is_relative_to(user_cache_dir()) and (folder / TABLE_FILE).is_file()
