@@ -4,14 +4,15 @@ For each (claim, source) pair it embeds the claim and every source sentence with
 MiniLM and derives 34 scalar features (closest-sentence cosines, shared content words, numbers,
 negation and direction words, the untrained `local` score, and polarity: antonyms such as
 increases/decreases and negated words on which the claim and its closest sentences disagree),
-then 5 from the cross-encoder (`assistant/cross_encoder.py`) reading the claim with its two
-closest sentences (entailed and contradicted probabilities); `evals/train_judge.py` also
-computes the claim and closest-sentence vectors for the designs it compares. The shipped
-support model (an 8-unit tanh MLP over the 39 scalars) and a contradiction head (over the
-first 34, trained on SciFact's SUPPORT and REFUTE pairs only) live in
-`assistant/judge_weights.npz`;
-both were picked by 5-fold grouped cross-validation on the SciFact and Citation-Integrity
-training splits (figures in BENCHMARKS.md). Only numpy runs at inference.
+and, for a model trained on them, 5 from the cross-encoder (`assistant/cross_encoder.py`)
+reading the claim with its two closest sentences (entailed and contradicted probabilities);
+`evals/train_judge.py` also computes the claim and closest-sentence vectors for the designs it
+compares. The shipped support model (an 8-unit tanh MLP over the 34 scalars: the cross-encoder
+stack measured level within noise and misjudged a plain support, BENCHMARKS.md) and a
+contradiction head (over the same 34, trained on SciFact's SUPPORT and REFUTE pairs only) live
+in `assistant/judge_weights.npz`; both were chosen by 5-fold grouped cross-validation on the
+SciFact and Citation-Integrity training splits (figures in BENCHMARKS.md). Only numpy runs at
+inference.
 """
 
 import re

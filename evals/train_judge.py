@@ -236,9 +236,12 @@ def print_table(results: dict[str, dict[str, float]]) -> None:
         print(f"{name:24s} " + " ".join(f"{result[c]:18.3f}" for c in columns))
 
 
-def cross_validate(x: np.ndarray, pairs: Pairs, n_scalar: int) -> tuple[str, np.ndarray]:
-    """Every design's 5-fold figures, the untrained score's beside them; the best design's name
-    (by SciFact macro-F1 plus Citation-Integrity AUC) and its out-of-fold scores."""
+def cross_validate(
+    x: np.ndarray, pairs: Pairs, n_scalar: int, chosen: str | None = None
+) -> tuple[str, np.ndarray]:
+    """Every design's 5-fold figures, the untrained score's beside them; the name of `chosen`,
+    else of the best design (by SciFact macro-F1 plus Citation-Integrity AUC), and its
+    out-of-fold scores."""
     fold = fold_of(pairs.group)
     print(f"{len(np.unique(pairs.group))} groups; fold sizes {np.bincount(fold).tolist()}")
     results = {"untrained local": evaluate(x[:, LOCAL_COLUMN], pairs, fold)}
@@ -249,7 +252,11 @@ def cross_validate(x: np.ndarray, pairs: Pairs, n_scalar: int) -> tuple[str, np.
         results[name] = evaluate(oof[name], pairs, fold)
         print(f"  {name}: {time.perf_counter() - started:.0f} s", flush=True)
     print_table(results)
-    best = max(oof, key=lambda n: results[n]["scifact_macro_f1"] + results[n]["integrity_auc"])
+    if chosen is not None and chosen not in oof:
+        raise SystemExit(f"--design {chosen!r}: not one of {', '.join(map(repr, oof))}")
+    best = chosen or max(
+        oof, key=lambda n: results[n]["scifact_macro_f1"] + results[n]["integrity_auc"]
+    )
     return best, oof[best]
 
 
@@ -373,12 +380,15 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "assistant" / WEIGHTS_FILE)
     parser.add_argument("--xenc", type=Path, default=ROOT / "assistant" / XENC_WEIGHTS)
     parser.add_argument("--jobs", type=int, default=2, help="processes featurising")
+    parser.add_argument(
+        "--design", help="ship this design (a name from the table) instead of the best-scoring"
+    )
     args = parser.parse_args()
     pairs = load_pairs(args.data)
     print(f"{len(pairs.y)} pairs ({np.bincount(pairs.dataset).tolist()} per dataset)")
     x = features(pairs.texts, args.xenc, args.jobs)
     n_scalar = x.shape[1] - 3 * DIMENSION
-    best, oof = cross_validate(x, pairs, n_scalar)
+    best, oof = cross_validate(x, pairs, n_scalar, args.design)
     everything = np.ones(len(oof), bool)
     threshold = best_threshold([(pairs.y[m], oof[m]) for m in judged_parts(pairs, everything)])
     columns, fit = designs(n_scalar)[best]
