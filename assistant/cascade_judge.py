@@ -26,9 +26,11 @@ class CascadeJudge:
         self.asked = 0  # of them, pairs the model was asked about
 
     def judge(self, claim: str, source: str) -> Verdict:
+        """One verdict."""
         return self.judge_all([(claim, source)])[0]
 
     def judge_all(self, pairs: Sequence[tuple[str, str]]) -> list[Verdict]:
+        """One verdict per pair, in order; the band's pairs go to the model in one call."""
         verdicts = [self._settled(verdict) for verdict in self.offline.judge_all(pairs)]
         band = [i for i, verdict in enumerate(verdicts) if self._uncertain(verdict)]
         if band:
@@ -69,4 +71,5 @@ class CascadeJudge:
         return verdict
 
     def _uncertain(self, verdict: Verdict) -> bool:
+        """Whether the score falls strictly inside the band."""
         return self.low < verdict.score < self.high

@@ -7,6 +7,7 @@ by the weights' hash and the build recipe, so it is built once per user and neve
 
 import base64
 import hashlib
+import json
 import logging
 import os
 import tempfile
@@ -61,8 +62,6 @@ def int8_model(cache: Path, model_dir: Path) -> Path:
 def _build(path: Path, model_dir: Path) -> None:
     """Export, quantize, then rename into place: readers never see a partial file, and two
     processes building at once each rename a whole file (the same bytes) over the other's."""
-    import json
-
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from safetensors.numpy import load_file
@@ -74,11 +73,10 @@ def _build(path: Path, model_dir: Path) -> None:
     with tempfile.TemporaryDirectory(dir=path.parent, prefix=".building-") as folder:
         fp32, int8 = Path(folder) / "fp32.onnx", Path(folder) / "int8.onnx"
         onnx.save(build_model(load_file(model_dir / "model.safetensors"), config), fp32)
+        # quantize_dynamic warns on the root logger about pre-processing
         root = logging.getLogger()
         level = root.level
-        root.setLevel(
-            logging.ERROR
-        )  # quantize_dynamic warns on the root logger about pre-processing
+        root.setLevel(logging.ERROR)
         try:
             quantize_dynamic(fp32, int8, per_channel=True, weight_type=QuantType.QInt8)
         finally:
