@@ -17,6 +17,7 @@ Backends, chosen by `judge.backend` from the table at the bottom:
 """
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -82,16 +83,22 @@ class SimilarityJudge:
         return shares
 
 
-def make_judge(settings: JudgeSettings, chat: Callable[[], "ChatModel"]) -> Judge:
-    """The judge `settings.backend` names; `chat` gives the judge's chat model when needed."""
+def make_judge(
+    settings: JudgeSettings, chat: Callable[[], "ChatModel"], model_cache: Path | None = None
+) -> Judge:
+    """The judge `settings.backend` names; `chat` gives the judge's chat model when needed;
+    `model_cache` holds the `local` judge's int8 MiniLM (None: the default cache)."""
     from assistant.trained_judge import TrainedJudge
 
     backends: dict[str, Callable[[], Judge]] = {
-        "local": TrainedJudge,
+        "local": lambda: TrainedJudge(model_cache=model_cache),
         "similarity": lambda: SimilarityJudge(settings),
         "llm": lambda: LLMJudge(chat()),
         "cascade": lambda: CascadeJudge(
-            TrainedJudge(), LLMJudge(chat()), settings.cascade_low, settings.cascade_high
+            TrainedJudge(model_cache=model_cache),
+            LLMJudge(chat()),
+            settings.cascade_low,
+            settings.cascade_high,
         ),
     }
     return backends[settings.backend]()

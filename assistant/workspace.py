@@ -80,7 +80,7 @@ def writers(settings: Settings, local: bool = False) -> Iterator[Writers]:
                 return chat
             return ChatModel(settings.judge_llm(), usage=chat.usage, section="judge")
 
-        yield Writers(chat, make_judge(settings.judge, judge_chat))
+        yield Writers(chat, make_judge(settings.judge, judge_chat, settings.embeddings.model_cache))
 
 
 def offline_judge(settings: Settings) -> Judge:
@@ -88,7 +88,7 @@ def offline_judge(settings: Settings) -> Judge:
     from assistant.judges import make_judge
 
     offline = settings.judge if not settings.judge.needs_model else JudgeSettings()
-    return make_judge(offline, chat=_no_chat)
+    return make_judge(offline, chat=_no_chat, model_cache=settings.embeddings.model_cache)
 
 
 @contextmanager

@@ -1,11 +1,12 @@
-"""Time a pair: the `local` judge with and without its cross-encoder, one pair at a time.
+"""Time a pair: the `local` judge's features with each MiniLM, and with its cross-encoder.
 
 Pairs are the SciFact test fixture's claims with their cited abstracts whose title and abstract
 come to about 250 tokens (200 to 300). What is timed is the judge's features, nearly all of
-its time (its heads are two small matrix products): "without" the 34 MiniLM and word-cue
-features alone (the judge before the cross-encoder), "with" those and the cross-encoder over
-the closest sentences. Warm timings (the first pair loads the models); median and 90th
-percentile.
+its time (its heads are two small matrix products): the 34 MiniLM and word-cue features with
+the exact numpy MiniLM (the judge's encoder until int8) and with the int8 one it uses now, then
+those and the cross-encoder over the closest sentences. Warm timings (the first pair loads the
+models), the runs taking turns pair by pair so that load on the machine falls on all of them;
+median and 90th percentile.
 
     OPENBLAS_NUM_THREADS=2 python benchmarks/judge.py [--pairs 40]
 """
@@ -19,7 +20,9 @@ from pathlib import Path
 from tokenizers import Tokenizer
 
 from assistant.cross_encoder import CrossEncoder
+from assistant.embedders.minilm_numpy import MiniLMQueryEncoder
 from assistant.evaluation.judging import read_judge_cases
+from assistant.settings import EmbeddingSettings
 from assistant.trained_judge import TrainedJudge, featurise
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,7 +30,7 @@ FIXTURES = ROOT / "tests" / "fixtures" / "scifact"
 
 
 def main() -> None:
-    """Print ms per pair for both judges, side by side."""
+    """Print ms per pair for each run, side by side."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pairs", type=int, default=40)
     args = parser.parse_args()
@@ -40,20 +43,24 @@ def main() -> None:
     if not pairs:
         sys.exit("no fixture pair of 200-300 tokens")
     cross = judge.cross or CrossEncoder(judge.encoder.model_dir)
+    exact = MiniLMQueryEncoder(EmbeddingSettings())
     runs = {
-        "without cross-encoder": lambda pair: featurise([pair], judge.encoder),
-        "with cross-encoder": lambda pair: featurise([pair], judge.encoder, cross),
+        "exact MiniLM (numpy)": lambda pair: featurise([pair], exact),
+        "int8 MiniLM (the judge's)": lambda pair: featurise([pair], judge.encoder),
+        "int8 + cross-encoder": lambda pair: featurise([pair], judge.encoder, cross),
     }
-    print(f"{len(pairs)} pairs of 200-300 tokens, one at a time, warm")
-    for name, run in runs.items():
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for run in runs.values():
         run(pairs[0])
-        times = []
-        for pair in pairs:
+    for pair in pairs:
+        for name, run in runs.items():
             started = time.perf_counter()
             run(pair)
-            times.append((time.perf_counter() - started) * 1000)
-        p90 = statistics.quantiles(times, n=10)[-1]
-        print(f"  {name:22s} median {statistics.median(times):6.1f} ms, p90 {p90:6.1f} ms")
+            times[name].append((time.perf_counter() - started) * 1000)
+    print(f"{len(pairs)} pairs of 200-300 tokens, one at a time, warm")
+    for name, taken in times.items():
+        p90 = statistics.quantiles(taken, n=10)[-1]
+        print(f"  {name:26s} median {statistics.median(taken):6.1f} ms, p90 {p90:6.1f} ms")
 
 
 if __name__ == "__main__":

@@ -19,8 +19,7 @@ import assistant.cross_encoder
 import assistant.trained_judge
 from assistant.cross_encoder import CrossEncoder
 from assistant.embedders.minilm_numpy import MiniLMQueryEncoder
-from assistant.settings import EmbeddingSettings
-from assistant.trained_judge import base_features, cross_features
+from assistant.trained_judge import base_features, cross_features, judge_encoder
 
 DIMENSION = MiniLMQueryEncoder.dimension
 Texts = Sequence[tuple[str, str]]
@@ -62,8 +61,8 @@ def _cross_chunk(job: tuple[list[str], list[list[str]], Path]) -> np.ndarray:
 
 @cache
 def _encoder() -> MiniLMQueryEncoder:
-    """One query encoder per process."""
-    return MiniLMQueryEncoder(EmbeddingSettings())
+    """One judge encoder per process."""
+    return judge_encoder()
 
 
 def base(

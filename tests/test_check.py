@@ -77,7 +77,7 @@ class KeywordJudge:
 @pytest.fixture
 def keyword_judge(monkeypatch: pytest.MonkeyPatch) -> KeywordJudge:
     judge = KeywordJudge()
-    monkeypatch.setattr("assistant.judges.make_judge", lambda settings, chat: judge)
+    monkeypatch.setattr("assistant.judges.make_judge", lambda settings, chat, model_cache: judge)
     return judge
 
 

@@ -1,5 +1,7 @@
 """The trained offline judge, with its real weights and the real bundled MiniLM."""
 
+from pathlib import Path
+
 import pytest
 
 from assistant.evaluation.judging import read_judge_cases
@@ -26,8 +28,8 @@ OPPOSITES = [
 
 
 @pytest.fixture(scope="module")
-def judge() -> TrainedJudge:
-    return TrainedJudge()
+def judge(model_cache: Path) -> TrainedJudge:
+    return TrainedJudge(model_cache=model_cache)
 
 
 def test_a_grounded_claim_scores_above_an_unrelated_one(judge: TrainedJudge) -> None:
