@@ -132,12 +132,18 @@ def held_out_report(
     return ", ".join(out)
 
 
-def fit(args: argparse.Namespace, pairs: list[Pair], model_dir: Path) -> CrossEncoder:
-    """One cross-encoder trained on `pairs`, from --start's adapters unless --scratch."""
+def starting_model(args: argparse.Namespace, model_dir: Path) -> CrossEncoder:
+    """The cross-encoder before fine-tuning: --start's adapters, or fresh ones with --scratch."""
     torch.manual_seed(SEED)
     model = CrossEncoder(model_dir, args.rank, 2.0 * args.rank, args.layers)
     if not args.scratch:
         load_arrays(model, args.start)
+    return model
+
+
+def fit(args: argparse.Namespace, pairs: list[Pair], model_dir: Path) -> CrossEncoder:
+    """One cross-encoder trained on `pairs`, from --start's adapters unless --scratch."""
+    model = starting_model(args, model_dir)
     chosen = random.Random(SEED).sample(pairs, min(len(pairs), args.train_pairs))
     settings = (args.lr, args.batch, args.minutes)
     ordered = length_bucketed(chosen, args.batch)
@@ -199,6 +205,10 @@ def main() -> None:
     model_dir = MiniLMQueryEncoder(EmbeddingSettings()).model_dir
     tokenizer = pair_tokenizer(model_dir)
     by_fold, dataset = human_pairs(args.data, args.jobs)
+    if not args.scratch:
+        start = starting_model(args, model_dir)
+        for k in range(FOLDS):
+            print(f"fold {k} before: {held_out_report(start, tokenizer, by_fold[k], dataset[k])}")
     for k in [int(k) for k in args.folds.split(",") if k]:
         started = time.perf_counter()
         model = fit(args, [p for j in range(FOLDS) if j != k for p in by_fold[j]], model_dir)
