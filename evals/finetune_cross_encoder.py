@@ -10,15 +10,17 @@ of the judge's pairs, reading the closest sentences the judge itself feeds the c
 - Citation-Integrity: the citing sentence, cleaned, with its passage's closest sentence, labelled
   by the passage's annotation (SUPPORT 0, REFUTE 2, none 1); its evidence entries always name
   sentence 0, so they say nothing about which sentence holds the evidence.
-Each fold k trains on the other folds' pairs, starting from --start's adapters (the synthetic-
-trained ones by default) or with --scratch from fresh ones, and writes --out-pattern with k;
-it prints the held-out fold's 3-way accuracy and its gold rationale sentences' SUPPORT-vs-REFUTE
-AUC. `--all` then fits on every pair and writes --all-out: a candidate, never the shipped file.
+Each fold k trains on a --train-pairs sample of the other folds' pairs (one epoch in batches of
+similar length, stopped by --minutes), starting from --start's adapters (the synthetic-trained
+ones by default) or with --scratch from fresh ones, and writes --out-pattern with k; it prints
+the held-out fold's 3-way accuracy and SUPPORT-vs-REFUTE AUC per dataset (SciFact's: its gold
+rationale sentences), before (from --start) and after. `--all` then fits on a sample of every
+fold's pairs and writes --all-out: a candidate, never the shipped file.
 
     OMP_NUM_THREADS=2 nice -n 5 .venv/bin/python evals/finetune_cross_encoder.py \
         --data ../shared/data --minutes 6 --all
     OPENBLAS_NUM_THREADS=2 .venv/bin/python evals/train_judge.py --data ../shared/data \
-        --xenc-folds '/tmp/xenc-fold{k}.npz' --out /tmp/judge_weights_human.npz
+        --xenc-folds '/tmp/xenc-fold{k}.npz'
 """
 
 import argparse
