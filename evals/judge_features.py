@@ -19,7 +19,7 @@ import assistant.cross_encoder
 import assistant.trained_judge
 from assistant.cross_encoder import CrossEncoder
 from assistant.embedders.minilm_numpy import MiniLMQueryEncoder
-from assistant.trained_judge import base_features, cross_features, judge_encoder
+from assistant.trained_judge import CROSS_FEATURES, base_features, cross_features, judge_encoder
 
 DIMENSION = MiniLMQueryEncoder.dimension
 Texts = Sequence[tuple[str, str]]
@@ -110,9 +110,40 @@ def cross(
     return x
 
 
-def features(texts: Texts, xenc: Path, jobs: int = 2) -> np.ndarray:
+def fold_cross(
+    texts: Texts,
+    claims: list[str],
+    closest: list[list[str]],
+    folds: tuple[str, np.ndarray],
+    jobs: int,
+) -> np.ndarray:
+    """The cross-encoder's columns of every pair, each fold k's rows with the weights at the
+    pattern `folds[0]` with k, `folds[1]` giving each pair's fold: out-of-fold columns for a
+    cross-encoder fine-tuned inside the judge's folds."""
+    pattern, fold = folds
+    x = np.zeros((len(texts), CROSS_FEATURES), np.float32)
+    for k in np.unique(fold):
+        rows = np.flatnonzero(fold == k).tolist()
+        x[rows] = cross(
+            [texts[i] for i in rows],
+            [claims[i] for i in rows],
+            [closest[i] for i in rows],
+            Path(pattern.format(k=k)),
+            jobs,
+        )
+    return x
+
+
+def features(
+    texts: Texts, xenc: Path | str, jobs: int = 2, fold: np.ndarray | None = None
+) -> np.ndarray:
     """Every pair's row: the scalars, the cross-encoder's columns, then the vector features;
-    computed by `jobs` processes."""
+    computed by `jobs` processes. With `fold`, `xenc` is a pattern naming fold k's weights
+    with {k}, and each fold's rows are scored by its own."""
     x, claims, closest = base(texts, jobs)
     split = x.shape[1] - 3 * DIMENSION
-    return np.hstack([x[:, :split], cross(texts, claims, closest, xenc, jobs), x[:, split:]])
+    if fold is None:
+        columns = cross(texts, claims, closest, Path(xenc), jobs)
+    else:
+        columns = fold_cross(texts, claims, closest, (str(xenc), fold), jobs)
+    return np.hstack([x[:, :split], columns, x[:, split:]])

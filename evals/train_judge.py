@@ -383,12 +383,22 @@ def main() -> None:
     parser.add_argument(
         "--design", help="ship this design (a name from the table) instead of the best-scoring"
     )
+    parser.add_argument(
+        "--xenc-folds",
+        help="cross-validate only, each fold's cross-encoder columns from this pattern with {k} "
+        "(evals/finetune_cross_encoder.py's per-fold weights); writes nothing",
+    )
     args = parser.parse_args()
     pairs = load_pairs(args.data)
     print(f"{len(pairs.y)} pairs ({np.bincount(pairs.dataset).tolist()} per dataset)")
-    x = features(pairs.texts, args.xenc, args.jobs)
+    fold = fold_of(pairs.group) if args.xenc_folds else None
+    x = features(pairs.texts, args.xenc_folds or args.xenc, args.jobs, fold)
     n_scalar = x.shape[1] - 3 * DIMENSION
     best, oof = cross_validate(x, pairs, n_scalar, args.design)
+    if args.xenc_folds:
+        # no one cross-encoder made these columns, so no judge refitted on them could ship
+        contradiction_head(x, pairs, oof, n_scalar)
+        return
     everything = np.ones(len(oof), bool)
     threshold = best_threshold([(pairs.y[m], oof[m]) for m in judged_parts(pairs, everything)])
     columns, fit = designs(n_scalar)[best]

@@ -1,0 +1,230 @@
+"""Fine-tune the `local` judge's cross-encoder on the human-labelled pairs of the training splits,
+inside the grouped folds of evals/train_judge.py, so the judge's cross-validation can read each
+pair's cross-encoder columns from a model that never saw its fold.
+
+Sentence pairs (0 entailed, 1 neutral, 2 contradicted) come from each claim and cited document
+of the judge's pairs, reading the closest sentences the judge itself feeds the cross-encoder
+(`judge_features.base`, cached):
+- SciFact: the claim with each gold rationale sentence (SUPPORT 0, REFUTE 2); with its closest
+  sentence that is no rationale (1), and with the two closest of a document without evidence (1).
+- Citation-Integrity: the citing sentence, cleaned, with its passage's closest sentence, labelled
+  by the passage's annotation (SUPPORT 0, REFUTE 2, none 1); its evidence entries always name
+  sentence 0, so they say nothing about which sentence holds the evidence.
+Each fold k trains on a --train-pairs sample of the other folds' pairs (one epoch in batches of
+similar length, stopped by --minutes), starting from --start's adapters (the synthetic-trained
+ones by default) or with --scratch from fresh ones, and writes --out-pattern with k; it prints
+the held-out fold's 3-way accuracy and SUPPORT-vs-REFUTE AUC per dataset (SciFact's: its gold
+rationale sentences), before (from --start) and after. `--all` then fits on a sample of every
+fold's pairs and writes --all-out: a candidate, never the shipped file.
+
+    OMP_NUM_THREADS=2 nice -n 5 .venv/bin/python evals/finetune_cross_encoder.py \
+        --data ../shared/data --minutes 6 --all
+    OPENBLAS_NUM_THREADS=2 .venv/bin/python evals/train_judge.py --data ../shared/data \
+        --xenc-folds '/tmp/xenc-fold{k}.npz'
+"""
+
+import argparse
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from judge_features import base  # evals/judge_features.py, beside this script
+from judge_fitting import auc
+from train_cross_encoder import SEED, CrossEncoder, probabilities, train
+from train_judge import DATASETS, FOLDS, ROOT, fold_of, load_pairs, read_jsonl
+
+from assistant.cross_encoder import (
+    CONTRADICTED,
+    ENTAILED,
+    NEUTRAL,
+    WEIGHTS_FILE,
+    pair_tokenizer,
+)
+from assistant.embedders.minilm_numpy import MiniLMQueryEncoder
+from assistant.settings import EmbeddingSettings
+from assistant.trained_judge import clean_claim
+
+LABEL = {"SUPPORT": ENTAILED, "REFUTE": CONTRADICTED, "NEI": NEUTRAL}
+Pair = tuple[str, str, int]
+
+
+@dataclass
+class Cited:
+    """One claim with one cited document, as the judge reads it, and its gold annotation."""
+
+    claim: str  # cleaned as the judge cleans it
+    label: str  # SUPPORT, REFUTE or NEI
+    rationale: list[str]  # SciFact's gold sentences; empty elsewhere
+    closest: list[str]  # the judge's closest sentences, the closest first
+    dataset: int  # index into DATASETS
+    fold: int
+
+
+def _is_rationale(sentence: str, rationale: Sequence[str]) -> bool:
+    """Whether a sentence (as the judge splits the source) is, or is part of, a gold one."""
+    return any(sentence in r or r in sentence for r in rationale)
+
+
+def sentence_pairs(cited: Cited) -> list[Pair]:
+    """The (claim, sentence, label) pairs one cited document gives."""
+    label = LABEL[cited.label]
+    if DATASETS[cited.dataset] != "scifact":
+        return [(cited.claim, cited.closest[0], label)]
+    if cited.label == "NEI":
+        return [(cited.claim, s, NEUTRAL) for s in cited.closest]
+    out = [(cited.claim, s, label) for s in cited.rationale]
+    others = [s for s in cited.closest if not _is_rationale(s, cited.rationale)]
+    return out + [(cited.claim, s, NEUTRAL) for s in others[:1]]
+
+
+def cited_documents(data: Path, jobs: int) -> list[Cited]:
+    """Every claim and cited document of both training splits, with its judge pair's fold."""
+    pairs = load_pairs(data)
+    _, _, closest = base(pairs.texts, jobs)
+    fold = fold_of(pairs.group)
+    row = {text: i for i, text in enumerate(pairs.texts) if not pairs.titled[i]}
+    out = []
+    for index, name in enumerate(DATASETS):
+        corpus = {doc["doc_id"]: doc for doc in read_jsonl(data / name / "corpus.jsonl")}
+        for claim in read_jsonl(data / name / "claims_train.jsonl"):
+            for doc_id in claim["cited_doc_ids"]:
+                sentences = corpus[doc_id]["abstract"]
+                evidence = claim["evidence"].get(str(doc_id), [])
+                i = row[(claim["claim"], " ".join(sentences))]
+                gold = [sentences[j] for entry in evidence for j in entry["sentences"]]
+                cited = Cited(
+                    clean_claim(claim["claim"]),
+                    evidence[0]["label"] if evidence else "NEI",
+                    gold if name == "scifact" else [],
+                    closest[i],
+                    index,
+                    int(fold[i]),
+                )
+                out.append(cited)
+    return out
+
+
+def load_arrays(model: CrossEncoder, path: Path) -> None:
+    """Start `model` from stored adapters and head (the inverse of `CrossEncoder.arrays`)."""
+    with np.load(path) as stored, torch.no_grad():
+        for name, adapter in model.adapters.items():
+            adapter.a.copy_(torch.from_numpy(stored[f"{name}.a"].astype(np.float32)))
+            adapter.b.copy_(torch.from_numpy(stored[f"{name}.b"].astype(np.float32)))
+        model.head.weight.copy_(torch.from_numpy(stored["head.weight"].astype(np.float32)))
+        model.head.bias.copy_(torch.from_numpy(stored["head.bias"].astype(np.float32)))
+
+
+def held_out_report(
+    model: CrossEncoder, tokenizer: object, held: list[Pair], dataset: np.ndarray
+) -> str:
+    """3-way accuracy on a held-out fold; per dataset, the SUPPORT-vs-REFUTE AUC (entailed
+    minus contradicted) of its pairs so labelled: on SciFact, the gold rationale sentences, the
+    figure the synthetic pairs did not move."""
+    p = probabilities(model, tokenizer, held)
+    y = np.array([label for _, _, label in held])
+    out = [f"3-way accuracy {np.mean(p.argmax(1) == y):.3f}"]
+    for index, name in enumerate(DATASETS):
+        rows = (y != NEUTRAL) & (dataset == index)
+        score = auc((y[rows] == ENTAILED).astype(int), p[rows, 0] - p[rows, 2])
+        out.append(f"{name} S-v-R AUC {score:.3f}")
+    return ", ".join(out)
+
+
+def starting_model(args: argparse.Namespace, model_dir: Path) -> CrossEncoder:
+    """The cross-encoder before fine-tuning: --start's adapters, or fresh ones with --scratch."""
+    torch.manual_seed(SEED)
+    model = CrossEncoder(model_dir, args.rank, 2.0 * args.rank, args.layers)
+    if not args.scratch:
+        load_arrays(model, args.start)
+    return model
+
+
+def fit(args: argparse.Namespace, pairs: list[Pair], model_dir: Path) -> CrossEncoder:
+    """One cross-encoder trained on `pairs`, from --start's adapters unless --scratch."""
+    model = starting_model(args, model_dir)
+    chosen = random.Random(SEED).sample(pairs, min(len(pairs), args.train_pairs))
+    settings = (args.lr, args.batch, args.minutes)
+    ordered = length_bucketed(chosen, args.batch)
+    train(model, pair_tokenizer(model_dir), ordered, settings, epochs=args.epochs)
+    return model
+
+
+def length_bucketed(pairs: list[Pair], size: int) -> list[Pair]:
+    """The pairs in batches of similar length, the batches in random order: padding to the
+    longest of a batch then costs little, and CPU time is what limits training here."""
+    by_length = sorted(pairs, key=lambda p: len(p[0]) + len(p[1]))
+    chunks = [by_length[i : i + size] for i in range(0, len(by_length), size)]
+    random.Random(SEED).shuffle(chunks)
+    return [pair for chunk in chunks for pair in chunk]
+
+
+def counts(pairs: Sequence[Pair]) -> str:
+    """How many pairs of each label."""
+    return "/".join(str(sum(1 for *_, y in pairs if y == k)) for k in range(3))
+
+
+def human_pairs(data: Path, jobs: int) -> tuple[list[list[Pair]], list[np.ndarray]]:
+    """The sentence pairs of each fold, and each pair's dataset index."""
+    by_fold: list[list[Pair]] = [[] for _ in range(FOLDS)]
+    dataset: list[list[int]] = [[] for _ in range(FOLDS)]
+    for cited in cited_documents(data, jobs):
+        made = sentence_pairs(cited)
+        by_fold[cited.fold] += made
+        dataset[cited.fold] += [cited.dataset] * len(made)
+    print("human pairs per fold (entailed/neutral/contradicted):", [counts(p) for p in by_fold])
+    return by_fold, [np.array(d) for d in dataset]
+
+
+def arguments() -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--start", type=Path, default=ROOT / "assistant" / WEIGHTS_FILE)
+    parser.add_argument("--scratch", action="store_true", help="fresh adapters, not --start's")
+    parser.add_argument("--out-pattern", default="/tmp/xenc-fold{k}.npz")
+    parser.add_argument("--all", action="store_true", help="also fit on every fold")
+    parser.add_argument("--all-out", type=Path, default=Path("/tmp/xenc-human.npz"))
+    parser.add_argument("--folds", default="0,1,2,3,4", help="which folds to fit ('' for none)")
+    parser.add_argument("--minutes", type=float, default=6.0, help="per fit")
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--train-pairs", type=int, default=1600, help="a sample, per fit")
+    parser.add_argument("--rank", type=int, default=8)
+    parser.add_argument("--layers", type=int, default=3, help="top layers given adapters")
+    parser.add_argument("--lr", type=float, default=5e-4)
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--jobs", type=int, default=2, help="processes featurising")
+    return parser.parse_args()
+
+
+def main() -> None:
+    """Build the human pairs, fine-tune one cross-encoder per fold (and on all with --all)."""
+    args = arguments()
+    torch.set_num_threads(2)
+    model_dir = MiniLMQueryEncoder(EmbeddingSettings()).model_dir
+    tokenizer = pair_tokenizer(model_dir)
+    by_fold, dataset = human_pairs(args.data, args.jobs)
+    if not args.scratch:
+        start = starting_model(args, model_dir)
+        for k in range(FOLDS):
+            print(f"fold {k} before: {held_out_report(start, tokenizer, by_fold[k], dataset[k])}")
+    for k in [int(k) for k in args.folds.split(",") if k]:
+        started = time.perf_counter()
+        model = fit(args, [p for j in range(FOLDS) if j != k for p in by_fold[j]], model_dir)
+        path = Path(args.out_pattern.format(k=k))
+        np.savez_compressed(path, **model.arrays())
+        report = held_out_report(model, tokenizer, by_fold[k], dataset[k])
+        took = time.perf_counter() - started
+        print(f"fold {k}: {report}; wrote {path} in {took:.0f} s", flush=True)
+    if args.all:
+        started = time.perf_counter()
+        model = fit(args, [p for fold in by_fold for p in fold], model_dir)
+        np.savez_compressed(args.all_out, **model.arrays())
+        print(f"all folds: wrote {args.all_out} in {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

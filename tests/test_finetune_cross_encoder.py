@@ -1,0 +1,63 @@
+"""The human sentence pairs the cross-encoder is fine-tuned on, and the judge's out-of-fold
+cross-encoder columns (each fold's rows scored by that fold's weights)."""
+
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.cross_encoder import CONTRADICTED, ENTAILED, NEUTRAL, WEIGHTS_FILE
+from assistant.trained_judge import BASE_FEATURES, CROSS_FEATURES
+
+pytest.importorskip("torch")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "evals"))
+import judge_features
+from finetune_cross_encoder import Cited, sentence_pairs
+
+PACKAGED = Path(__file__).resolve().parents[1] / "assistant" / WEIGHTS_FILE
+CLAIM = "Aspirin lowers the risk of bleeding."
+GOLD = "In 4,000 patients, aspirin decreased the risk of bleeding by half."
+OTHER = "Patients were followed for two years."
+THIRD = "The trial was funded by a charity."
+
+
+def test_scifact_gold_sentences_keep_their_label_and_the_closest_other_is_neutral() -> None:
+    # the judge splits "GOLD OTHER" differently from the corpus: a merged sentence holding the
+    # gold one is still the gold one, not a neutral example
+    refuted = Cited(CLAIM, "REFUTE", [GOLD], [GOLD, THIRD, OTHER], 0, 2)
+    assert sentence_pairs(refuted) == [(CLAIM, GOLD, CONTRADICTED), (CLAIM, THIRD, NEUTRAL)]
+    merged = Cited(CLAIM, "SUPPORT", [GOLD], [f"{GOLD} {OTHER}", THIRD], 0, 2)
+    assert sentence_pairs(merged) == [(CLAIM, GOLD, ENTAILED), (CLAIM, THIRD, NEUTRAL)]
+
+
+def test_scifact_without_evidence_gives_its_closest_sentences_as_neutral() -> None:
+    nei = Cited(CLAIM, "NEI", [], [OTHER, THIRD], 0, 1)
+    assert sentence_pairs(nei) == [(CLAIM, OTHER, NEUTRAL), (CLAIM, THIRD, NEUTRAL)]
+
+
+def test_citation_integrity_labels_the_closest_sentence_by_the_passage() -> None:
+    labels = {"SUPPORT": ENTAILED, "REFUTE": CONTRADICTED, "NEI": NEUTRAL}
+    for label, expected in labels.items():
+        cited = Cited(CLAIM, label, [], [OTHER, THIRD], 1, 0)
+        assert sentence_pairs(cited) == [(CLAIM, OTHER, expected)]
+
+
+def test_each_folds_rows_take_their_cross_columns_from_that_folds_weights(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the feature cache
+    with np.load(PACKAGED) as stored:
+        weights = {name: stored[name] for name in stored.files}
+    # fold 1's head says "entailed" whatever it reads, fold 0's "contradicted"
+    for k, label in ((0, CONTRADICTED), (1, ENTAILED)):
+        bias = np.zeros(3, np.float16)
+        bias[label] = 30.0
+        np.savez(tmp_path / f"xenc-fold{k}.npz", **{**weights, "head.bias": bias})
+    texts = [(CLAIM, f"{GOLD} {OTHER}"), (CLAIM, THIRD), ("Bread is baked.", OTHER)]
+    fold = np.array([1, 0, 1])
+    x = judge_features.features(texts, str(tmp_path / "xenc-fold{k}.npz"), 1, fold)
+    cross = x[:, BASE_FEATURES : BASE_FEATURES + CROSS_FEATURES]
+    # top entailed, top contradicted: 1 and 0 on fold 1's rows, the reverse on fold 0's
+    assert np.allclose(cross[:, :2], [[1, 0], [0, 1], [1, 0]], atol=1e-3)
