@@ -1,7 +1,7 @@
 """A trained offline judge: a small model over MiniLM similarities and word cues.
 
 For each (claim, source) pair it embeds the claim and every source sentence with the bundled
-MiniLM and derives 34 scalar features (closest-sentence cosines, shared content words, numbers,
+MiniLM (int8, in onnxruntime: `judge_encoder`) and derives 34 scalar features (closest-sentence cosines, shared content words, numbers,
 negation and direction words, the untrained `local` score, and polarity: antonyms such as
 increases/decreases and negated words on which the claim and its closest sentences disagree),
 and, for a model trained on them, 5 from the cross-encoder (`assistant/cross_encoder.py`)
@@ -11,14 +11,12 @@ compares. The shipped support model (an 8-unit tanh MLP over the 34 scalars: the
 stack measured level within noise and misjudged a plain support, BENCHMARKS.md) and a
 contradiction head (over the same 34, trained on SciFact's SUPPORT and REFUTE pairs only) live
 in `assistant/judge_weights.npz`; both were chosen by 5-fold grouped cross-validation on the
-SciFact and Citation-Integrity training splits (figures in BENCHMARKS.md). Only numpy runs at
-inference.
+SciFact and Citation-Integrity training splits (figures in BENCHMARKS.md). Only numpy and
+onnxruntime run at inference; the cue word lists are in `assistant/cue_words.py`.
 """
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,9 +24,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from assistant.chunking import split_sentences
+from assistant.cue_words import Vocabulary, vocabulary
 from assistant.lexical import terms
 from assistant.settings import EmbeddingSettings
-from assistant.verdicts import FUNCTION_WORDS, Grid, Label, Verdict, grid_from_pairs
+from assistant.verdicts import Grid, Label, Verdict, grid_from_pairs
 
 if TYPE_CHECKING:  # the encoder modules are imported when a judge is built, not with this one
     from assistant.cross_encoder import CrossEncoder
@@ -51,85 +50,8 @@ _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 # "up-regulated" is one word to the cue lists, which the tokenizer would split at the hyphen
 _HYPHENATED = re.compile(r"\b(up|down)-(?=regulat)", re.IGNORECASE)
 
-# Cue words, stemmed like the claim and source terms before they are compared.
-_NEGATION = (
-    "not no never without neither nor none fail failed lack lacks lacked unable cannot absence "
-    "absent unaffected unrelated independent insufficient doesn didn isn aren wasn weren don "
-    "couldn won nothing"
-)
-_UP = (
-    "increase increases increased increasing higher high greater more elevated enhance enhances "
-    "enhanced promote promotes promoted improve improves improved induce induces induced "
-    "activate activates activated stimulate stimulates upregulate upregulated raise raises gain"
-)
-_DOWN = (
-    "decrease decreases decreased decreasing lower low less fewer reduce reduces reduced "
-    "reduction inhibit inhibits inhibited suppress suppresses suppressed impair impairs "
-    "impaired block blocks blocked attenuate attenuates prevent prevents prevented "
-    "downregulate downregulated loss diminish diminished"
-)
-_HEDGE = "may might could suggest suggests suggested possibly potential potentially likely"
-# Opposites a claim and its source can disagree on, one pair a line (a backslash continues
-# it), its sides split by "/".
-_ANTONYMS = """
-increase increases increased increasing rise rises elevated / decrease decreases decreased \
-decreasing fall falls lowered declined decline
-higher high greater / lower low
-more / less fewer
-larger large bigger / smaller small
-longer long / shorter short
-faster accelerate accelerates accelerated / slower delay delays delayed
-promote promotes promoted stimulate stimulates stimulated / inhibit inhibits inhibited
-positive positively / negative negatively
-improve improves improved improvement better / worsen worsens worsened worse impair impaired
-upregulate upregulates upregulated upregulation / downregulate downregulates downregulated \
-downregulation
-enhance enhances enhanced / reduce reduces reduced reduction
-activate activates activated activation / suppress suppresses suppressed inactivate inactivated
-induce induces induced / prevent prevents prevented block blocks blocked abolish abolished
-gain gains / loss losses
-benefit beneficial protective protects / harm harmful detrimental
-sensitive sensitivity susceptible / resistant resistance
-agonist / antagonist
-present presence / absent absence
-required necessary essential / dispensable unnecessary
-sufficient / insufficient
-effective efficacious / ineffective
-successful success / unsuccessful failure
-associated correlated linked related / unrelated uncorrelated unassociated independent
-"""
-# Words that, negated in a source, report a null result ("no significant difference").
-_NULL = "significant significantly difference differ differed effect affect change changed alter"
 # A negation covers this many following words ("did not significantly increase").
 _SCOPE = 4
-
-
-@dataclass(frozen=True)
-class Vocabulary:
-    """The stemmed word lists the features look for."""
-
-    function: frozenset[str]
-    negation: frozenset[str]
-    up: frozenset[str]
-    down: frozenset[str]
-    hedge: frozenset[str]
-    null: frozenset[str]
-    # stemmed word -> (antonym pair, +1 or -1 for its side)
-    opposites: dict[str, tuple[int, int]]
-
-
-@cache
-def vocabulary() -> Vocabulary:
-    """The cue lists, stemmed once with the same stemmer as claims and sources."""
-    lists = [FUNCTION_WORDS, _NEGATION, _UP, _DOWN, _HEDGE, _NULL]
-    pairs = [line.split("/") for line in _ANTONYMS.strip().splitlines()]
-    stemmed = terms(lists + [side for pair in pairs for side in pair])
-    opposites: dict[str, tuple[int, int]] = {}
-    for index in range(len(pairs)):
-        for side, sign in ((2 * index, 1), (2 * index + 1, -1)):
-            opposites.update({word: (index, sign) for word in stemmed[len(lists) + side]})
-    function, negation, up, down, hedge, null = (frozenset(w) for w in stemmed[: len(lists)])
-    return Vocabulary(function, negation, up, down, hedge, null, opposites)
 
 
 def clean_claim(text: str) -> str:

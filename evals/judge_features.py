@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 import assistant.cross_encoder
+import assistant.cue_words
 import assistant.trained_judge
 from assistant.cross_encoder import CrossEncoder
 from assistant.embedders.minilm_numpy import MiniLMQueryEncoder
@@ -40,7 +41,7 @@ def cache_path(kind: str, texts: Texts, extra: bytes = b"") -> Path:
     """Where one kind of features of these pairs is cached, keyed by the pairs' texts, the
     feature code and `extra` (the cross-encoder's weights), so editing any featurises afresh."""
     digest = hashlib.sha256(json.dumps(list(texts)).encode())
-    for module in (assistant.trained_judge, assistant.cross_encoder):
+    for module in (assistant.trained_judge, assistant.cue_words, assistant.cross_encoder):
         digest.update(code_of(Path(module.__file__)).encode())
     digest.update(extra)
     return Path(tempfile.gettempdir()) / f"judge-{kind}-{digest.hexdigest()[:16]}.npz"
