@@ -284,7 +284,7 @@ def load_weights() -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
 
 def judge_encoder(model_cache: Path | None = None) -> "MiniLMQueryEncoder":
     """The MiniLM the judge's features come from, in training and in use: the int8 one
-    (about 4x the numpy encoder's pairs a second), its model file in `model_cache` (None: the
+    (about 5x the numpy encoder's pairs a second), its model file in `model_cache` (None: the
     default cache). One text a forward pass: int8 quantizes a batch's activations together, so
     in a batch a pair's verdict would move with the other pairs judged beside it."""
     from assistant.embedders.minilm_onnx import MiniLMInt8Embedder
