@@ -98,7 +98,7 @@ class Store:
         if built_with is not None and built_with != name:
             raise EmbedderMismatchError(
                 f"The store at {self.location} was built with embedder {built_with!r}, but "
-                f"{name!r} is configured. Use the same embedder (LITREVIEW_EMBEDDINGS__BACKEND "
+                f"{name!r} is configured. Use the same embedder (LITREVIEW_EMBEDDINGS__BACKEND, "
                 "__MODEL and __PRECISION), or pass --store with a new folder."
             )
 

@@ -1,9 +1,10 @@
 """A trained offline judge: a small model over MiniLM similarities and word cues.
 
 For each (claim, source) pair it embeds the claim and every source sentence with the bundled
-MiniLM (int8, in onnxruntime: `judge_encoder`) and derives 34 scalar features (closest-sentence cosines, shared content words, numbers,
-negation and direction words, the untrained `local` score, and polarity: antonyms such as
-increases/decreases and negated words on which the claim and its closest sentences disagree),
+MiniLM (int8, in onnxruntime: `judge_encoder`) and derives 34 scalar features (closest-sentence
+cosines, shared content words, numbers, negation and direction words, the untrained `local`
+score, and polarity: antonyms such as increases/decreases and negated words on which the claim
+and its closest sentences disagree),
 and, for a model trained on them, 5 from the cross-encoder (`assistant/cross_encoder.py`)
 reading the claim with its two closest sentences (entailed and contradicted probabilities);
 `evals/train_judge.py` also computes the claim and closest-sentence vectors for the designs it
@@ -206,14 +207,10 @@ def base_features(
         cosines = block @ c
         mean = block.mean(axis=0)
         centroid = float(mean @ c / (np.linalg.norm(mean) + 1e-12))
-        row = [
-            np.array(
-                _scalar_features(
-                    claims[i], pairs[i][1], cosines, centroid, claim_words[i], block_words
-                ),
-                np.float32,
-            )
-        ]
+        scalars = _scalar_features(
+            claims[i], pairs[i][1], cosines, centroid, claim_words[i], block_words
+        )
+        row = [np.array(scalars, np.float32)]
         closest.append([group[j] for j in np.argsort(cosines)[::-1][:CROSS_SENTENCES]])
         if with_vectors:
             # the product and gap of the claim and its closest sentence let a model weigh

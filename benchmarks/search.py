@@ -32,6 +32,7 @@ from search_store import build, claims, exact_neighbours, load_corpus
 
 from assistant.ingest import ingest
 from assistant.lexical import LexicalIndex, PaperTable
+from assistant.llm.local import free_port
 from assistant.search import CHUNKS_PER_PAPER, Filters, Searcher, lexical_index
 from assistant.settings import Settings
 from assistant.store import Store
@@ -102,7 +103,7 @@ def measure(mode: str, args: argparse.Namespace) -> dict[str, Any]:
     if mode == "embedded":
         done = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
         return dict(json.loads(done.stdout.splitlines()[-1]))
-    port = _free_port()
+    port = free_port()
     chroma = shutil.which("chroma", path=str(Path(sys.executable).parent)) or "chroma"
     path = OUT / f"scifact-{args.chunks}"
     server = subprocess.Popen(
@@ -255,12 +256,6 @@ def _size(folder: Path, skip: str = "") -> int:
         for f in folder.rglob("*")
         if f.is_file() and not (skip and (folder / skip) in f.parents)
     )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait_for(port: int, seconds: float = 60) -> None:

@@ -115,13 +115,13 @@ def fold_cross(
     texts: Texts,
     claims: list[str],
     closest: list[list[str]],
-    folds: tuple[str, np.ndarray],
+    pattern: str,
+    fold: np.ndarray,
     jobs: int,
 ) -> np.ndarray:
-    """The cross-encoder's columns of every pair, each fold k's rows with the weights at the
-    pattern `folds[0]` with k, `folds[1]` giving each pair's fold: out-of-fold columns for a
-    cross-encoder fine-tuned inside the judge's folds."""
-    pattern, fold = folds
+    """The cross-encoder's columns of every pair, each fold k's rows (`fold` gives each pair's)
+    with the weights `pattern` names with k: out-of-fold columns for a cross-encoder fine-tuned
+    inside the judge's folds."""
     x = np.zeros((len(texts), CROSS_FEATURES), np.float32)
     for k in np.unique(fold):
         rows = np.flatnonzero(fold == k).tolist()
@@ -146,5 +146,5 @@ def features(
     if fold is None:
         columns = cross(texts, claims, closest, Path(xenc), jobs)
     else:
-        columns = fold_cross(texts, claims, closest, (str(xenc), fold), jobs)
+        columns = fold_cross(texts, claims, closest, str(xenc), fold, jobs)
     return np.hstack([x[:, :split], columns, x[:, split:]])
