@@ -1,11 +1,12 @@
 """The `local` judge's cross-encoder: does a source sentence entail, leave open or contradict a
 claim? The bundled all-MiniLM-L6-v2 reads "[CLS] claim [SEP] sentence [SEP]"; low-rank (LoRA)
 updates trained by `evals/train_cross_encoder.py` on sentence pairs made from the training
-corpora (`evals/make_pairs.py`) are merged into its weights at load, and a linear head over
-the mean-pooled states gives three probabilities. numpy only, like the query encoder.
+corpora (`evals/make_pairs.py`) are merged into its weights, which are then quantized to int8
+like the ingest encoder (`embedders.minilm_onnx`) and cached under `embeddings.model_cache`,
+named by the weights; a linear head over the mean-pooled states gives three probabilities.
 """
 
-import json
+import hashlib
 from collections.abc import Sequence
 from functools import cached_property
 from importlib import resources
@@ -14,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from assistant.embedders.minilm_numpy import Bert, mean_pooled, padded
+from assistant.embedders.minilm_onnx import RECIPE, cached_int8, int8_session, weights_digest
+from assistant.settings import EmbeddingSettings
 
 WEIGHTS_FILE = "xenc_weights.npz"
 # the linear layers of each encoder layer that carry a low-rank update
@@ -29,7 +31,6 @@ LORA_TARGETS = (
 # a claim and one sentence fit in far fewer; longer pairs lose the sentence's end first
 MAX_PAIR_TOKENS = 128
 ENTAILED, NEUTRAL, CONTRADICTED = 0, 1, 2
-_BATCH = 32
 
 
 def pair_tokenizer(model_dir: Path) -> Any:
@@ -57,8 +58,14 @@ def merged_tensors(tensors: dict[str, np.ndarray], adapters: dict[str, np.ndarra
 class CrossEncoder:
     """Entailed / neutral / contradicted probabilities of (claim, sentence) pairs."""
 
-    def __init__(self, model_dir: Path, weights: dict[str, np.ndarray] | None = None) -> None:
+    def __init__(
+        self,
+        model_dir: Path,
+        weights: dict[str, np.ndarray] | None = None,
+        model_cache: Path | None = None,
+    ) -> None:
         self.model_dir = model_dir
+        self.model_cache = EmbeddingSettings().model_cache if model_cache is None else model_cache
         self._weights = weights
 
     @cached_property
@@ -76,27 +83,43 @@ class CrossEncoder:
         return pair_tokenizer(self.model_dir)
 
     @cached_property
-    def bert(self) -> Bert:
-        """MiniLM with the low-rank updates merged into its weights."""
-        from safetensors.numpy import load_file
-
-        tensors = load_file(self.model_dir / "model.safetensors")
-        merged_tensors(tensors, self.weights)
-        config = json.loads((self.model_dir / "config.json").read_text(encoding="utf-8"))
-        return Bert(tensors, config)
+    def session(self) -> Any:
+        """onnxruntime over MiniLM with the low-rank updates merged, int8, built once per
+        weights and cached."""
+        adapters = hashlib.sha256()
+        for name in sorted(self.weights):
+            adapters.update(name.encode() + np.ascontiguousarray(self.weights[name]).tobytes())
+        base = weights_digest(self.model_dir / "model.safetensors")[:16]
+        name = f"xenc-{base}-{adapters.hexdigest()[:16]}-r{RECIPE}-int8.onnx"
+        model = cached_int8(
+            self.model_cache / name,
+            self.model_dir,
+            pairs=True,
+            prepare=lambda tensors: merged_tensors(tensors, self.weights),
+        )
+        return int8_session(model)
 
     def probabilities(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
         """Softmax over (entailed, neutral, contradicted), one row per (claim, sentence)."""
         if not pairs:
             return np.zeros((0, 3), dtype=np.float32)
-        encodings = self.tokenizer.encode_batch(list(pairs))
-        order = sorted(range(len(pairs)), key=lambda i: len(encodings[i].ids))
-        pooled = np.empty((len(pairs), self.bert.word.shape[1]), dtype=np.float32)
-        for start in range(0, len(order), _BATCH):
-            batch = order[start : start + _BATCH]
-            pooled[batch] = mean_pooled(self.bert, *padded([encodings[i] for i in batch]))
+        # one pair a forward pass: int8 quantizes a batch's activations together, so in a
+        # batch a pair's probabilities would move with the pairs beside it
+        pooled = np.vstack([self._pooled(e) for e in self.tokenizer.encode_batch(list(pairs))])
         head_w = self.weights["head.weight"].astype(np.float32)
         logits = pooled @ head_w.T + self.weights["head.bias"].astype(np.float32)
         logits -= logits.max(axis=1, keepdims=True)
         exp = np.exp(logits)
         return np.asarray(exp / exp.sum(axis=1, keepdims=True))
+
+    def _pooled(self, encoding: Any) -> np.ndarray:
+        """Mean-pooled last hidden states of one tokenized pair, (1, 384)."""
+        feed = {
+            name: np.array([values], dtype=np.int64)
+            for name, values in (
+                ("input_ids", encoding.ids),
+                ("attention_mask", encoding.attention_mask),
+                ("token_type_ids", encoding.type_ids),
+            )
+        }
+        return self.session.run(None, feed)[0]

@@ -312,7 +312,9 @@ class TrainedJudge:
             return None
         from assistant import cross_encoder
 
-        return cross_encoder.CrossEncoder(self.encoder.model_dir)
+        return cross_encoder.CrossEncoder(
+            self.encoder.model_dir, model_cache=self.encoder.settings.model_cache
+        )
 
     def judge(self, claim: str, source: str) -> Verdict:
         """One verdict."""

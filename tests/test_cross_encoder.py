@@ -1,4 +1,4 @@
-"""The numpy cross-encoder against the torch model it was trained as, with merged LoRA weights."""
+"""The int8 cross-encoder against the torch model it was trained as, with merged LoRA weights."""
 
 import sys
 from pathlib import Path
@@ -6,13 +6,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.cross_encoder import CrossEncoder
+from assistant.cross_encoder import WEIGHTS_FILE, CrossEncoder, pair_tokenizer
 from assistant.embedders.minilm_numpy import MiniLMQueryEncoder
 from assistant.settings import EmbeddingSettings
 
 torch = pytest.importorskip("torch")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "evals"))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "evals"))
 import train_cross_encoder
+from finetune_cross_encoder import load_arrays
 
 PAIRS = [
     ("Aspirin increases bleeding.", "In 4,000 patients, aspirin decreased the risk of bleeding."),
@@ -21,28 +23,27 @@ PAIRS = [
 ]
 
 
-def test_numpy_probabilities_match_the_torch_forward_pass() -> None:
-    torch.manual_seed(0)
+def test_int8_probabilities_follow_the_torch_forward_pass(model_cache: Path) -> None:
     model_dir = MiniLMQueryEncoder(EmbeddingSettings()).model_dir
-    model = train_cross_encoder.CrossEncoder(model_dir, rank=4, alpha=8.0, top=2)
-    with torch.no_grad():
-        # trained adapters are non-zero; round to what is stored (float16) before comparing
-        for parameter in model.parameters():
-            if parameter.requires_grad:
-                parameter.copy_(torch.randn_like(parameter).mul(0.05).half().float())
+    model = train_cross_encoder.CrossEncoder(model_dir, rank=8, alpha=16.0, top=3)
+    load_arrays(model, ROOT / "assistant" / WEIGHTS_FILE)
     model.eval()
-    tokenizer = CrossEncoder(model_dir).tokenizer
+    tokenizer = pair_tokenizer(model_dir)
     ((ids, types, mask, _),) = train_cross_encoder.batches(
         tokenizer, [(h, p, 0) for h, p in PAIRS], 8
     )
     with torch.no_grad():
         expected = model(ids, types, mask).softmax(-1).numpy()
-        plain = train_cross_encoder.CrossEncoder(model_dir, 4, 8.0, 0)
+        plain = train_cross_encoder.CrossEncoder(model_dir, 8, 16.0, 0)
         plain.head = model.head
         unadapted = plain(ids, types, mask).softmax(-1).numpy()
-    got = CrossEncoder(model_dir, model.arrays()).probabilities(PAIRS)
+    cross = CrossEncoder(model_dir, model.arrays(), model_cache)
+    got = cross.probabilities(PAIRS)
     assert got.shape == (3, 3)
-    assert np.abs(got - expected).max() < 2e-3
-    # the adapters change the output: the comparison would catch them not being merged
-    assert np.abs(unadapted - expected).max() > 1e-2
-    assert CrossEncoder(model_dir, model.arrays()).probabilities([]).shape == (0, 3)
+    # int8 moves each probability a little (0.07 at most here), the adapters far more: the
+    # comparison would catch them not being merged, or the token types not read
+    assert np.abs(got - expected).max() < 0.1
+    assert np.abs(unadapted - expected).max() > 0.4
+    # one pair a forward pass: the same pair scores the same whatever is judged beside it
+    assert np.array_equal(cross.probabilities(PAIRS[1:2]), got[1:2])
+    assert cross.probabilities([]).shape == (0, 3)

@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import tempfile
+from collections.abc import Callable
 from functools import cached_property
 from importlib.metadata import PackageNotFoundError, files
 from pathlib import Path
@@ -50,20 +51,36 @@ def weights_digest(weights: Path) -> str:
 
 def int8_model(cache: Path, model_dir: Path) -> Path:
     """The cached int8 model for the weights in `model_dir`, built first if missing."""
-    path = cache / f"all-MiniLM-L6-v2-{weights_digest(model_dir / 'model.safetensors')[:16]}"
-    path = path.with_name(f"{path.name}-r{RECIPE}-int8.onnx")
+    digest = weights_digest(model_dir / "model.safetensors")[:16]
+    return cached_int8(cache / f"all-MiniLM-L6-v2-{digest}-r{RECIPE}-int8.onnx", model_dir)
+
+
+def cached_int8(
+    path: Path,
+    model_dir: Path,
+    pairs: bool = False,
+    prepare: Callable[[dict[str, np.ndarray]], None] | None = None,
+) -> Path:
+    """The int8 model at `path`, built first if missing from `model_dir`'s weights, which
+    `prepare` may change in place first (the cross-encoder merges its adapters); `pairs` as
+    for `onnx_graph.build_model`."""
     if not path.exists():
         try:
-            _build(path, model_dir)
+            _build(path, model_dir, pairs, prepare)
         except OSError as exc:
             raise EmbeddingError(
-                f"Cannot write the int8 model to {cache} ({exc}): set embeddings.model_cache "
-                "(LITREVIEW_EMBEDDINGS__MODEL_CACHE) to a writable folder."
+                f"Cannot write the int8 model to {path.parent} ({exc}): set "
+                "embeddings.model_cache (LITREVIEW_EMBEDDINGS__MODEL_CACHE) to a writable folder."
             ) from exc
     return path
 
 
-def _build(path: Path, model_dir: Path) -> None:
+def _build(
+    path: Path,
+    model_dir: Path,
+    pairs: bool,
+    prepare: Callable[[dict[str, np.ndarray]], None] | None,
+) -> None:
     """Export, quantize, then rename into place: readers never see a partial file, and two
     processes building at once each rename a whole file (the same bytes) over the other's."""
     import onnx
@@ -74,9 +91,12 @@ def _build(path: Path, model_dir: Path) -> None:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+    tensors = load_file(model_dir / "model.safetensors")
+    if prepare is not None:
+        prepare(tensors)
     with tempfile.TemporaryDirectory(dir=path.parent, prefix=".building-") as folder:
         fp32, int8 = Path(folder) / "fp32.onnx", Path(folder) / "int8.onnx"
-        onnx.save(build_model(load_file(model_dir / "model.safetensors"), config), fp32)
+        onnx.save(build_model(tensors, config, pairs), fp32)
         # quantize_dynamic warns on the root logger about pre-processing
         root = logging.getLogger()
         level = root.level
@@ -86,6 +106,20 @@ def _build(path: Path, model_dir: Path) -> None:
         finally:
             root.setLevel(level)
         os.replace(int8, path)
+
+
+def int8_session(model: Path) -> Any:
+    """An onnxruntime session over an int8 model file, without the fusions that slow it."""
+    import onnxruntime
+
+    try:
+        return onnxruntime.InferenceSession(
+            str(model), providers=["CPUExecutionProvider"], disabled_optimizers=SLOW_FUSIONS
+        )
+    except Exception as exc:  # onnxruntime raises its own untyped Fail for a corrupt file
+        raise EmbeddingError(
+            f"Cannot load the int8 model {model} ({exc}): delete it to have it rebuilt."
+        ) from exc
 
 
 class MiniLMInt8Embedder(MiniLMQueryEncoder):
@@ -99,19 +133,7 @@ class MiniLMInt8Embedder(MiniLMQueryEncoder):
     @cached_property
     def session(self) -> Any:
         """The onnxruntime session over the cached int8 model."""
-        import onnxruntime
-
-        model = int8_model(self.settings.model_cache, self.model_dir)
-        try:
-            return onnxruntime.InferenceSession(
-                str(model),
-                providers=["CPUExecutionProvider"],
-                disabled_optimizers=SLOW_FUSIONS,
-            )
-        except Exception as exc:  # onnxruntime raises its own untyped Fail for a corrupt file
-            raise EmbeddingError(
-                f"Cannot load the int8 model {model} ({exc}): delete it to have it rebuilt."
-            ) from exc
+        return int8_session(int8_model(self.settings.model_cache, self.model_dir))
 
     def _pooled(self, ids: np.ndarray, type_ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Mean-pooled last hidden states from the int8 graph (token types are all 0)."""

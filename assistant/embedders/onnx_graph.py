@@ -2,9 +2,10 @@
 
 No torch: the graph is the forward pass of `minilm_numpy.Bert` (BERT, then mean pooling over
 the attention mask) written as standard ONNX operators, opset 17. Its inputs are `input_ids`
-and `attention_mask` (int64, batch x tokens); its output `pooled` (float32, batch x 384) is
-not yet L2-normalised. Token types are always 0 for one text, so row 0 of the token-type
-table is folded into the position table.
+and `attention_mask` (int64, batch x tokens), and for sentence pairs (the cross-encoder)
+`token_type_ids`; its output `pooled` (float32, batch x 384) is not yet L2-normalised. Token
+types are always 0 for one text, so without that input row 0 of the token-type table is folded
+into the position table.
 """
 
 import math
@@ -14,6 +15,7 @@ import numpy as np
 
 OPSET = 17
 INPUTS = ("input_ids", "attention_mask")
+PAIR_INPUTS = (*INPUTS, "token_type_ids")
 OUTPUT = "pooled"
 
 
@@ -42,13 +44,14 @@ class _Graph:
         return output
 
 
-def build_model(tensors: dict[str, np.ndarray], config: dict[str, Any]) -> Any:
-    """The fp32 `onnx.ModelProto` of the encoder plus mean pooling."""
+def build_model(tensors: dict[str, np.ndarray], config: dict[str, Any], pairs: bool = False) -> Any:
+    """The fp32 `onnx.ModelProto` of the encoder plus mean pooling; with `pairs`, it reads
+    `token_type_ids` too."""
     from onnx import TensorProto, helper
 
     g = _Graph()
     mask = g.op("Cast", "attention_mask", to=TensorProto.FLOAT)
-    x = _embeddings(g, tensors, config["layer_norm_eps"])
+    x = _embeddings(g, tensors, config["layer_norm_eps"], pairs)
     # additive key mask (batch, 1, 1, tokens): 0 for tokens, -10000 for padding, as BERT does
     blocked = g.op(
         "Mul",
@@ -72,7 +75,7 @@ def build_model(tensors: dict[str, np.ndarray], config: dict[str, Any]) -> Any:
         "all-MiniLM-L6-v2",
         [
             helper.make_tensor_value_info(name, TensorProto.INT64, ["batch", "tokens"])
-            for name in INPUTS
+            for name in (PAIR_INPUTS if pairs else INPUTS)
         ],
         [
             helper.make_tensor_value_info(
@@ -84,10 +87,12 @@ def build_model(tensors: dict[str, np.ndarray], config: dict[str, Any]) -> Any:
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
 
 
-def _embeddings(g: _Graph, tensors: dict[str, np.ndarray], eps: float) -> str:
-    """Word + position (+ token type 0) embeddings, layer-normed."""
+def _embeddings(g: _Graph, tensors: dict[str, np.ndarray], eps: float, pairs: bool) -> str:
+    """Word + position + token type embeddings, layer-normed."""
     positions = tensors["embeddings.position_embeddings.weight"]
-    positions = positions + tensors["embeddings.token_type_embeddings.weight"][0]
+    types = tensors["embeddings.token_type_embeddings.weight"]
+    if not pairs:
+        positions = positions + types[0]
     words = g.op(
         "Gather",
         g.const("word_embeddings", tensors["embeddings.word_embeddings.weight"]),
@@ -96,7 +101,12 @@ def _embeddings(g: _Graph, tensors: dict[str, np.ndarray], eps: float) -> str:
     tokens = g.op("Gather", g.op("Shape", "input_ids"), g.const("one_i", np.int64(1)))
     index = g.op("Range", g.const("zero_i", np.int64(0)), tokens, "one_i")
     position = g.op("Gather", g.const("position_embeddings", positions), index)
-    return _layer_norm(g, g.op("Add", words, position), tensors, "embeddings.LayerNorm", eps)
+    x = g.op("Add", words, position)
+    if pairs:
+        x = g.op(
+            "Add", x, g.op("Gather", g.const("token_type_embeddings", types), "token_type_ids")
+        )
+    return _layer_norm(g, x, tensors, "embeddings.LayerNorm", eps)
 
 
 def _layer_norm(g: _Graph, x: str, tensors: dict[str, np.ndarray], prefix: str, eps: float) -> str:
