@@ -34,8 +34,8 @@ import numpy as np
 import torch
 from judge_features import base  # evals/judge_features.py, beside this script
 from judge_fitting import auc
+from judge_pairs import DATASETS, FOLDS, ROOT, fold_of, load_pairs, read_jsonl
 from train_cross_encoder import SEED, CrossEncoder, probabilities, train
-from train_judge import DATASETS, FOLDS, ROOT, fold_of, load_pairs, read_jsonl
 
 from assistant.cross_encoder import (
     CONTRADICTED,
