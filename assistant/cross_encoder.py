@@ -31,6 +31,9 @@ LORA_TARGETS = (
 # a claim and one sentence fit in far fewer; longer pairs lose the sentence's end first
 MAX_PAIR_TOKENS = 128
 ENTAILED, NEUTRAL, CONTRADICTED = 0, 1, 2
+# weights fine-tuned on the training splits' labels (evals/finetune_cross_encoder.py) carry
+# an array of this name: how many human-labelled pairs they were trained on
+HUMAN_PAIRS = "human_pairs"
 
 
 def pair_tokenizer(model_dir: Path) -> Any:

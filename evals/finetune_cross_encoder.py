@@ -40,6 +40,7 @@ from train_cross_encoder import SEED, CrossEncoder, probabilities, train
 from assistant.cross_encoder import (
     CONTRADICTED,
     ENTAILED,
+    HUMAN_PAIRS,
     NEUTRAL,
     WEIGHTS_FILE,
     pair_tokenizer,
@@ -153,6 +154,11 @@ def fit(args: argparse.Namespace, pairs: list[Pair], model_dir: Path) -> CrossEn
     return model
 
 
+def save(model: CrossEncoder, path: Path, trained_on: int) -> None:
+    """The adapters and head, marked as fine-tuned on `trained_on` human-labelled pairs."""
+    np.savez_compressed(path, **model.arrays(), **{HUMAN_PAIRS: np.array(trained_on)})
+
+
 def length_bucketed(pairs: list[Pair], size: int) -> list[Pair]:
     """The pairs in batches of similar length, the batches in random order: padding to the
     longest of a batch then costs little, and CPU time is what limits training here."""
@@ -213,16 +219,17 @@ def main() -> None:
             print(f"fold {k} before: {held_out_report(start, tokenizer, by_fold[k], dataset[k])}")
     for k in [int(k) for k in args.folds.split(",") if k]:
         started = time.perf_counter()
-        model = fit(args, [p for j in range(FOLDS) if j != k for p in by_fold[j]], model_dir)
+        others = [p for j in range(FOLDS) if j != k for p in by_fold[j]]
         path = Path(args.out_pattern.format(k=k))
-        np.savez_compressed(path, **model.arrays())
+        model = fit(args, others, model_dir)
+        save(model, path, min(len(others), args.train_pairs))
         report = held_out_report(model, tokenizer, by_fold[k], dataset[k])
         took = time.perf_counter() - started
         print(f"fold {k}: {report}; wrote {path} in {took:.0f} s", flush=True)
     if args.all:
         started = time.perf_counter()
-        model = fit(args, [p for fold in by_fold for p in fold], model_dir)
-        np.savez_compressed(args.all_out, **model.arrays())
+        every = [p for fold in by_fold for p in fold]
+        save(fit(args, every, model_dir), args.all_out, min(len(every), args.train_pairs))
         print(f"all folds: wrote {args.all_out} in {time.perf_counter() - started:.0f} s")
 
 

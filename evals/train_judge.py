@@ -47,6 +47,7 @@ from judge_pairs import (  # evals/judge_pairs.py
     load_pairs,
 )
 
+from assistant.cross_encoder import HUMAN_PAIRS
 from assistant.cross_encoder import WEIGHTS_FILE as XENC_WEIGHTS
 from assistant.trained_judge import (
     BASE_FEATURES,
@@ -282,6 +283,12 @@ def save(models: dict[str, tuple[dict, float, str]], path: Path) -> None:
     print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB)")
 
 
+def fine_tuned_on_human_pairs(xenc: Path) -> bool:
+    """Whether these cross-encoder weights were fine-tuned on the training splits' labels."""
+    with np.load(xenc) as stored:
+        return HUMAN_PAIRS in stored.files
+
+
 def main() -> None:
     """Load, featurise, cross-validate, refit the best design on everything, save."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -294,10 +301,16 @@ def main() -> None:
     )
     parser.add_argument(
         "--xenc-folds",
-        help="cross-validate only, each fold's cross-encoder columns from this pattern with {k} "
-        "(evals/finetune_cross_encoder.py's per-fold weights); writes nothing",
+        help="each fold's cross-encoder columns from this pattern with {k} (the per-fold weights "
+        "of evals/finetune_cross_encoder.py, whose --all fit must then be --xenc)",
     )
     args = parser.parse_args()
+    if args.xenc_folds is None and fine_tuned_on_human_pairs(args.xenc):
+        raise SystemExit(
+            f"{args.xenc} was fine-tuned on these very pairs, so its columns here would be "
+            "in-sample: pass --xenc-folds with the per-fold weights "
+            "evals/finetune_cross_encoder.py wrote beside it."
+        )
     pairs = load_pairs(args.data)
     print(f"{len(pairs.y)} pairs ({np.bincount(pairs.dataset).tolist()} per dataset)")
     fold = fold_of(pairs.group) if args.xenc_folds else None
@@ -305,9 +318,9 @@ def main() -> None:
     n_scalar = x.shape[1] - 3 * DIMENSION
     best, oof = cross_validate(x, pairs, n_scalar, args.design)
     if args.xenc_folds:
-        # no one cross-encoder made these columns, so no judge refitted on them could ship
-        contradiction_head(x, pairs, oof, n_scalar)
-        return
+        # stacking: the judge is fitted on out-of-fold columns, and runs the cross-encoder
+        # fitted on every fold
+        print(f"with cross-encoder columns, the judge will run {args.xenc}")
     everything = np.ones(len(oof), bool)
     threshold = best_threshold([(pairs.y[m], oof[m]) for m in judged_parts(pairs, everything)])
     columns, fit = designs(n_scalar)[best]

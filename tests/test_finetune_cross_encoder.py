@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.cross_encoder import CONTRADICTED, ENTAILED, NEUTRAL, WEIGHTS_FILE
+from assistant.cross_encoder import CONTRADICTED, ENTAILED, HUMAN_PAIRS, NEUTRAL, WEIGHTS_FILE
 from assistant.trained_judge import BASE_FEATURES, CROSS_FEATURES
 
 pytest.importorskip("torch")
@@ -61,3 +61,28 @@ def test_each_folds_rows_take_their_cross_columns_from_that_folds_weights(
     cross = x[:, BASE_FEATURES : BASE_FEATURES + CROSS_FEATURES]
     # top entailed, top contradicted: 1 and 0 on fold 1's rows, the reverse on fold 0's
     assert np.allclose(cross[:, :2], [[1, 0], [0, 1], [1, 0]], atol=1e-3)
+
+
+def test_fine_tuned_weights_are_marked_and_the_judge_refuses_their_in_sample_columns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import train_judge
+    from finetune_cross_encoder import save
+    from train_cross_encoder import CrossEncoder
+
+    from assistant.embedders.minilm_numpy import MiniLMQueryEncoder
+    from assistant.settings import EmbeddingSettings
+
+    model_dir = MiniLMQueryEncoder(EmbeddingSettings()).model_dir
+    marked = tmp_path / "xenc-human.npz"
+    save(CrossEncoder(model_dir, rank=4, alpha=8.0, top=1), marked, 12)
+    with np.load(marked) as stored:
+        assert int(stored[HUMAN_PAIRS]) == 12
+    assert train_judge.fine_tuned_on_human_pairs(marked)
+    assert not train_judge.fine_tuned_on_human_pairs(PACKAGED)
+    out = tmp_path / "judge_weights.npz"
+    argv = ["train_judge.py", "--xenc", str(marked), "--out", str(out)]
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.raises(SystemExit, match="in-sample"):
+        train_judge.main()
+    assert not out.exists()
