@@ -100,7 +100,9 @@ class CrossEncoder:
             pairs=True,
             prepare=lambda tensors: merged_tensors(tensors, self.weights),
         )
-        return int8_session(model)
+        # run in turn with the judge's MiniLM session: spinning threads took the cores from
+        # it: 48.5 ms a pair (median) against 32.1 without (benchmarks/judge.py)
+        return int8_session(model, spinning=False)
 
     def probabilities(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
         """Softmax over (entailed, neutral, contradicted), one row per (claim, sentence)."""

@@ -49,7 +49,7 @@ def main() -> None:
     runs = {
         "exact MiniLM (numpy)": lambda pair: featurise([pair], exact),
         "int8 MiniLM (the judge's)": lambda pair: featurise([pair], judge.encoder),
-        "int8 + cross-encoder": lambda pair: featurise([pair], judge.encoder, cross),
+        "int8 + int8 cross-encoder": lambda pair: featurise([pair], judge.encoder, cross),
     }
     times: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(ROUNDS):
