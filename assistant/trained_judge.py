@@ -1,19 +1,19 @@
-"""A trained offline judge: a small model over MiniLM similarities and word cues.
+"""A trained offline judge: a small model over MiniLM similarities, word cues and a cross-encoder.
 
 For each (claim, source) pair it embeds the claim and every source sentence with the bundled
 MiniLM (int8, in onnxruntime: `judge_encoder`) and derives 34 scalar features (closest-sentence
 cosines, shared content words, numbers, negation and direction words, the untrained `local`
 score, and polarity: antonyms such as increases/decreases and negated words on which the claim
-and its closest sentences disagree),
-and, for a model trained on them, 5 from the cross-encoder (`assistant/cross_encoder.py`)
-reading the claim with its two closest sentences (entailed and contradicted probabilities);
-`evals/train_judge.py` also computes the claim and closest-sentence vectors for the designs it
-compares. The shipped support model (an 8-unit tanh MLP over the 34 scalars: the cross-encoder
-stack measured level within noise and misjudged a plain support, BENCHMARKS.md) and a
-contradiction head (over the same 34, trained on SciFact's SUPPORT and REFUTE pairs only) live
-in `assistant/judge_weights.npz`; both were chosen by 5-fold grouped cross-validation on the
-SciFact and Citation-Integrity training splits (figures in BENCHMARKS.md). Only numpy and
-onnxruntime run at inference; the cue word lists are in `assistant/cue_words.py`.
+and its closest sentences disagree), and 5 from the cross-encoder (`assistant/cross_encoder.py`,
+fine-tuned on the training splits' human labels) reading the claim with its two closest
+sentences (entailed and contradicted probabilities); `evals/train_judge.py` also computes the
+claim and closest-sentence vectors for the designs it compares. The shipped support model
+(logistic regression over the 39 scalars) and a contradiction head (the same, trained on
+SciFact's SUPPORT and REFUTE pairs only) live in `assistant/judge_weights.npz`; both were chosen
+by 5-fold grouped cross-validation on the SciFact and Citation-Integrity training splits, the
+cross-encoder's columns coming from one fine-tuned without each fold (figures in
+BENCHMARKS.md). Only numpy and onnxruntime run at inference; the cue word lists are in
+`assistant/cue_words.py`.
 """
 
 import re
@@ -294,7 +294,7 @@ def judge_encoder(model_cache: Path | None = None) -> "MiniLMQueryEncoder":
 
 class TrainedJudge:
     """Offline: a model trained on SciFact and Citation-Integrity scores each pair from MiniLM
-    similarities and word cues; a score at or above the threshold is support. Below it, a
+    similarities, word cues and the cross-encoder; a score at or above the threshold is support. Below it, a
     second head trained on SciFact's SUPPORT and REFUTE pairs says whether the source states
     the opposite (contradicted)."""
 

@@ -10,16 +10,18 @@ of the judge's pairs, reading the closest sentences the judge itself feeds the c
 - Citation-Integrity: the citing sentence, cleaned, with its passage's closest sentence, labelled
   by the passage's annotation (SUPPORT 0, REFUTE 2, none 1); its evidence entries always name
   sentence 0, so they say nothing about which sentence holds the evidence.
-Each fold k trains on a --train-pairs sample of the other folds' pairs (one epoch in batches of
-similar length, stopped by --minutes), starting from --start's adapters (the synthetic-trained
-ones by default) or with --scratch from fresh ones, and writes --out-pattern with k; it prints
-the held-out fold's 3-way accuracy and SUPPORT-vs-REFUTE AUC per dataset (SciFact's: its gold
-rationale sentences), before (from --start) and after. `--all` then fits on a sample of every
-fold's pairs and writes --all-out: a candidate, never the shipped file.
+Each fold k trains on the other folds' pairs (all of them unless --train-pairs samples fewer;
+--epochs passes in batches of similar length, stopped by --minutes), starting from --start's
+adapters (the synthetic-trained ones, evals/xenc_synthetic.npz, by default) or with --scratch
+from fresh ones, and writes --out-pattern with k; it prints the held-out fold's 3-way accuracy
+and SUPPORT-vs-REFUTE AUC per dataset (SciFact's: its gold rationale sentences), before (from
+--start) and after. `--all` then fits on every fold's pairs the same way and writes --all-out,
+by default the judge's cross-encoder (assistant/xenc_weights.npz); train_judge.py then fits the
+judge on the per-fold weights' out-of-fold columns (about 20 min and 5 min on 2 idle cores):
 
     OMP_NUM_THREADS=2 nice -n 5 .venv/bin/python evals/finetune_cross_encoder.py \
-        --data ../shared/data --minutes 6 --all
-    OPENBLAS_NUM_THREADS=2 .venv/bin/python evals/train_judge.py --data ../shared/data \
+        --data ../shared/data --all
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python evals/train_judge.py --data ../shared/data \
         --xenc-folds '/tmp/xenc-fold{k}.npz'
 """
 
@@ -35,7 +37,7 @@ import torch
 from judge_features import base  # evals/judge_features.py, beside this script
 from judge_fitting import auc
 from judge_pairs import DATASETS, FOLDS, ROOT, fold_of, load_pairs, read_jsonl
-from train_cross_encoder import SEED, CrossEncoder, probabilities, train
+from train_cross_encoder import SEED, SYNTHETIC, CrossEncoder, probabilities, train
 
 from assistant.cross_encoder import (
     CONTRADICTED,
@@ -147,11 +149,16 @@ def starting_model(args: argparse.Namespace, model_dir: Path) -> CrossEncoder:
 def fit(args: argparse.Namespace, pairs: list[Pair], model_dir: Path) -> CrossEncoder:
     """One cross-encoder trained on `pairs`, from --start's adapters unless --scratch."""
     model = starting_model(args, model_dir)
-    chosen = random.Random(SEED).sample(pairs, min(len(pairs), args.train_pairs))
+    chosen = random.Random(SEED).sample(pairs, trained_on(args, pairs))
     settings = (args.lr, args.batch, args.minutes)
     ordered = length_bucketed(chosen, args.batch)
     train(model, pair_tokenizer(model_dir), ordered, settings, epochs=args.epochs)
     return model
+
+
+def trained_on(args: argparse.Namespace, pairs: list[Pair]) -> int:
+    """How many of `pairs` one fit trains on: all, or the --train-pairs sample."""
+    return len(pairs) if args.train_pairs is None else min(len(pairs), args.train_pairs)
 
 
 def save(model: CrossEncoder, path: Path, trained_on: int) -> None:
@@ -189,15 +196,15 @@ def arguments() -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    parser.add_argument("--start", type=Path, default=ROOT / "assistant" / WEIGHTS_FILE)
+    parser.add_argument("--start", type=Path, default=ROOT / "evals" / SYNTHETIC)
     parser.add_argument("--scratch", action="store_true", help="fresh adapters, not --start's")
     parser.add_argument("--out-pattern", default="/tmp/xenc-fold{k}.npz")
     parser.add_argument("--all", action="store_true", help="also fit on every fold")
-    parser.add_argument("--all-out", type=Path, default=Path("/tmp/xenc-human.npz"))
+    parser.add_argument("--all-out", type=Path, default=ROOT / "assistant" / WEIGHTS_FILE)
     parser.add_argument("--folds", default="0,1,2,3,4", help="which folds to fit ('' for none)")
-    parser.add_argument("--minutes", type=float, default=6.0, help="per fit")
-    parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--train-pairs", type=int, default=1600, help="a sample, per fit")
+    parser.add_argument("--minutes", type=float, default=8.0, help="per fit")
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--train-pairs", type=int, help="a sample of this many, per fit")
     parser.add_argument("--rank", type=int, default=8)
     parser.add_argument("--layers", type=int, default=3, help="top layers given adapters")
     parser.add_argument("--lr", type=float, default=5e-4)
@@ -222,14 +229,14 @@ def main() -> None:
         others = [p for j in range(FOLDS) if j != k for p in by_fold[j]]
         path = Path(args.out_pattern.format(k=k))
         model = fit(args, others, model_dir)
-        save(model, path, min(len(others), args.train_pairs))
+        save(model, path, trained_on(args, others))
         report = held_out_report(model, tokenizer, by_fold[k], dataset[k])
         took = time.perf_counter() - started
         print(f"fold {k}: {report}; wrote {path} in {took:.0f} s", flush=True)
     if args.all:
         started = time.perf_counter()
         every = [p for fold in by_fold for p in fold]
-        save(fit(args, every, model_dir), args.all_out, min(len(every), args.train_pairs))
+        save(fit(args, every, model_dir), args.all_out, trained_on(args, every))
         print(f"all folds: wrote {args.all_out} in {time.perf_counter() - started:.0f} s")
 
 

@@ -7,13 +7,14 @@ Reads pairs from evals/make_pairs.py (synthetic, no human labels) and trains a 3
 pooling, so a head over the mean starts from meaningful features; the base weights stay
 frozen. AdamW, linear warm-up then linear decay, stopped by --minutes. `--overfit N` first
 trains on N pairs only and prints the train accuracy: a setup that cannot reach ~100% there is
-broken. Writes the adapters and head (float16) to --out, which `assistant.cross_encoder`
-merges into the numpy encoder at load. Prints held-out synthetic accuracy per transformation and,
+broken. Writes the adapters and head (float16) to --out: evals/xenc_synthetic.npz, the start
+of evals/finetune_cross_encoder.py, which fine-tunes them on the human-labelled pairs into the
+judge's cross-encoder. Prints held-out synthetic accuracy per transformation and,
 as a transfer check never trained on, the SUPPORT-vs-REFUTE AUC of SciFact's gold rationale
 sentences. Torch runs here only, never in the judge.
 
     OMP_NUM_THREADS=2 .venv/bin/python evals/train_cross_encoder.py --pairs /tmp/xenc-pairs.jsonl \
-        --data ../shared/data --minutes 40 --out assistant/xenc_weights.npz
+        --data ../shared/data --minutes 40 --out evals/xenc_synthetic.npz
 """
 
 import argparse
@@ -35,6 +36,8 @@ from assistant.embedders.minilm_numpy import MiniLMQueryEncoder
 from assistant.settings import EmbeddingSettings
 
 SEED = 0
+# in evals/: the adapters this script trained, kept as evals/finetune_cross_encoder.py's start
+SYNTHETIC = "xenc_synthetic.npz"
 HELD_OUT = 600
 LABELS = 3
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.cross_encoder import CONTRADICTED, ENTAILED, HUMAN_PAIRS, NEUTRAL, WEIGHTS_FILE
+from assistant.cross_encoder import CONTRADICTED, ENTAILED, HUMAN_PAIRS, NEUTRAL
 from assistant.trained_judge import BASE_FEATURES, CROSS_FEATURES
 
 pytest.importorskip("torch")
@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "evals"))
 import judge_features
 from finetune_cross_encoder import Cited, sentence_pairs
 
-PACKAGED = Path(__file__).resolve().parents[1] / "assistant" / WEIGHTS_FILE
+SYNTHETIC = Path(__file__).resolve().parents[1] / "evals" / "xenc_synthetic.npz"
 CLAIM = "Aspirin lowers the risk of bleeding."
 GOLD = "In 4,000 patients, aspirin decreased the risk of bleeding by half."
 OTHER = "Patients were followed for two years."
@@ -48,7 +48,7 @@ def test_each_folds_rows_take_their_cross_columns_from_that_folds_weights(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the feature cache
-    with np.load(PACKAGED) as stored:
+    with np.load(SYNTHETIC) as stored:
         weights = {name: stored[name] for name in stored.files}
     # fold 1's head says "entailed" whatever it reads, fold 0's "contradicted"
     for k, label in ((0, CONTRADICTED), (1, ENTAILED)):
@@ -79,7 +79,7 @@ def test_fine_tuned_weights_are_marked_and_the_judge_refuses_their_in_sample_col
     with np.load(marked) as stored:
         assert int(stored[HUMAN_PAIRS]) == 12
     assert train_judge.fine_tuned_on_human_pairs(marked)
-    assert not train_judge.fine_tuned_on_human_pairs(PACKAGED)
+    assert not train_judge.fine_tuned_on_human_pairs(SYNTHETIC)
     out = tmp_path / "judge_weights.npz"
     argv = ["train_judge.py", "--xenc", str(marked), "--out", str(out)]
     monkeypatch.setattr(sys, "argv", argv)
