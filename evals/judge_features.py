@@ -1,7 +1,7 @@
 """Features for evals/train_judge.py, cached in the temp folder: the 34 scalars and vector
-features of `assistant.trained_judge.base_features` (keyed by the pairs and that module's code)
-and the cross-encoder's columns (keyed also by its code and weights), so a new cross-encoder
-does not re-embed every pair, and a rerun featurises nothing."""
+features of `assistant.trained_judge.base_features` (keyed by the pairs and the code of the judge
+and its int8 encoder) and the cross-encoder's columns (keyed also by its code and weights), so a
+new cross-encoder does not re-embed every pair, and a rerun featurises nothing."""
 
 import ast
 import hashlib
@@ -17,6 +17,8 @@ import numpy as np
 
 import assistant.cross_encoder
 import assistant.cue_words
+import assistant.embedders.minilm_onnx
+import assistant.embedders.onnx_graph
 import assistant.trained_judge
 from assistant.cross_encoder import CrossEncoder
 from assistant.embedders.minilm_numpy import MiniLMQueryEncoder
@@ -37,11 +39,22 @@ def code_of(path: Path) -> str:
     return ast.dump(tree)
 
 
+# the code each kind of features comes from: the judge's, and the int8 encoder's
+BASE_CODE = (
+    assistant.trained_judge,
+    assistant.cue_words,
+    assistant.embedders.minilm_onnx,
+    assistant.embedders.onnx_graph,
+)
+CODE = {"base": BASE_CODE, "cross": (*BASE_CODE, assistant.cross_encoder)}
+
+
 def cache_path(kind: str, texts: Texts, extra: bytes = b"") -> Path:
     """Where one kind of features of these pairs is cached, keyed by the pairs' texts, the
-    feature code and `extra` (the cross-encoder's weights), so editing any featurises afresh."""
+    code they come from and `extra` (the cross-encoder's weights), so editing any featurises
+    afresh."""
     digest = hashlib.sha256(json.dumps(list(texts)).encode())
-    for module in (assistant.trained_judge, assistant.cue_words, assistant.cross_encoder):
+    for module in CODE[kind]:
         digest.update(code_of(Path(module.__file__)).encode())
     digest.update(extra)
     return Path(tempfile.gettempdir()) / f"judge-{kind}-{digest.hexdigest()[:16]}.npz"
