@@ -5,7 +5,7 @@ MiniLM (int8, in onnxruntime: `judge_encoder`) and derives 34 scalar features (c
 cosines, shared content words, numbers, negation and direction words, the untrained `local`
 score, and polarity: antonyms such as increases/decreases and negated words on which the claim
 and its closest sentences disagree), and 5 from the cross-encoder (`assistant/cross_encoder.py`,
-fine-tuned on the training splits' human labels) reading the claim with its two closest
+fine-tuned on the training splits' human labels) reading the claim with its three closest
 sentences (entailed and contradicted probabilities); `evals/train_judge.py` also computes the
 claim and closest-sentence vectors for the designs it compares. The shipped support model
 (logistic regression over the 39 scalars) and a contradiction head (the same, trained on
@@ -39,7 +39,7 @@ CONTRADICTION = "contradiction_"  # prefix of the contradiction head's arrays in
 LOCAL_COLUMN = 0  # the feature that is the untrained `local` judge's score
 BASE_FEATURES = 34  # the scalars before the cross-encoder's
 CROSS_FEATURES = 5
-CROSS_SENTENCES = 2  # the cross-encoder reads the claim with this many closest sentences
+CROSS_SENTENCES = 3  # the cross-encoder reads the claim with this many closest sentences
 ENTAILED, CONTRADICTED = 0, 2  # the cross-encoder's columns (assistant.cross_encoder)
 
 # Citation-Integrity's citing sentences carry markers such as "[<|cit|>]" or "[<|multi_cit|>,7]";

@@ -52,6 +52,8 @@ from assistant.settings import EmbeddingSettings
 from assistant.trained_judge import clean_claim
 
 LABEL = {"SUPPORT": ENTAILED, "REFUTE": CONTRADICTED, "NEI": NEUTRAL}
+# neutral pairs come from this many of the judge's closest sentences (it reads more)
+PAIRED_SENTENCES = 2
 Pair = tuple[str, str, int]
 
 
@@ -77,10 +79,11 @@ def sentence_pairs(cited: Cited) -> list[Pair]:
     label = LABEL[cited.label]
     if DATASETS[cited.dataset] != "scifact":
         return [(cited.claim, cited.closest[0], label)]
+    closest = cited.closest[:PAIRED_SENTENCES]
     if cited.label == "NEI":
-        return [(cited.claim, s, NEUTRAL) for s in cited.closest]
+        return [(cited.claim, s, NEUTRAL) for s in closest]
     out = [(cited.claim, s, label) for s in cited.rationale]
-    others = [s for s in cited.closest if not _is_rationale(s, cited.rationale)]
+    others = [s for s in closest if not _is_rationale(s, cited.rationale)]
     return out + [(cited.claim, s, NEUTRAL) for s in others[:1]]
 
 
