@@ -294,9 +294,9 @@ def judge_encoder(model_cache: Path | None = None) -> "MiniLMQueryEncoder":
 
 class TrainedJudge:
     """Offline: a model trained on SciFact and Citation-Integrity scores each pair from MiniLM
-    similarities, word cues and the cross-encoder; a score at or above the threshold is support. Below it, a
-    second head trained on SciFact's SUPPORT and REFUTE pairs says whether the source states
-    the opposite (contradicted)."""
+    similarities, word cues and the cross-encoder; a score at or above the threshold is
+    support. Below it, a second head trained on SciFact's SUPPORT and REFUTE pairs says whether
+    the source states the opposite (contradicted)."""
 
     name = "local"
 

@@ -4,10 +4,11 @@ Pairs are the SciFact test fixture's claims with their cited abstracts whose tit
 come to about 250 tokens (200 to 300). What is timed is the judge's features, nearly all of
 its time (its heads are two small matrix products): the 34 MiniLM and word-cue features with
 the exact numpy MiniLM (the judge's encoder until int8) and with the int8 one, then those and
-the int8 cross-encoder over the closest sentences: the judge as shipped. Warm timings (the first pair loads the
-models), each run over all the pairs in turn, twice, so that load on the machine falls on all of
-them; median and 90th percentile. (Turns pair by pair slowed the int8 runs: numpy's OpenBLAS
-threads keep spinning after the exact encoder's products and take the cores from onnxruntime's.)
+the int8 cross-encoder over the closest sentences: the judge as shipped. Warm timings (the
+first pair loads the models), each run over all the pairs in turn, twice, so that load on the
+machine falls on all of them; median and 90th percentile. (Turns pair by pair slowed the int8
+runs: numpy's OpenBLAS threads keep spinning after the exact encoder's products and take the
+cores from onnxruntime's.)
 
     OPENBLAS_NUM_THREADS=2 python benchmarks/judge.py [--pairs 40]
 """

@@ -9,18 +9,22 @@ Trains on the training splits only, read from --data (default: ../shared/data fr
   citing sentence with its cited passage; positive = SUPPORT.
 
 Features come from `assistant.trained_judge` (the bundled MiniLM plus word cues, and the
-cross-encoder of evals/train_cross_encoder.py over the closest sentences), so training and
-inference compute them with the same code; evals/judge_features.py caches them in the temp
-folder, so a rerun skips the minutes of featurising. Candidate
-designs are compared by 5-fold cross-validation, folds grouped so that no claim or source text
-crosses folds; the table includes SciFact's SUPPORT-vs-REFUTE AUC (does the score tell "the
-paper says X" from "the paper says not X"). The best design is refitted on everything with one
-decision threshold. A contradiction head is cross-validated the same way on SciFact's SUPPORT
-and REFUTE pairs, its threshold the lowest reaching the target precision of "contradicted";
-both are saved in assistant/judge_weights.npz. Everything is seeded; numpy only (plus the
-encoder's tokenizer).
+cross-encoder over the closest sentences), so training and inference compute them with the
+same code; evals/judge_features.py caches them in the temp folder, so a rerun skips the minutes
+of featurising. The shipped cross-encoder was fine-tuned on these very pairs
+(evals/finetune_cross_encoder.py), so its columns come from the per-fold weights that script
+writes (--xenc-folds): each pair's from a cross-encoder that never saw its fold, and the judge,
+fitted on those columns, runs the one fitted on every fold. Candidate designs are compared by
+5-fold cross-validation, folds grouped so that no claim or source text crosses folds
+(evals/judge_pairs.py); the table includes SciFact's SUPPORT-vs-REFUTE AUC (does the score tell
+"the paper says X" from "the paper says not X"). The best design is refitted on everything
+with one decision threshold. A contradiction head is cross-validated the same way on SciFact's
+SUPPORT and REFUTE pairs, its threshold the lowest reaching the target precision of
+"contradicted"; both are saved in assistant/judge_weights.npz. Everything is seeded; numpy
+only (plus the encoder's tokenizer and onnxruntime).
 
-    OPENBLAS_NUM_THREADS=1 .venv/bin/python evals/train_judge.py --data ../shared/data
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python evals/train_judge.py --data ../shared/data \
+        --xenc-folds '/tmp/xenc-fold{k}.npz'
 """
 
 import argparse
