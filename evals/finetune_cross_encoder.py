@@ -164,9 +164,9 @@ def trained_on(args: argparse.Namespace, pairs: list[Pair]) -> int:
     return len(pairs) if args.train_pairs is None else min(len(pairs), args.train_pairs)
 
 
-def save(model: CrossEncoder, path: Path, trained_on: int) -> None:
-    """The adapters and head, marked as fine-tuned on `trained_on` human-labelled pairs."""
-    np.savez_compressed(path, **model.arrays(), **{HUMAN_PAIRS: np.array(trained_on)})
+def save(model: CrossEncoder, path: Path, pair_count: int) -> None:
+    """The adapters and head, marked as fine-tuned on `pair_count` human-labelled pairs."""
+    np.savez_compressed(path, **model.arrays(), **{HUMAN_PAIRS: np.array(pair_count)})
 
 
 def length_bucketed(pairs: list[Pair], size: int) -> list[Pair]:

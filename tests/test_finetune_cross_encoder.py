@@ -1,5 +1,6 @@
-"""The human sentence pairs the cross-encoder is fine-tuned on, and the judge's out-of-fold
-cross-encoder columns (each fold's rows scored by that fold's weights)."""
+"""The human sentence pairs the cross-encoder is fine-tuned on, the judge's out-of-fold
+cross-encoder columns (each fold's rows scored by that fold's weights), and the mark that keeps
+the judge from fitting on a fine-tuned cross-encoder's in-sample columns."""
 
 import sys
 import tempfile
@@ -9,12 +10,16 @@ import numpy as np
 import pytest
 
 from assistant.cross_encoder import CONTRADICTED, ENTAILED, HUMAN_PAIRS, NEUTRAL
+from assistant.embedders.minilm_numpy import MiniLMQueryEncoder
+from assistant.settings import EmbeddingSettings
 from assistant.trained_judge import BASE_FEATURES, CROSS_FEATURES
 
 pytest.importorskip("torch")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "evals"))
 import judge_features
-from finetune_cross_encoder import Cited, sentence_pairs
+import train_cross_encoder
+import train_judge
+from finetune_cross_encoder import Cited, save, sentence_pairs
 
 SYNTHETIC = Path(__file__).resolve().parents[1] / "evals" / "xenc_synthetic.npz"
 CLAIM = "Aspirin lowers the risk of bleeding."
@@ -66,16 +71,9 @@ def test_each_folds_rows_take_their_cross_columns_from_that_folds_weights(
 def test_fine_tuned_weights_are_marked_and_the_judge_refuses_their_in_sample_columns(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import train_judge
-    from finetune_cross_encoder import save
-    from train_cross_encoder import CrossEncoder
-
-    from assistant.embedders.minilm_numpy import MiniLMQueryEncoder
-    from assistant.settings import EmbeddingSettings
-
     model_dir = MiniLMQueryEncoder(EmbeddingSettings()).model_dir
     marked = tmp_path / "xenc-human.npz"
-    save(CrossEncoder(model_dir, rank=4, alpha=8.0, top=1), marked, 12)
+    save(train_cross_encoder.CrossEncoder(model_dir, rank=4, alpha=8.0, top=1), marked, 12)
     with np.load(marked) as stored:
         assert int(stored[HUMAN_PAIRS]) == 12
     assert train_judge.fine_tuned_on_human_pairs(marked)
