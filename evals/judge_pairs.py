@@ -2,9 +2,13 @@
 evals/finetune_cross_encoder.py: each training split's claims with their cited documents, and
 5 folds grouped so that no claim or source text crosses folds.
 
-Read from --data (default ../shared/data): SciFact claims_train + corpus (claims CC BY 4.0,
-corpus ODC-By 1.0; allenai/scifact) and Citation-Integrity claims_train + corpus (MIT;
-ScienceNLP-Lab/Citation-Integrity).
+Read from --data (default ../shared/data):
+- SciFact claims_train + corpus (claims CC BY 4.0, corpus ODC-By 1.0; allenai/scifact).
+  Each claim with each cited abstract; positive = SUPPORT, negative = REFUTE or no evidence
+  ("not enough info"). Every pair appears twice, with and without the title before the
+  abstract, so the judge copes with either kind of source.
+- Citation-Integrity claims_train + corpus (MIT; ScienceNLP-Lab/Citation-Integrity). Each
+  citing sentence with its cited passage; positive = SUPPORT.
 """
 
 import json

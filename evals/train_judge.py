@@ -1,12 +1,7 @@
 """Train the built-in `local` citation judge (assistant/trained_judge.py); write its weights.
 
-Trains on the training splits only, read from --data (default: ../shared/data from the repo root):
-- SciFact claims_train + corpus (claims CC BY 4.0, corpus ODC-By 1.0; allenai/scifact).
-  Each claim with each cited abstract; positive = SUPPORT, negative = REFUTE or no evidence
-  ("not enough info"). Every pair appears twice, with and without the title before the
-  abstract, so the judge copes with either kind of source.
-- Citation-Integrity claims_train + corpus (MIT; ScienceNLP-Lab/Citation-Integrity). Each
-  citing sentence with its cited passage; positive = SUPPORT.
+Trains on the training splits only, read from --data (default: ../shared/data from the repo
+root) as evals/judge_pairs.py builds them (which pairs, their labels and the data's licences).
 
 Features come from `assistant.trained_judge` (the bundled MiniLM plus word cues, and the
 cross-encoder over the closest sentences), so training and inference compute them with the
