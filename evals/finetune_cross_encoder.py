@@ -11,7 +11,8 @@ of the judge's pairs, reading the closest sentences the judge itself feeds the c
   by the passage's annotation (SUPPORT 0, REFUTE 2, none 1); its evidence entries always name
   sentence 0, so they say nothing about which sentence holds the evidence.
 Each fold k trains on the other folds' pairs (all of them unless --train-pairs samples fewer;
---epochs passes in batches of similar length, stopped by --minutes), starting from --start's
+--twins adds made ones: each entailed pair's claim negated or turned, contradicted; --epochs
+passes in batches of similar length, stopped by --minutes), starting from --start's
 adapters (the synthetic-trained ones, evals/xenc_synthetic.npz, by default) or with --scratch
 from fresh ones, and writes --out-pattern with k; it prints the held-out fold's 3-way accuracy
 and SUPPORT-vs-REFUTE AUC per dataset (SciFact's: its gold rationale sentences), before (from
@@ -37,6 +38,7 @@ import torch
 from judge_features import base  # evals/judge_features.py, beside this script
 from judge_fitting import auc
 from judge_pairs import DATASETS, FOLDS, ROOT, fold_of, load_pairs, read_jsonl
+from make_pairs import negate, swap_antonym, swap_number
 from train_cross_encoder import SEED, SYNTHETIC, CrossEncoder, probabilities, train
 
 from assistant.cross_encoder import (
@@ -85,6 +87,32 @@ def sentence_pairs(cited: Cited) -> list[Pair]:
     out = [(cited.claim, s, label) for s in cited.rationale]
     others = [s for s in closest if not _is_rationale(s, cited.rationale)]
     return out + [(cited.claim, s, NEUTRAL) for s in others[:1]]
+
+
+def opposite(claim: str, rng: random.Random) -> str | None:
+    """The claim made to say the opposite (a negation, a direction word or a number changed),
+    as evals/make_pairs.py changes corpus sentences; None when it offers no place for that."""
+    for transform in (negate, swap_antonym, swap_number):
+        changed = transform(claim, rng)
+        if changed and changed != claim:
+            return changed
+    return None
+
+
+def twins(cited: Cited, both_ways: bool) -> list[Pair]:
+    """Made pairs beside one cited document's human ones: each entailed pair's claim made to
+    say the opposite, against the same sentence, is contradicted; with `both_ways`, on SciFact,
+    each contradicted pair's claim so changed is entailed (SciFact's refuted claims were mostly
+    written by negating supported ones, so undoing that usually restores a supported claim)."""
+    rng = random.Random(f"{SEED}:{cited.claim}")
+    turned = {ENTAILED: CONTRADICTED}
+    if both_ways and DATASETS[cited.dataset] == "scifact":
+        turned[CONTRADICTED] = ENTAILED
+    out = []
+    for claim, sentence, label in sentence_pairs(cited):
+        if label in turned and (changed := opposite(claim, rng)):
+            out.append((changed, sentence, turned[label]))
+    return out
 
 
 def cited_documents(data: Path, jobs: int) -> list[Cited]:
@@ -149,12 +177,17 @@ def starting_model(args: argparse.Namespace, model_dir: Path) -> CrossEncoder:
     return model
 
 
-def fit(args: argparse.Namespace, pairs: list[Pair], model_dir: Path) -> CrossEncoder:
-    """One cross-encoder trained on `pairs`, from --start's adapters unless --scratch."""
+def fit(
+    args: argparse.Namespace, pairs: list[Pair], made: list[Pair], model_dir: Path
+) -> CrossEncoder:
+    """One cross-encoder trained on `pairs` (or --train-pairs of them) and every `made` twin,
+    from --start's adapters unless --scratch."""
     model = starting_model(args, model_dir)
     chosen = random.Random(SEED).sample(pairs, trained_on(args, pairs))
+    if made:
+        print(f"  {len(made)} made twins ({counts(made)}) beside {len(chosen)} human pairs")
     settings = (args.lr, args.batch, args.minutes)
-    ordered = length_bucketed(chosen, args.batch)
+    ordered = length_bucketed(chosen + made, args.batch)
     train(model, pair_tokenizer(model_dir), ordered, settings, epochs=args.epochs)
     return model
 
@@ -183,16 +216,34 @@ def counts(pairs: Sequence[Pair]) -> str:
     return "/".join(str(sum(1 for *_, y in pairs if y == k)) for k in range(3))
 
 
-def human_pairs(data: Path, jobs: int) -> tuple[list[list[Pair]], list[np.ndarray]]:
-    """The sentence pairs of each fold, and each pair's dataset index."""
-    by_fold: list[list[Pair]] = [[] for _ in range(FOLDS)]
+@dataclass
+class FoldPairs:
+    """Each fold's sentence pairs: the human-labelled ones with their dataset indices, and the
+    made twins that may train beside them (never held out)."""
+
+    human: list[list[Pair]]
+    dataset: list[np.ndarray]
+    made: list[list[Pair]]
+
+    def training(self, held_out: int | None) -> tuple[list[Pair], list[Pair]]:
+        """The human and made pairs of every fold but `held_out` (None: of every fold)."""
+        kept = [j for j in range(FOLDS) if j != held_out]
+        return [p for j in kept for p in self.human[j]], [p for j in kept for p in self.made[j]]
+
+
+def fold_pairs(data: Path, jobs: int, twinned: str) -> FoldPairs:
+    """The pairs of each fold; `twinned` ("none", "support" or "both") says which twins."""
+    folds = FoldPairs([[] for _ in range(FOLDS)], [], [[] for _ in range(FOLDS)])
     dataset: list[list[int]] = [[] for _ in range(FOLDS)]
     for cited in cited_documents(data, jobs):
-        made = sentence_pairs(cited)
-        by_fold[cited.fold] += made
-        dataset[cited.fold] += [cited.dataset] * len(made)
-    print("human pairs per fold (entailed/neutral/contradicted):", [counts(p) for p in by_fold])
-    return by_fold, [np.array(d) for d in dataset]
+        labelled = sentence_pairs(cited)
+        folds.human[cited.fold] += labelled
+        dataset[cited.fold] += [cited.dataset] * len(labelled)
+        if twinned != "none":
+            folds.made[cited.fold] += twins(cited, twinned == "both")
+    folds.dataset = [np.array(d) for d in dataset]
+    print("human pairs per fold (entailed/neutral/contradicted):", [counts(p) for p in folds.human])
+    return folds
 
 
 def arguments() -> argparse.Namespace:
@@ -208,6 +259,13 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--minutes", type=float, default=8.0, help="per fit")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--train-pairs", type=int, help="a sample of this many, per fit")
+    parser.add_argument(
+        "--twins",
+        choices=("none", "support", "both"),
+        default="none",
+        help="add made contradicted twins of the entailed pairs (both: and entailed twins of "
+        "the contradicted ones)",
+    )
     parser.add_argument("--rank", type=int, default=8)
     parser.add_argument("--layers", type=int, default=3, help="top layers given adapters")
     parser.add_argument("--lr", type=float, default=5e-4)
@@ -222,24 +280,25 @@ def main() -> None:
     torch.set_num_threads(2)
     model_dir = MiniLMQueryEncoder(EmbeddingSettings()).model_dir
     tokenizer = pair_tokenizer(model_dir)
-    by_fold, dataset = human_pairs(args.data, args.jobs)
+    folds = fold_pairs(args.data, args.jobs, args.twins)
     if not args.scratch:
         start = starting_model(args, model_dir)
         for k in range(FOLDS):
-            print(f"fold {k} before: {held_out_report(start, tokenizer, by_fold[k], dataset[k])}")
+            report = held_out_report(start, tokenizer, folds.human[k], folds.dataset[k])
+            print(f"fold {k} before: {report}")
     for k in [int(k) for k in args.folds.split(",") if k]:
         started = time.perf_counter()
-        others = [p for j in range(FOLDS) if j != k for p in by_fold[j]]
+        others, made = folds.training(k)
         path = Path(args.out_pattern.format(k=k))
-        model = fit(args, others, model_dir)
-        save(model, path, trained_on(args, others))
-        report = held_out_report(model, tokenizer, by_fold[k], dataset[k])
+        model = fit(args, others, made, model_dir)
+        save(model, path, trained_on(args, others) + len(made))
+        report = held_out_report(model, tokenizer, folds.human[k], folds.dataset[k])
         took = time.perf_counter() - started
         print(f"fold {k}: {report}; wrote {path} in {took:.0f} s", flush=True)
     if args.all:
         started = time.perf_counter()
-        every = [p for fold in by_fold for p in fold]
-        save(fit(args, every, model_dir), args.all_out, trained_on(args, every))
+        every, made = folds.training(None)
+        save(fit(args, every, made, model_dir), args.all_out, trained_on(args, every) + len(made))
         print(f"all folds: wrote {args.all_out} in {time.perf_counter() - started:.0f} s")
 
 

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "evals"))
 import judge_features
 import train_cross_encoder
 import train_judge
-from finetune_cross_encoder import Cited, save, sentence_pairs
+from finetune_cross_encoder import Cited, save, sentence_pairs, twins
 
 SYNTHETIC = Path(__file__).resolve().parents[1] / "evals" / "xenc_synthetic.npz"
 CLAIM = "Aspirin lowers the risk of bleeding."
@@ -47,6 +47,21 @@ def test_citation_integrity_labels_the_closest_sentence_by_the_passage() -> None
     for label, expected in labels.items():
         cited = Cited(CLAIM, label, [], [OTHER, THIRD], 1, 0)
         assert sentence_pairs(cited) == [(CLAIM, OTHER, expected)]
+
+
+def test_twins_say_the_opposite_of_entailed_claims_and_undo_scifacts_refutations() -> None:
+    claim = "Aspirin is associated with a lower risk of bleeding."
+    negated = "Aspirin is not associated with a lower risk of bleeding."
+    supported = Cited(claim, "SUPPORT", [GOLD], [GOLD, OTHER], 0, 2)
+    assert twins(supported, both_ways=False) == [(negated, GOLD, CONTRADICTED)]
+    refuted = Cited(negated, "REFUTE", [GOLD], [GOLD, OTHER], 0, 2)
+    assert twins(refuted, both_ways=False) == []
+    assert twins(refuted, both_ways=True) == [(claim, GOLD, ENTAILED)]
+    # Citation-Integrity's refuted citing sentences were not written by negating supported ones
+    assert twins(Cited(negated, "REFUTE", [], [OTHER], 1, 0), both_ways=True) == []
+    assert twins(Cited(claim, "NEI", [], [OTHER, THIRD], 0, 1), both_ways=True) == []
+    # a claim with no place for a negation, direction word or number has no twin
+    assert twins(Cited("Bread.", "SUPPORT", [GOLD], [GOLD], 0, 2), both_ways=True) == []
 
 
 def test_each_folds_rows_take_their_cross_columns_from_that_folds_weights(
