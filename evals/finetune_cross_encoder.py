@@ -69,6 +69,7 @@ class Cited:
     closest: list[str]  # the judge's closest sentences, the closest first
     dataset: int  # index into DATASETS
     fold: int
+    evidence: int = 0  # Citation-Integrity: which of `closest` is paired with the label
 
 
 def _is_rationale(sentence: str, rationale: Sequence[str]) -> bool:
@@ -80,7 +81,7 @@ def sentence_pairs(cited: Cited) -> list[Pair]:
     """The (claim, sentence, label) pairs one cited document gives."""
     label = LABEL[cited.label]
     if DATASETS[cited.dataset] != "scifact":
-        return [(cited.claim, cited.closest[0], label)]
+        return [(cited.claim, cited.closest[cited.evidence], label)]
     closest = cited.closest[:PAIRED_SENTENCES]
     if cited.label == "NEI":
         return [(cited.claim, s, NEUTRAL) for s in closest]
@@ -140,6 +141,21 @@ def cited_documents(data: Path, jobs: int) -> list[Cited]:
                 )
                 out.append(cited)
     return out
+
+
+def choose_evidence(cited: list[Cited], model: CrossEncoder, tokenizer: object) -> None:
+    """Pair each Citation-Integrity passage's label with the closest sentence that `model`
+    (the starting cross-encoder, never trained on these labels) finds most entailed, or most
+    contradicted, rather than with the closest one."""
+    passages = [c for c in cited if DATASETS[c.dataset] != "scifact"]
+    candidates = [(c.claim, s, NEUTRAL) for c in passages for s in c.closest]
+    p = probabilities(model, tokenizer, candidates)
+    row = 0
+    for c in passages:
+        c.evidence = int(p[row : row + len(c.closest), LABEL[c.label]].argmax())
+        row += len(c.closest)
+    moved = sum(c.evidence != 0 for c in passages)
+    print(f"{moved} of {len(passages)} passages paired with a sentence other than the closest")
 
 
 def load_arrays(model: CrossEncoder, path: Path) -> None:
@@ -231,11 +247,11 @@ class FoldPairs:
         return [p for j in kept for p in self.human[j]], [p for j in kept for p in self.made[j]]
 
 
-def fold_pairs(data: Path, jobs: int, twinned: str) -> FoldPairs:
+def fold_pairs(documents: list[Cited], twinned: str) -> FoldPairs:
     """The pairs of each fold; `twinned` ("none", "support" or "both") says which twins."""
     folds = FoldPairs([[] for _ in range(FOLDS)], [], [[] for _ in range(FOLDS)])
     dataset: list[list[int]] = [[] for _ in range(FOLDS)]
-    for cited in cited_documents(data, jobs):
+    for cited in documents:
         labelled = sentence_pairs(cited)
         folds.human[cited.fold] += labelled
         dataset[cited.fold] += [cited.dataset] * len(labelled)
@@ -266,6 +282,13 @@ def arguments() -> argparse.Namespace:
         help="add made contradicted twins of the entailed pairs (both: and entailed twins of "
         "the contradicted ones)",
     )
+    parser.add_argument(
+        "--passage-sentence",
+        choices=("closest", "start"),
+        default="closest",
+        help="which sentence a Citation-Integrity passage's label goes with: the closest, or "
+        "the one of the closest the starting cross-encoder finds most so labelled",
+    )
     parser.add_argument("--rank", type=int, default=8)
     parser.add_argument("--layers", type=int, default=3, help="top layers given adapters")
     parser.add_argument("--lr", type=float, default=5e-4)
@@ -280,7 +303,10 @@ def main() -> None:
     torch.set_num_threads(2)
     model_dir = MiniLMQueryEncoder(EmbeddingSettings()).model_dir
     tokenizer = pair_tokenizer(model_dir)
-    folds = fold_pairs(args.data, args.jobs, args.twins)
+    documents = cited_documents(args.data, args.jobs)
+    if args.passage_sentence == "start":
+        choose_evidence(documents, starting_model(args, model_dir), tokenizer)
+    folds = fold_pairs(documents, args.twins)
     if not args.scratch:
         start = starting_model(args, model_dir)
         for k in range(FOLDS):

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.cross_encoder import CONTRADICTED, ENTAILED, HUMAN_PAIRS, NEUTRAL
+from assistant.cross_encoder import CONTRADICTED, ENTAILED, HUMAN_PAIRS, NEUTRAL, pair_tokenizer
 from assistant.embedders.minilm_numpy import MiniLMQueryEncoder
 from assistant.settings import EmbeddingSettings
 from assistant.trained_judge import BASE_FEATURES, CROSS_FEATURES
@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "evals"))
 import judge_features
 import train_cross_encoder
 import train_judge
-from finetune_cross_encoder import Cited, save, sentence_pairs, twins
+from finetune_cross_encoder import Cited, choose_evidence, load_arrays, save, sentence_pairs, twins
 
 SYNTHETIC = Path(__file__).resolve().parents[1] / "evals" / "xenc_synthetic.npz"
 CLAIM = "Aspirin lowers the risk of bleeding."
@@ -62,6 +62,19 @@ def test_twins_say_the_opposite_of_entailed_claims_and_undo_scifacts_refutations
     assert twins(Cited(claim, "NEI", [], [OTHER, THIRD], 0, 1), both_ways=True) == []
     # a claim with no place for a negation, direction word or number has no twin
     assert twins(Cited("Bread.", "SUPPORT", [GOLD], [GOLD], 0, 2), both_ways=True) == []
+
+
+def test_a_passage_label_goes_with_the_sentence_the_start_model_finds_so_labelled() -> None:
+    model_dir = MiniLMQueryEncoder(EmbeddingSettings()).model_dir
+    start = train_cross_encoder.CrossEncoder(model_dir, rank=8, alpha=16.0, top=3)
+    load_arrays(start, SYNTHETIC)
+    supported = Cited(CLAIM, "SUPPORT", [], [OTHER, GOLD, THIRD], 1, 0)
+    refuted = Cited("Aspirin raises the risk of bleeding.", "REFUTE", [], [THIRD, GOLD], 1, 0)
+    scifact = Cited(CLAIM, "SUPPORT", [GOLD], [OTHER, GOLD], 0, 0)
+    choose_evidence([supported, refuted, scifact], start, pair_tokenizer(model_dir))
+    assert sentence_pairs(supported) == [(CLAIM, GOLD, ENTAILED)]
+    assert sentence_pairs(refuted)[0][1] == GOLD
+    assert scifact.evidence == 0  # SciFact's gold sentences are known
 
 
 def test_each_folds_rows_take_their_cross_columns_from_that_folds_weights(
