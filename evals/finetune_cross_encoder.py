@@ -9,7 +9,9 @@ of the judge's pairs, reading the closest sentences the judge itself feeds the c
   sentence that is no rationale (1), and with the two closest of a document without evidence (1).
 - Citation-Integrity: the citing sentence, cleaned, with its passage's closest sentence, labelled
   by the passage's annotation (SUPPORT 0, REFUTE 2, none 1); its evidence entries always name
-  sentence 0, so they say nothing about which sentence holds the evidence.
+  sentence 0, so they say nothing about which sentence holds the evidence. With
+  --passage-sentence start, the closest sentence the starting cross-encoder finds most so
+  labelled instead.
 Each fold k trains on the other folds' pairs (all of them unless --train-pairs samples fewer;
 --twins adds made ones: each entailed pair's claim negated or turned, contradicted; --epochs
 passes in batches of similar length, stopped by --minutes), starting from --start's
@@ -294,7 +296,12 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--lr", type=float, default=5e-4)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--jobs", type=int, default=2, help="processes featurising")
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.scratch and args.passage_sentence == "start":
+        parser.error(
+            "--passage-sentence start reads the starting cross-encoder: not with --scratch"
+        )
+    return args
 
 
 def main() -> None:
@@ -317,14 +324,14 @@ def main() -> None:
         others, made = folds.training(k)
         path = Path(args.out_pattern.format(k=k))
         model = fit(args, others, made, model_dir)
-        save(model, path, trained_on(args, others) + len(made))
+        save(model, path, trained_on(args, others))
         report = held_out_report(model, tokenizer, folds.human[k], folds.dataset[k])
         took = time.perf_counter() - started
         print(f"fold {k}: {report}; wrote {path} in {took:.0f} s", flush=True)
     if args.all:
         started = time.perf_counter()
         every, made = folds.training(None)
-        save(fit(args, every, made, model_dir), args.all_out, trained_on(args, every) + len(made))
+        save(fit(args, every, made, model_dir), args.all_out, trained_on(args, every))
         print(f"all folds: wrote {args.all_out} in {time.perf_counter() - started:.0f} s")
 
 
