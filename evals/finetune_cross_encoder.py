@@ -251,17 +251,17 @@ class FoldPairs:
 
 def fold_pairs(documents: list[Cited], twinned: str) -> FoldPairs:
     """The pairs of each fold; `twinned` ("none", "support" or "both") says which twins."""
-    folds = FoldPairs([[] for _ in range(FOLDS)], [], [[] for _ in range(FOLDS)])
+    human: list[list[Pair]] = [[] for _ in range(FOLDS)]
+    made: list[list[Pair]] = [[] for _ in range(FOLDS)]
     dataset: list[list[int]] = [[] for _ in range(FOLDS)]
     for cited in documents:
         labelled = sentence_pairs(cited)
-        folds.human[cited.fold] += labelled
+        human[cited.fold] += labelled
         dataset[cited.fold] += [cited.dataset] * len(labelled)
         if twinned != "none":
-            folds.made[cited.fold] += twins(cited, twinned == "both")
-    folds.dataset = [np.array(d) for d in dataset]
-    print("human pairs per fold (entailed/neutral/contradicted):", [counts(p) for p in folds.human])
-    return folds
+            made[cited.fold] += twins(cited, twinned == "both")
+    print("human pairs per fold (entailed/neutral/contradicted):", [counts(p) for p in human])
+    return FoldPairs(human, [np.array(d) for d in dataset], made)
 
 
 def arguments() -> argparse.Namespace:
@@ -311,11 +311,11 @@ def main() -> None:
     model_dir = MiniLMQueryEncoder(EmbeddingSettings()).model_dir
     tokenizer = pair_tokenizer(model_dir)
     documents = cited_documents(args.data, args.jobs)
-    if args.passage_sentence == "start":
-        choose_evidence(documents, starting_model(args, model_dir), tokenizer)
+    start = None if args.scratch else starting_model(args, model_dir)
+    if start is not None and args.passage_sentence == "start":
+        choose_evidence(documents, start, tokenizer)
     folds = fold_pairs(documents, args.twins)
-    if not args.scratch:
-        start = starting_model(args, model_dir)
+    if start is not None:
         for k in range(FOLDS):
             report = held_out_report(start, tokenizer, folds.human[k], folds.dataset[k])
             print(f"fold {k} before: {report}")
