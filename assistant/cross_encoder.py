@@ -34,14 +34,16 @@ ENTAILED, NEUTRAL, CONTRADICTED = 0, 1, 2
 # weights fine-tuned on the training splits' labels (evals/finetune_cross_encoder.py) carry
 # an array of this name: how many human-labelled pairs they were trained on
 HUMAN_PAIRS = "human_pairs"
+# weights trained on longer pairs (a claim with a whole source) carry how many tokens they read
+MAX_TOKENS = "max_tokens"
 
 
-def pair_tokenizer(model_dir: Path) -> Any:
-    """MiniLM's WordPiece tokenizer for (claim, sentence) pairs, truncating the longer first."""
+def pair_tokenizer(model_dir: Path, max_tokens: int = MAX_PAIR_TOKENS) -> Any:
+    """MiniLM's WordPiece tokenizer for (claim, text) pairs, truncating the longer first."""
     from tokenizers import Tokenizer
 
     tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-    tokenizer.enable_truncation(max_length=MAX_PAIR_TOKENS, strategy="longest_first")
+    tokenizer.enable_truncation(max_length=max_tokens, strategy="longest_first")
     tokenizer.no_padding()
     return tokenizer
 
@@ -83,7 +85,8 @@ class CrossEncoder:
     @cached_property
     def tokenizer(self) -> Any:
         """The pair tokenizer."""
-        return pair_tokenizer(self.model_dir)
+        stored = self.weights.get(MAX_TOKENS)
+        return pair_tokenizer(self.model_dir, MAX_PAIR_TOKENS if stored is None else int(stored))
 
     @cached_property
     def session(self) -> Any:

@@ -47,6 +47,8 @@ from assistant.cross_encoder import (
     CONTRADICTED,
     ENTAILED,
     HUMAN_PAIRS,
+    MAX_PAIR_TOKENS,
+    MAX_TOKENS,
     NEUTRAL,
     WEIGHTS_FILE,
     pair_tokenizer,
@@ -72,11 +74,17 @@ class Cited:
     dataset: int  # index into DATASETS
     fold: int
     evidence: int = 0  # Citation-Integrity: which of `closest` is paired with the label
+    passage: str = ""  # the whole source, as the judge reads it
 
 
 def _is_rationale(sentence: str, rationale: Sequence[str]) -> bool:
     """Whether a sentence (as the judge splits the source) is, or is part of, a gold one."""
     return any(sentence in r or r in sentence for r in rationale)
+
+
+def passage_pair(cited: Cited) -> list[Pair]:
+    """The (claim, whole source, label) pair of one cited document: its document label."""
+    return [(cited.claim, cited.passage, LABEL[cited.label])]
 
 
 def sentence_pairs(cited: Cited) -> list[Pair]:
@@ -140,6 +148,7 @@ def cited_documents(data: Path, jobs: int) -> list[Cited]:
                     closest[i],
                     index,
                     int(fold[i]),
+                    passage=pairs.texts[i][1],
                 )
                 out.append(cited)
     return out
@@ -173,16 +182,18 @@ def load_arrays(model: CrossEncoder, path: Path) -> None:
 def held_out_report(
     model: CrossEncoder, tokenizer: object, held: list[Pair], dataset: np.ndarray
 ) -> str:
-    """3-way accuracy on a held-out fold; per dataset, the SUPPORT-vs-REFUTE AUC (entailed
-    minus contradicted) of its pairs so labelled: on SciFact, the gold rationale sentences, the
-    figure the synthetic pairs did not move."""
+    """3-way accuracy on a held-out fold; per dataset, the entailed-vs-not AUC of P(entailed)
+    and the SUPPORT-vs-REFUTE AUC (entailed minus contradicted) of its pairs so labelled: on
+    SciFact's sentences, the gold rationale ones, the figure the synthetic pairs did not move."""
     p = probabilities(model, tokenizer, held)
     y = np.array([label for _, _, label in held])
     out = [f"3-way accuracy {np.mean(p.argmax(1) == y):.3f}"]
     for index, name in enumerate(DATASETS):
-        rows = (y != NEUTRAL) & (dataset == index)
+        mine = dataset == index
+        entailed = auc((y[mine] == ENTAILED).astype(int), p[mine, 0])
+        rows = (y != NEUTRAL) & mine
         score = auc((y[rows] == ENTAILED).astype(int), p[rows, 0] - p[rows, 2])
-        out.append(f"{name} S-v-R AUC {score:.3f}")
+        out.append(f"{name} entailed AUC {entailed:.3f}, S-v-R AUC {score:.3f}")
     return ", ".join(out)
 
 
@@ -206,7 +217,8 @@ def fit(
         print(f"  {len(made)} made twins ({counts(made)}) beside {len(chosen)} human pairs")
     settings = (args.lr, args.batch, args.minutes)
     ordered = length_bucketed(chosen + made, args.batch)
-    train(model, pair_tokenizer(model_dir), ordered, settings, epochs=args.epochs)
+    tokenizer = pair_tokenizer(model_dir, args.max_tokens)
+    train(model, tokenizer, ordered, settings, epochs=args.epochs)
     return model
 
 
@@ -215,9 +227,13 @@ def trained_on(args: argparse.Namespace, pairs: list[Pair]) -> int:
     return len(pairs) if args.train_pairs is None else min(len(pairs), args.train_pairs)
 
 
-def save(model: CrossEncoder, path: Path, pair_count: int) -> None:
-    """The adapters and head, marked as fine-tuned on `pair_count` human-labelled pairs."""
-    np.savez_compressed(path, **model.arrays(), **{HUMAN_PAIRS: np.array(pair_count)})
+def save(model: CrossEncoder, path: Path, pair_count: int, max_tokens: int) -> None:
+    """The adapters and head, marked as fine-tuned on `pair_count` human-labelled pairs, and
+    with how many tokens of a pair they read when that is not the sentence pairs' default."""
+    marks = {HUMAN_PAIRS: np.array(pair_count)}
+    if max_tokens != MAX_PAIR_TOKENS:
+        marks[MAX_TOKENS] = np.array(max_tokens)
+    np.savez_compressed(path, **model.arrays(), **marks)
 
 
 def length_bucketed(pairs: list[Pair], size: int) -> list[Pair]:
@@ -249,13 +265,14 @@ class FoldPairs:
         return [p for j in kept for p in self.human[j]], [p for j in kept for p in self.made[j]]
 
 
-def fold_pairs(documents: list[Cited], twinned: str) -> FoldPairs:
-    """The pairs of each fold; `twinned` ("none", "support" or "both") says which twins."""
+def fold_pairs(documents: list[Cited], twinned: str, unit: str = "sentence") -> FoldPairs:
+    """The pairs of each fold; `twinned` ("none", "support" or "both") says which twins;
+    `unit` whether a claim is paired with sentences or with its whole source."""
     human: list[list[Pair]] = [[] for _ in range(FOLDS)]
     made: list[list[Pair]] = [[] for _ in range(FOLDS)]
     dataset: list[list[int]] = [[] for _ in range(FOLDS)]
     for cited in documents:
-        labelled = sentence_pairs(cited)
+        labelled = sentence_pairs(cited) if unit == "sentence" else passage_pair(cited)
         human[cited.fold] += labelled
         dataset[cited.fold] += [cited.dataset] * len(labelled)
         if twinned != "none":
@@ -291,12 +308,24 @@ def arguments() -> argparse.Namespace:
         help="which sentence a Citation-Integrity passage's label goes with: the closest, or "
         "the one of the closest the starting cross-encoder finds most so labelled",
     )
+    parser.add_argument(
+        "--unit",
+        choices=("sentence", "passage"),
+        default="sentence",
+        help="pair each claim with its source's sentences, or with the whole source under "
+        "its document label",
+    )
+    parser.add_argument(
+        "--max-tokens", type=int, default=MAX_PAIR_TOKENS, help="a pair's, truncated beyond"
+    )
     parser.add_argument("--rank", type=int, default=8)
     parser.add_argument("--layers", type=int, default=3, help="top layers given adapters")
     parser.add_argument("--lr", type=float, default=5e-4)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--jobs", type=int, default=2, help="processes featurising")
     args = parser.parse_args()
+    if args.unit == "passage" and (args.twins != "none" or args.passage_sentence != "closest"):
+        parser.error("--twins and --passage-sentence pair sentences: not with --unit passage")
     if args.scratch and args.passage_sentence == "start":
         parser.error(
             "--passage-sentence start reads the starting cross-encoder: not with --scratch"
@@ -309,12 +338,12 @@ def main() -> None:
     args = arguments()
     torch.set_num_threads(2)
     model_dir = MiniLMQueryEncoder(EmbeddingSettings()).model_dir
-    tokenizer = pair_tokenizer(model_dir)
+    tokenizer = pair_tokenizer(model_dir, args.max_tokens)
     documents = cited_documents(args.data, args.jobs)
     start = None if args.scratch else starting_model(args, model_dir)
     if start is not None and args.passage_sentence == "start":
         choose_evidence(documents, start, tokenizer)
-    folds = fold_pairs(documents, args.twins)
+    folds = fold_pairs(documents, args.twins, args.unit)
     if start is not None:
         for k in range(FOLDS):
             report = held_out_report(start, tokenizer, folds.human[k], folds.dataset[k])
@@ -324,14 +353,15 @@ def main() -> None:
         others, made = folds.training(k)
         path = Path(args.out_pattern.format(k=k))
         model = fit(args, others, made, model_dir)
-        save(model, path, trained_on(args, others))
+        save(model, path, trained_on(args, others), args.max_tokens)
         report = held_out_report(model, tokenizer, folds.human[k], folds.dataset[k])
         took = time.perf_counter() - started
         print(f"fold {k}: {report}; wrote {path} in {took:.0f} s", flush=True)
     if args.all:
         started = time.perf_counter()
         every, made = folds.training(None)
-        save(fit(args, every, made, model_dir), args.all_out, trained_on(args, every))
+        model = fit(args, every, made, model_dir)
+        save(model, args.all_out, trained_on(args, every), args.max_tokens)
         print(f"all folds: wrote {args.all_out} in {time.perf_counter() - started:.0f} s")
 
 

@@ -22,7 +22,14 @@ import assistant.embedders.onnx_graph
 import assistant.trained_judge
 from assistant.cross_encoder import CrossEncoder
 from assistant.embedders.minilm_numpy import MiniLMQueryEncoder
-from assistant.trained_judge import CROSS_FEATURES, base_features, cross_features, judge_encoder
+from assistant.trained_judge import (
+    CROSS_FEATURES,
+    PASSAGE_FEATURES,
+    base_features,
+    cross_features,
+    judge_encoder,
+    passage_features,
+)
 
 DIMENSION = MiniLMQueryEncoder.dimension
 Texts = Sequence[tuple[str, str]]
@@ -46,7 +53,11 @@ BASE_CODE = (
     assistant.embedders.minilm_onnx,
     assistant.embedders.onnx_graph,
 )
-CODE = {"base": BASE_CODE, "cross": (*BASE_CODE, assistant.cross_encoder)}
+CODE = {
+    "base": BASE_CODE,
+    "cross": (*BASE_CODE, assistant.cross_encoder),
+    "passage": (*BASE_CODE, assistant.cross_encoder),
+}
 
 
 def cache_path(kind: str, texts: Texts, extra: bytes = b"") -> Path:
@@ -65,12 +76,15 @@ def _base_chunk(texts: Texts) -> tuple[np.ndarray, list[str], list[list[str]]]:
     return base_features(texts, _encoder(), with_vectors=True)
 
 
-def _cross_chunk(job: tuple[list[str], list[list[str]], Path]) -> np.ndarray:
-    """`cross_features` of one chunk, in a worker process with its own cross-encoder."""
-    claims, closest, xenc = job
+def _cross_chunk(job: tuple[list[str], list, Path, bool]) -> np.ndarray:
+    """`cross_features` of one chunk (with `passage`, `passage_features`: the second list
+    holds whole sources, not closest sentences), in a worker process with its own
+    cross-encoder."""
+    claims, second, xenc, passage = job
     with np.load(xenc) as stored:
         weights = {name: stored[name] for name in stored.files}
-    return cross_features(CrossEncoder(_encoder().model_dir, weights), claims, closest)
+    model = CrossEncoder(_encoder().model_dir, weights)
+    return (passage_features if passage else cross_features)(model, claims, second)
 
 
 @cache
@@ -104,18 +118,26 @@ def base(
 
 
 def cross(
-    texts: Texts, claims: list[str], closest: list[list[str]], xenc: Path, jobs: int
+    texts: Texts,
+    claims: list[str],
+    closest: list[list[str]],
+    xenc: Path,
+    jobs: int,
+    passage: bool = False,
 ) -> np.ndarray:
-    """The cross-encoder's columns of every pair, with the weights in `xenc`."""
-    path = cache_path("cross", texts, xenc.read_bytes())
+    """The cross-encoder's columns of every pair, with the weights in `xenc`; with `passage`,
+    those of a cross-encoder reading each claim with its whole source."""
+    path = cache_path("passage" if passage else "cross", texts, xenc.read_bytes())
     if path.exists():
         with np.load(path) as cached:
             print(f"cross-encoder features from {path}")
             return np.asarray(cached["x"])
     started = time.perf_counter()
     size = -(-len(claims) // (4 * jobs))
+    second = [source for _, source in texts] if passage else closest
     chunks = [
-        (claims[i : i + size], closest[i : i + size], xenc) for i in range(0, len(claims), size)
+        (claims[i : i + size], second[i : i + size], xenc, passage)
+        for i in range(0, len(claims), size)
     ]
     with ProcessPoolExecutor(jobs) as pool:
         x = np.vstack(list(pool.map(_cross_chunk, chunks)))
@@ -131,11 +153,12 @@ def fold_cross(
     pattern: str,
     fold: np.ndarray,
     jobs: int,
+    passage: bool = False,
 ) -> np.ndarray:
     """The cross-encoder's columns of every pair, each fold k's rows (`fold` gives each pair's)
     with the weights `pattern` names with k: out-of-fold columns for a cross-encoder fine-tuned
     inside the judge's folds."""
-    x = np.zeros((len(texts), CROSS_FEATURES), np.float32)
+    x = np.zeros((len(texts), PASSAGE_FEATURES if passage else CROSS_FEATURES), np.float32)
     for k in np.unique(fold):
         rows = np.flatnonzero(fold == k).tolist()
         x[rows] = cross(
@@ -144,20 +167,30 @@ def fold_cross(
             [closest[i] for i in rows],
             Path(pattern.format(k=k)),
             jobs,
+            passage,
         )
     return x
 
 
 def features(
-    texts: Texts, xenc: Path | str, jobs: int = 2, fold: np.ndarray | None = None
+    texts: Texts,
+    xenc: Path | str,
+    jobs: int = 2,
+    fold: np.ndarray | None = None,
+    passage: Path | str | None = None,
 ) -> np.ndarray:
-    """Every pair's row: the scalars, the cross-encoder's columns, then the vector features;
-    computed by `jobs` processes. With `fold`, `xenc` is a pattern naming fold k's weights
-    with {k}, and each fold's rows are scored by its own."""
+    """Every pair's row: the scalars, the cross-encoder's columns (and, with `passage`, those
+    of the passage cross-encoder), then the vector features; computed by `jobs` processes.
+    With `fold`, `xenc` and `passage` are patterns naming fold k's weights with {k}, and each
+    fold's rows are scored by its own."""
     x, claims, closest = base(texts, jobs)
     split = x.shape[1] - 3 * DIMENSION
-    if fold is None:
-        columns = cross(texts, claims, closest, Path(xenc), jobs)
-    else:
-        columns = fold_cross(texts, claims, closest, str(xenc), fold, jobs)
-    return np.hstack([x[:, :split], columns, x[:, split:]])
+    blocks = [x[:, :split]]
+    for weights, whole in ((xenc, False), (passage, True)):
+        if weights is None:
+            continue
+        if fold is None:
+            blocks.append(cross(texts, claims, closest, Path(weights), jobs, whole))
+        else:
+            blocks.append(fold_cross(texts, claims, closest, str(weights), fold, jobs, whole))
+    return np.hstack([*blocks, x[:, split:]])

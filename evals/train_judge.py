@@ -303,7 +303,14 @@ def main() -> None:
         help="each fold's cross-encoder columns from this pattern with {k} (the per-fold weights "
         "of evals/finetune_cross_encoder.py, whose --all fit must then be --xenc)",
     )
+    parser.add_argument(
+        "--passage-folds",
+        help="add a passage cross-encoder's columns, each fold's from this pattern with {k} "
+        "(evals/finetune_cross_encoder.py --unit passage); needs --xenc-folds",
+    )
     args = parser.parse_args()
+    if args.passage_folds and not args.xenc_folds:
+        parser.error("--passage-folds needs --xenc-folds")
     if args.xenc_folds is None and fine_tuned_on_human_pairs(args.xenc):
         raise SystemExit(
             f"{args.xenc} was fine-tuned on these very pairs, so its columns here would be "
@@ -313,7 +320,7 @@ def main() -> None:
     pairs = load_pairs(args.data)
     print(f"{len(pairs.y)} pairs ({np.bincount(pairs.dataset).tolist()} per dataset)")
     fold = fold_of(pairs.group) if args.xenc_folds else None
-    x = features(pairs.texts, args.xenc_folds or args.xenc, args.jobs, fold)
+    x = features(pairs.texts, args.xenc_folds or args.xenc, args.jobs, fold, args.passage_folds)
     n_scalar = x.shape[1] - 3 * DIMENSION
     best, oof = cross_validate(x, pairs, n_scalar, args.design)
     if args.xenc_folds:

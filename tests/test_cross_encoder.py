@@ -6,7 +6,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.cross_encoder import WEIGHTS_FILE, CrossEncoder, pair_tokenizer
+from assistant.cross_encoder import (
+    MAX_PAIR_TOKENS,
+    MAX_TOKENS,
+    WEIGHTS_FILE,
+    CrossEncoder,
+    pair_tokenizer,
+)
 from assistant.embedders.minilm_numpy import MiniLMQueryEncoder
 from assistant.settings import EmbeddingSettings
 
@@ -47,3 +53,13 @@ def test_int8_probabilities_follow_the_torch_forward_pass(model_cache: Path) -> 
     # one pair a forward pass: the same pair scores the same whatever is judged beside it
     assert np.allclose(cross.probabilities(PAIRS[1:2]), got[1:2], atol=1e-6)
     assert cross.probabilities([]).shape == (0, 3)
+
+
+def test_weights_trained_on_whole_sources_read_as_many_tokens_as_they_were_trained_on() -> None:
+    model_dir = MiniLMQueryEncoder(EmbeddingSettings()).model_dir
+    long_pair = PAIRS[2]
+    assert len(CrossEncoder(model_dir).tokenizer.encode(*long_pair).ids) == MAX_PAIR_TOKENS
+    with np.load(ROOT / "assistant" / WEIGHTS_FILE) as stored:
+        weights = {name: stored[name] for name in stored.files}
+    passage = CrossEncoder(model_dir, {**weights, MAX_TOKENS: np.array(320)})
+    assert MAX_PAIR_TOKENS < len(passage.tokenizer.encode(*long_pair).ids) <= 320

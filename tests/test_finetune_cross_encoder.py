@@ -9,17 +9,33 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.cross_encoder import CONTRADICTED, ENTAILED, HUMAN_PAIRS, NEUTRAL, pair_tokenizer
+from assistant.cross_encoder import (
+    CONTRADICTED,
+    ENTAILED,
+    HUMAN_PAIRS,
+    MAX_PAIR_TOKENS,
+    MAX_TOKENS,
+    NEUTRAL,
+    pair_tokenizer,
+)
 from assistant.embedders.minilm_numpy import MiniLMQueryEncoder
 from assistant.settings import EmbeddingSettings
-from assistant.trained_judge import BASE_FEATURES, CROSS_FEATURES
+from assistant.trained_judge import BASE_FEATURES, CROSS_FEATURES, PASSAGE_FEATURES
 
 pytest.importorskip("torch")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "evals"))
 import judge_features
 import train_cross_encoder
 import train_judge
-from finetune_cross_encoder import Cited, choose_evidence, load_arrays, save, sentence_pairs, twins
+from finetune_cross_encoder import (
+    Cited,
+    choose_evidence,
+    load_arrays,
+    passage_pair,
+    save,
+    sentence_pairs,
+    twins,
+)
 
 SYNTHETIC = Path(__file__).resolve().parents[1] / "evals" / "xenc_synthetic.npz"
 CLAIM = "Aspirin lowers the risk of bleeding."
@@ -47,6 +63,15 @@ def test_citation_integrity_labels_the_closest_sentence_by_the_passage() -> None
     for label, expected in labels.items():
         cited = Cited(CLAIM, label, [], [OTHER, THIRD], 1, 0)
         assert sentence_pairs(cited) == [(CLAIM, OTHER, expected)]
+
+
+def test_a_passage_pair_is_the_claim_with_the_whole_source_under_the_document_label() -> None:
+    passage = f"{GOLD} {OTHER} {THIRD}"
+    labels = {"SUPPORT": ENTAILED, "REFUTE": CONTRADICTED, "NEI": NEUTRAL}
+    for dataset in (0, 1):
+        for label, expected in labels.items():
+            cited = Cited(CLAIM, label, [GOLD], [GOLD, OTHER], dataset, 3, passage=passage)
+            assert passage_pair(cited) == [(CLAIM, passage, expected)]
 
 
 def test_twins_say_the_opposite_of_entailed_claims_and_undo_scifacts_refutations() -> None:
@@ -94,6 +119,25 @@ def test_each_folds_rows_take_their_cross_columns_from_that_folds_weights(
     cross = x[:, BASE_FEATURES : BASE_FEATURES + CROSS_FEATURES]
     # top entailed, top contradicted: 1 and 0 on fold 1's rows, the reverse on fold 0's
     assert np.allclose(cross[:, :2], [[1, 0], [0, 1], [1, 0]], atol=1e-3)
+    # a passage cross-encoder's two columns follow the sentence one's, each fold's its own:
+    # here the sentence weights' heads swapped
+    for k, label in ((0, ENTAILED), (1, CONTRADICTED)):
+        bias = np.zeros(3, np.float16)
+        bias[label] = 30.0
+        np.savez(tmp_path / f"passage-fold{k}.npz", **{**weights, "head.bias": bias})
+    passage = str(tmp_path / "passage-fold{k}.npz")
+    both = judge_features.features(texts, str(tmp_path / "xenc-fold{k}.npz"), 1, fold, passage)
+    assert both.shape[1] == x.shape[1] + PASSAGE_FEATURES
+    assert np.array_equal(
+        both[:, : BASE_FEATURES + CROSS_FEATURES], x[:, : BASE_FEATURES + CROSS_FEATURES]
+    )
+    whole = both[
+        :, BASE_FEATURES + CROSS_FEATURES : BASE_FEATURES + CROSS_FEATURES + PASSAGE_FEATURES
+    ]
+    assert np.allclose(whole, [[0, 1], [1, 0], [0, 1]], atol=1e-3)
+    assert np.array_equal(
+        both[:, -3 * judge_features.DIMENSION :], x[:, -3 * judge_features.DIMENSION :]
+    )
 
 
 def test_fine_tuned_weights_are_marked_and_the_judge_refuses_their_in_sample_columns(
@@ -101,9 +145,14 @@ def test_fine_tuned_weights_are_marked_and_the_judge_refuses_their_in_sample_col
 ) -> None:
     model_dir = MiniLMQueryEncoder(EmbeddingSettings()).model_dir
     marked = tmp_path / "xenc-human.npz"
-    save(train_cross_encoder.CrossEncoder(model_dir, rank=4, alpha=8.0, top=1), marked, 12)
+    model = train_cross_encoder.CrossEncoder(model_dir, rank=4, alpha=8.0, top=1)
+    save(model, marked, 12, MAX_PAIR_TOKENS)
     with np.load(marked) as stored:
         assert int(stored[HUMAN_PAIRS]) == 12
+        assert MAX_TOKENS not in stored.files  # sentence pairs: the judge's default
+    save(model, tmp_path / "passage.npz", 12, 320)
+    with np.load(tmp_path / "passage.npz") as stored:
+        assert int(stored[MAX_TOKENS]) == 320
     assert train_judge.fine_tuned_on_human_pairs(marked)
     assert not train_judge.fine_tuned_on_human_pairs(SYNTHETIC)
     out = tmp_path / "judge_weights.npz"
