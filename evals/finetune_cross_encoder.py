@@ -12,12 +12,17 @@ of the judge's pairs, reading the closest sentences the judge itself feeds the c
   sentence 0, so they say nothing about which sentence holds the evidence. With
   --passage-sentence start, the closest sentence the starting cross-encoder finds most so
   labelled instead.
+With --unit passage, each claim is paired instead with its whole source (as far as --max-tokens
+reach; stored with the weights, which the judge then reads as far) under the document label:
+one pair a cited document, for a second cross-encoder whose columns train_judge.py adds with
+--passage-folds.
 Each fold k trains on the other folds' pairs (all of them unless --train-pairs samples fewer;
 --twins adds made ones: each entailed pair's claim negated or turned, contradicted; --epochs
 passes in batches of similar length, stopped by --minutes), starting from --start's
 adapters (the synthetic-trained ones, evals/xenc_synthetic.npz, by default) or with --scratch
 from fresh ones, and writes --out-pattern with k; it prints the held-out fold's 3-way accuracy
-and SUPPORT-vs-REFUTE AUC per dataset (SciFact's: its gold rationale sentences), before (from
+and, per dataset, the entailed-vs-not and SUPPORT-vs-REFUTE AUCs (SciFact's sentence pairs': its
+gold rationale sentences), before (from
 --start) and after. `--all` then fits on every fold's pairs the same way and writes --all-out,
 by default the judge's cross-encoder (assistant/xenc_weights.npz); train_judge.py then fits the
 judge on the per-fold weights' out-of-fold columns (about 20 min and 5 min on 2 idle cores):
