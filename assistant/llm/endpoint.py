@@ -167,13 +167,7 @@ class Endpoint:
         return f"{self.section}.{name} (LITREVIEW_{self.section.upper()}__{name.upper()})"
 
     def _malformed(self) -> ModelResponseError:
-        return ModelResponseError(
-            f"{self.where} answered with something that is not an OpenAI-compatible chat "
-            f"completion: check that {self.setting('base_url')} points at the API (it usually "
-            "ends in /v1)."
-        )
-
-    def _malformed(self) -> ModelResponseError:
+        """The error for a reply that is not a chat completion, naming the setting to check."""
         return ModelResponseError(
             f"{self.where} answered with something that is not an OpenAI-compatible chat "
             f"completion: check that {self.setting('base_url')} points at the API (it usually "
