@@ -40,7 +40,6 @@ LOCAL_COLUMN = 0  # the feature that is the untrained `local` judge's score
 BASE_FEATURES = 34  # the scalars before the cross-encoder's
 CROSS_FEATURES = 5
 CROSS_SENTENCES = 3  # the cross-encoder reads the claim with this many closest sentences
-PASSAGE_FEATURES = 2  # a passage cross-encoder's, reading the claim with the whole source
 ENTAILED, CONTRADICTED = 0, 2  # the cross-encoder's columns (assistant.cross_encoder)
 
 # Citation-Integrity's citing sentences carry markers such as "[<|cit|>]" or "[<|multi_cit|>,7]";
@@ -252,13 +251,6 @@ def cross_features(
         top_e, top_c = float(entailed.max()), float(contradicted.max())
         rows.append([top_e, top_c, float(entailed[0]), float(contradicted[0]), top_c - top_e])
     return np.array(rows, np.float32)
-
-
-def passage_features(cross: "CrossEncoder", claims: list[str], sources: list[str]) -> np.ndarray:
-    """Per claim, a cross-encoder trained on whole sources reading it with its source (as
-    far as its tokens reach): the entailed and contradicted probabilities."""
-    p = cross.probabilities(list(zip(claims, sources, strict=True)))
-    return np.asarray(p[:, [ENTAILED, CONTRADICTED]], np.float32)
 
 
 def predict(model: dict[str, np.ndarray], features: np.ndarray) -> np.ndarray:

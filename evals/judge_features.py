@@ -23,16 +23,19 @@ import assistant.trained_judge
 from assistant.cross_encoder import CrossEncoder
 from assistant.embedders.minilm_numpy import MiniLMQueryEncoder
 from assistant.trained_judge import (
+    CONTRADICTED,
     CROSS_FEATURES,
-    PASSAGE_FEATURES,
+    ENTAILED,
     base_features,
     cross_features,
     judge_encoder,
-    passage_features,
 )
 
 DIMENSION = MiniLMQueryEncoder.dimension
 Texts = Sequence[tuple[str, str]]
+# a passage cross-encoder's columns (evals/finetune_cross_encoder.py --unit passage, a route
+# measured in BENCHMARKS.md and not shipped): entailed and contradicted
+PASSAGE_FEATURES = 2
 
 
 def code_of(path: Path) -> str:
@@ -74,6 +77,13 @@ def cache_path(kind: str, texts: Texts, extra: bytes = b"") -> Path:
 def _base_chunk(texts: Texts) -> tuple[np.ndarray, list[str], list[list[str]]]:
     """`base_features` of one chunk, in a worker process with its own encoder."""
     return base_features(texts, _encoder(), with_vectors=True)
+
+
+def passage_features(cross: CrossEncoder, claims: list[str], sources: list[str]) -> np.ndarray:
+    """Per claim, a cross-encoder trained on whole sources reading it with its source (as
+    far as its tokens reach): the entailed and contradicted probabilities."""
+    p = cross.probabilities(list(zip(claims, sources, strict=True)))
+    return np.asarray(p[:, [ENTAILED, CONTRADICTED]], np.float32)
 
 
 def _cross_chunk(job: tuple[list[str], list, Path, bool]) -> np.ndarray:

@@ -20,7 +20,7 @@ from assistant.cross_encoder import (
 )
 from assistant.embedders.minilm_numpy import MiniLMQueryEncoder
 from assistant.settings import EmbeddingSettings
-from assistant.trained_judge import BASE_FEATURES, CROSS_FEATURES, PASSAGE_FEATURES
+from assistant.trained_judge import BASE_FEATURES, CROSS_FEATURES
 
 pytest.importorskip("torch")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "evals"))
@@ -127,13 +127,10 @@ def test_each_folds_rows_take_their_cross_columns_from_that_folds_weights(
         np.savez(tmp_path / f"passage-fold{k}.npz", **{**weights, "head.bias": bias})
     passage = str(tmp_path / "passage-fold{k}.npz")
     both = judge_features.features(texts, str(tmp_path / "xenc-fold{k}.npz"), 1, fold, passage)
-    assert both.shape[1] == x.shape[1] + PASSAGE_FEATURES
-    assert np.array_equal(
-        both[:, : BASE_FEATURES + CROSS_FEATURES], x[:, : BASE_FEATURES + CROSS_FEATURES]
-    )
-    whole = both[
-        :, BASE_FEATURES + CROSS_FEATURES : BASE_FEATURES + CROSS_FEATURES + PASSAGE_FEATURES
-    ]
+    scalars = BASE_FEATURES + CROSS_FEATURES
+    assert both.shape[1] == x.shape[1] + judge_features.PASSAGE_FEATURES
+    assert np.array_equal(both[:, :scalars], x[:, :scalars])
+    whole = both[:, scalars : scalars + judge_features.PASSAGE_FEATURES]
     assert np.allclose(whole, [[0, 1], [1, 0], [0, 1]], atol=1e-3)
     assert np.array_equal(
         both[:, -3 * judge_features.DIMENSION :], x[:, -3 * judge_features.DIMENSION :]
