@@ -21,11 +21,11 @@ Each fold k trains on the other folds' pairs (all of them unless --train-pairs s
 passes in batches of similar length, stopped by --minutes), starting from --start's
 adapters (the synthetic-trained ones, evals/xenc_synthetic.npz, by default) or with --scratch
 from fresh ones, and writes --out-pattern with k; it prints the held-out fold's 3-way accuracy
-and, per dataset, the entailed-vs-not and SUPPORT-vs-REFUTE AUCs (SciFact's sentence pairs': its
-gold rationale sentences), before (from
---start) and after. `--all` then fits on every fold's pairs the same way and writes --all-out,
-by default the judge's cross-encoder (assistant/xenc_weights.npz); train_judge.py then fits the
-judge on the per-fold weights' out-of-fold columns (about 20 min and 5 min on 2 idle cores):
+and, per dataset, the entailed-vs-not and SUPPORT-vs-REFUTE AUCs (of SciFact's sentence pairs:
+its gold rationale sentences), before (from --start) and after. `--all` then fits on every
+fold's pairs the same way and writes --all-out, by default the judge's cross-encoder
+(assistant/xenc_weights.npz); train_judge.py then fits the judge on the per-fold weights'
+out-of-fold columns (about 20 min and 5 min on 2 idle cores):
 
     OMP_NUM_THREADS=2 nice -n 5 .venv/bin/python evals/finetune_cross_encoder.py \
         --data ../shared/data --all

@@ -6,6 +6,7 @@ new cross-encoder does not re-embed every pair, and a rerun featurises nothing."
 import ast
 import hashlib
 import json
+import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -59,7 +60,8 @@ BASE_CODE = (
 CODE = {
     "base": BASE_CODE,
     "cross": (*BASE_CODE, assistant.cross_encoder),
-    "passage": (*BASE_CODE, assistant.cross_encoder),
+    # passage_features is this module's
+    "passage": (*BASE_CODE, assistant.cross_encoder, sys.modules[__name__]),
 }
 
 
