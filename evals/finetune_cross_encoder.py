@@ -65,6 +65,8 @@ from assistant.trained_judge import clean_claim
 LABEL = {"SUPPORT": ENTAILED, "REFUTE": CONTRADICTED, "NEI": NEUTRAL}
 # neutral pairs come from this many of the judge's closest sentences (it reads more)
 PAIRED_SENTENCES = 2
+# a claim with a whole source: the length the passage route was measured at (BENCHMARKS.md)
+PASSAGE_TOKENS = 320
 Pair = tuple[str, str, int]
 
 
@@ -321,7 +323,10 @@ def arguments() -> argparse.Namespace:
         "its document label",
     )
     parser.add_argument(
-        "--max-tokens", type=int, default=MAX_PAIR_TOKENS, help="a pair's, truncated beyond"
+        "--max-tokens",
+        type=int,
+        help=f"a pair's, truncated beyond (default {MAX_PAIR_TOKENS} for sentences, "
+        f"{PASSAGE_TOKENS} for passages)",
     )
     parser.add_argument("--rank", type=int, default=8)
     parser.add_argument("--layers", type=int, default=3, help="top layers given adapters")
@@ -331,6 +336,8 @@ def arguments() -> argparse.Namespace:
     args = parser.parse_args()
     if args.unit == "passage" and (args.twins != "none" or args.passage_sentence != "closest"):
         parser.error("--twins and --passage-sentence pair sentences: not with --unit passage")
+    if args.max_tokens is None:
+        args.max_tokens = MAX_PAIR_TOKENS if args.unit == "sentence" else PASSAGE_TOKENS
     if args.scratch and args.passage_sentence == "start":
         parser.error(
             "--passage-sentence start reads the starting cross-encoder: not with --scratch"
