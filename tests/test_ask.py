@@ -3,6 +3,7 @@ the output points into the evidence given and carries a verdict; abstention writ
 the extractive mode needs no model."""
 
 import json
+import re
 from pathlib import Path
 
 import bibtexparser
@@ -296,7 +297,7 @@ def test_without_a_model_ask_is_an_extractive_digest(cli, seeds, seed_store: Pat
     assert len(items) == len(answer["references"]) > 1
     for number, (item, reference) in enumerate(zip(items, answer["references"]), 1):
         assert item.startswith(f"- [{number}] **{reference['title']}** (")
-        assert f"`{reference['key']}`: \"" in item
+        assert f'`{reference["key"]}`: "' in item
         quoted = [s["text"] for s in answer["sentences"] if s["citations"] == [reference["key"]]]
         assert item.endswith(" ".join(f'"{text}"' for text in quoted))
 
@@ -379,3 +380,23 @@ def test_help_texts_keep_their_square_brackets(cli) -> None:
     # Typer renders help as Rich markup, where an unescaped "[n]" is a tag and vanishes
     assert "([n]" in cli("related-work", "--help").out
     assert '"gold": [keys' in cli("eval", "suite", "--help").out
+
+
+@pytest.mark.parametrize("command", ["ask", "related-work"])
+def test_a_cascade_judge_says_how_many_pairs_it_sent_to_the_model(
+    cli, seeds, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    monkeypatch.setenv("LITREVIEW_JUDGE__BACKEND", "cascade")
+    # a band over every score: the offline judge settles nothing, the model judges every pair
+    monkeypatch.setenv("LITREVIEW_JUDGE__CASCADE_LOW", "0")
+    monkeypatch.setenv("LITREVIEW_JUDGE__CASCADE_HIGH", "1")
+    script = [ok(draft(("Attention beats gated convolutions on associative recall.", [1])))]
+    if command == "related-work":
+        script.insert(0, ok(json.dumps({"themes": [{"title": "Recall", "papers": [1, 2]}]})))
+    with FaultServer([*script, ok(grid([1]))]) as server:
+        shown = cli(command, QUESTION, "--llm", server.base_url)
+        assert len(server.chat_requests) == len(script) + 1
+    assert shown.code == 0, shown.err
+    asked = re.search(r"cascade judge: (\d+) of (\d+) pairs sent to the model", shown.err)
+    assert asked is not None, shown.err
+    assert asked[1] == asked[2] != "0"
