@@ -5,9 +5,9 @@ Reads pairs from evals/make_pairs.py (synthetic, no human labels) and trains a 3
 "[CLS] hypothesis [SEP] premise [SEP]" (token types 0 then 1), with rank-r LoRA adapters
 (Hu et al., 2021) on every linear layer of the top --layers (3) of the six encoder layers.
 MiniLM was trained with mean pooling, so a head over the mean starts from meaningful features;
-the base weights stay frozen. AdamW, linear warm-up then linear decay, stopped by --minutes. `--overfit N` first
-trains on N pairs only and prints the train accuracy: a setup that cannot reach ~100% there is
-broken. Writes the adapters and head (float16) to --out: evals/xenc_synthetic.npz, the start
+the base weights stay frozen. AdamW, linear warm-up then linear decay, stopped by --minutes.
+`--overfit N` first trains on N pairs only and prints the train accuracy: a setup that cannot
+reach ~100% there is broken. Writes the adapters and head (float16) to --out: evals/xenc_synthetic.npz, the start
 of evals/finetune_cross_encoder.py, which fine-tunes them on the human-labelled pairs into the
 judge's cross-encoder. Prints held-out synthetic accuracy per transformation and,
 as a transfer check never trained on, the SUPPORT-vs-REFUTE AUC of SciFact's gold rationale
