@@ -1,20 +1,20 @@
 """Train the cross-encoder of the `local` judge: LoRA over the bundled all-MiniLM-L6-v2.
 
 Reads pairs from evals/make_pairs.py (synthetic, no human labels) and trains a 3-way head
-(entailed, neutral, contradicted) over the mean-pooled last hidden states of
-"[CLS] hypothesis [SEP] premise [SEP]" (token types 0 then 1), with rank-r LoRA adapters
-(Hu et al., 2021) on every linear layer of the top --layers (3) of the six encoder layers.
-MiniLM was trained with mean pooling, so a head over the mean starts from meaningful features;
-the base weights stay frozen. AdamW, linear warm-up then linear decay, stopped by --minutes.
-`--overfit N` first trains on N pairs only and prints the train accuracy: a setup that cannot
-reach ~100% there is broken. Writes the adapters and head (float16) to --out:
-evals/xenc_synthetic.npz, the start of evals/finetune_cross_encoder.py, which fine-tunes them
-on the human-labelled pairs into the judge's cross-encoder. Prints held-out synthetic accuracy
-per transformation and, as a transfer check never trained on, the SUPPORT-vs-REFUTE AUC of
-SciFact's gold rationale sentences. Torch runs here only, never in the judge. `--bf16` (bfloat16 autocast) and
-`--bucket` (batches of similar length) make a pass over all 166,112 made pairs take 74 min on
-2 cores; it learnt the made kinds and transferred worse (BENCHMARKS.md), so the shipped
-adapters are still a short run's.
+(entailed, neutral, contradicted) over the mean-pooled last hidden states of "[CLS] hypothesis
+[SEP] premise [SEP]" (token types 0 then 1), with rank-r LoRA adapters (Hu et al., 2021) on
+every linear layer of the top --layers (3) of the six encoder layers. MiniLM was trained with
+mean pooling, so a head over the mean starts from meaningful features; the base weights stay
+frozen. AdamW, linear warm-up then linear decay, stopped by --minutes. `--overfit N` first
+trains on N pairs only and prints the train accuracy: a setup that cannot reach ~100% there is
+broken. Writes the adapters and head (float16) to --out: evals/xenc_synthetic.npz, the start of
+evals/finetune_cross_encoder.py, which fine-tunes them on the human-labelled pairs into the
+judge's cross-encoder. Prints held-out synthetic accuracy per transformation and, as a transfer
+check never trained on, the SUPPORT-vs-REFUTE AUC of SciFact's gold rationale sentences. Torch
+runs here only, never in the judge. `--bf16` (bfloat16 autocast) and `--bucket` (batches of
+similar length) make a pass over all 166,112 made pairs take 74 min on 2 cores; it learnt the
+made kinds and transferred worse (BENCHMARKS.md), so the shipped adapters are still a short
+run's.
 
     OMP_NUM_THREADS=2 .venv/bin/python evals/train_cross_encoder.py --pairs /tmp/xenc-pairs.jsonl \
         --data ../shared/data --minutes 40 --out evals/xenc_synthetic.npz
