@@ -25,6 +25,7 @@ from assistant.settings import Settings, read_settings
 
 if TYPE_CHECKING:
     from assistant.verdicts import Judge
+    from assistant.workspace import Writers
 
 # Plain text: titles, abstracts and model output hold brackets and colons that Rich would
 # read as markup (`[/b]` raises) or emoji codes; styled labels are built as rich Text.
@@ -187,13 +188,19 @@ def print_json(value: Any) -> None:
 def open_judge(settings: Settings, backend: str | None, llm: str | None) -> Iterator["Judge"]:
     """The judge `--judge` names (default: judge.backend), for the duration; a model judge's
     usage (and a cascade's pairs sent to the model) is printed when it is done."""
-    from assistant.cascade_judge import CascadeJudge
     from assistant.workspace import judging
 
     settings.judge.backend = backend or settings.judge.backend  # type: ignore[assignment]
     with judging(settings, local=llm == "local") as writing:
         assert writing.judge is not None
         yield writing.judge
+    report_models(writing)
+
+
+def report_models(writing: "Writers") -> None:
+    """For the end of a command: a cascade judge's pairs sent to the model, the model's usage."""
+    from assistant.cascade_judge import CascadeJudge
+
     if isinstance(writing.judge, CascadeJudge):
         stderr.print(writing.judge.summary())
     if writing.chat is not None:

@@ -14,11 +14,11 @@ from assistant.cli.common import (
     StoreOption,
     load_settings,
     print_json,
+    report_models,
     stderr,
 )
 from assistant.errors import ConfigError
 from assistant.search import Filters
-from assistant.workspace import Writers
 from assistant.workspace import searcher as open_searcher
 
 OnUnsupportedOption = Annotated[
@@ -41,16 +41,6 @@ EXTRACTIVE_NOTE = (
 
 def _say(text: str) -> None:
     stderr.print(text)
-
-
-def _report_models(writing: Writers) -> None:
-    """A cascade judge's pairs sent to the model, and the model's usage, for the end."""
-    from assistant.cascade_judge import CascadeJudge
-
-    if isinstance(writing.judge, CascadeJudge):
-        _say(writing.judge.summary())
-    if writing.chat is not None:
-        _say(writing.chat.usage.summary())
 
 
 def ask_command(
@@ -83,7 +73,7 @@ def ask_command(
     if answer.mode == "extractive":
         _say(EXTRACTIVE_NOTE)
     sys.stdout.write(answer.text())
-    _report_models(writing)
+    report_models(writing)
 
 
 def related_work_command(
@@ -152,7 +142,7 @@ def related_work_command(
         return
     sys.stdout.write(renderer.tail(section))
     _say(f"Checked: {section.verification.line()}.")
-    _report_models(writing)
+    report_models(writing)
 
 
 def _topic(topic: str | None, abstract: Path | None) -> str:
