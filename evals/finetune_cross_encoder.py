@@ -52,6 +52,7 @@ from train_cross_encoder import (
     CrossEncoder,
     Pair,
     length_bucketed,
+    load_arrays,
     probabilities,
     train,
 )
@@ -181,16 +182,6 @@ def choose_evidence(cited: list[Cited], model: CrossEncoder, tokenizer: object) 
         row += len(c.closest)
     moved = sum(c.evidence != 0 for c in passages)
     print(f"{moved} of {len(passages)} passages paired with a sentence other than the closest")
-
-
-def load_arrays(model: CrossEncoder, path: Path) -> None:
-    """Start `model` from stored adapters and head (the inverse of `CrossEncoder.arrays`)."""
-    with np.load(path) as stored, torch.no_grad():
-        for name, adapter in model.adapters.items():
-            adapter.a.copy_(torch.from_numpy(stored[f"{name}.a"].astype(np.float32)))
-            adapter.b.copy_(torch.from_numpy(stored[f"{name}.b"].astype(np.float32)))
-        model.head.weight.copy_(torch.from_numpy(stored["head.weight"].astype(np.float32)))
-        model.head.bias.copy_(torch.from_numpy(stored["head.bias"].astype(np.float32)))
 
 
 def held_out_report(

@@ -13,6 +13,13 @@ Sentences come from the training corpora in --data (SciFact and Citation-Integri
 text only, no labels). Seeded; a few seconds. Writes one JSON object a line:
 {"premise", "hypothesis", "label": 0 entailed | 1 neutral | 2 contradicted, "how"}.
 
+With --restated, the pairs are made across sentences instead, closer to how a citing claim
+restates a paper in other words: the hypothesis is a finding the paper states once (its title,
+when the title has a verb; a framed conclusion, "These results suggest that ...", unframed), the
+premise the abstract's other sentence sharing most of its content words (at least --overlap of
+them): entailed as is, contradicted with a direction word swapped or a negation inserted,
+neutral against the sentence of a nearby abstract sharing most of its words.
+
     .venv/bin/python evals/make_pairs.py --data ../shared/data --out /tmp/xenc-pairs.jsonl
 """
 
@@ -89,20 +96,34 @@ _PAREN = re.compile(r"\s*\([^()]{1,80}\)")
 _CLAUSE = re.compile(r", (?:and|but|whereas|while|although) |; ")
 # a trailing comment on a result ("..., suggesting that ...") can go without changing it
 _TAIL = re.compile(r", (?:suggesting|indicating|which|consistent with|as|thus|thereby) .*$")
+# a title that states a finding has a verb: an auxiliary, a direction verb, or one of these
+_FINDING_VERB = re.compile(
+    r"\b(?:is|are|was|were|has|have|can|may|does|do|causes?|leads?|regulates?|mediates?|"
+    r"predicts?|requires?|controls?|drives?|protects?|confers?|blocks?|impairs?|restores?|"
+    r"reverses?|limits?|determines?|triggers?|modulates?|contributes?|underlies|depends?)\b",
+    re.IGNORECASE,
+)
+_CONTENT = re.compile(r"[a-z][a-z0-9-]{3,}")
+_COMMON_WORDS = """that with this from were have been their which these those than also into between
+during after before about there other such only both more most less study studies patients results
+data using used group groups analysis effect effects"""
+_COMMON = frozenset(_COMMON_WORDS.split())
+NEARBY = 30  # abstracts searched for a neutral premise that shares words with the hypothesis
 _ENTITY = re.compile(r"\b(?=\w*[A-Z0-9])(?=\w*[A-Za-z])[A-Za-z][\w-]*[A-Z0-9][\w-]*\b")
 
 
-def read_sentences(data: Path) -> list[list[str]]:
-    """Every abstract of the training corpora as its list of sentences (6 to 60 words)."""
-    abstracts = []
+def read_titled(data: Path) -> list[tuple[str, list[str]]]:
+    """Every abstract of the training corpora, as its title ("" where it has none) and its
+    sentences of 6 to 60 words."""
+    out = []
     for name in CORPORA:
         with (data / name / "corpus.jsonl").open(encoding="utf-8") as lines:
             for line in lines:
-                sentences = json.loads(line)["abstract"]
-                kept = [s.strip() for s in sentences if 6 <= len(s.split()) <= 60]
+                doc = json.loads(line)
+                kept = [s.strip() for s in doc["abstract"] if 6 <= len(s.split()) <= 60]
                 if kept:
-                    abstracts.append(kept)
-    return abstracts
+                    out.append((doc.get("title", "").strip(), kept))
+    return out
 
 
 def _capital(text: str) -> str:
@@ -241,14 +262,68 @@ def make_pairs(abstracts: list[list[str]], seed: int = SEED) -> list[tuple[str, 
     return out
 
 
+def content_words(text: str) -> frozenset[str]:
+    """Lower-cased words of four letters or more, less the commonest of abstracts."""
+    return frozenset(w for w in _CONTENT.findall(text.lower()) if w not in _COMMON)
+
+
+def findings(title: str, sentences: list[str]) -> list[tuple[str, int | None, str]]:
+    """Statements of a paper's finding: (text, index of the sentence it came from, how)."""
+    out: list[tuple[str, int | None, str]] = []
+    verb = _FINDING_VERB.search(title) or VERBS.keys() & set(title.lower().split())
+    if 5 <= len(title.split()) <= 30 and ":" not in title and verb:
+        out.append((title, None, "title"))
+    for i, sentence in enumerate(sentences):
+        if framed := _FRAME.match(sentence):
+            out.append((_PAREN.sub("", framed.group(2)), i, "conclusion"))
+    return out
+
+
+def best_match(words: frozenset[str], sentences: list[str], skip: int | None) -> tuple[float, int]:
+    """The share of `words` found in the sentence sharing most of them, and its index."""
+    scored = [
+        (len(words & content_words(s)) / max(1, len(words)), i)
+        for i, s in enumerate(sentences)
+        if i != skip
+    ]
+    return max(scored, default=(0.0, -1))
+
+
+def restated_pairs(
+    titled: list[tuple[str, list[str]]], overlap: float, seed: int = SEED
+) -> list[tuple[str, str, int, str]]:
+    """Entailed, contradicted and neutral pairs of each finding against another sentence."""
+    rng = random.Random(seed)
+    out = []
+    for title, sentences in titled:
+        for text, source, how in findings(title, sentences):
+            words = content_words(text)
+            share, index = best_match(words, sentences, source)
+            premise = sentences[index] if share >= overlap else ""
+            if not premise or text.lower().rstrip(". ") in premise.lower():
+                continue
+            hypothesis = _capital(text)
+            out.append((premise, hypothesis, ENTAILED, how))
+            flipped = swap_antonym(hypothesis, rng) or negate(hypothesis, rng)
+            if flipped and flipped != hypothesis:
+                out.append((premise, flipped, CONTRADICTED, how + "+flipped"))
+            nearby = [s for _, other in rng.sample(titled, NEARBY) for s in other]
+            out.append((nearby[best_match(words, nearby, None)[1]], hypothesis, NEUTRAL, how))
+    rng.shuffle(out)
+    return out
+
+
 def main() -> None:
     """Read the corpora, make the pairs, print counts per label and transformation, write."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--restated", action="store_true", help="pairs across sentences")
+    parser.add_argument("--overlap", type=float, default=0.4)
     args = parser.parse_args()
-    abstracts = read_sentences(args.data)
-    pairs = make_pairs(abstracts)
+    titled = read_titled(args.data)
+    abstracts = [sentences for _, sentences in titled]
+    pairs = restated_pairs(titled, args.overlap) if args.restated else make_pairs(abstracts)
     print(f"{sum(map(len, abstracts))} sentences from {len(abstracts)} abstracts")
     counts = Counter((LABELS[label], how) for _, _, label, how in pairs)
     for (label, how), n in sorted(counts.items()):

@@ -99,6 +99,16 @@ class CrossEncoder(nn.Module):
         return out
 
 
+def load_arrays(model: CrossEncoder, path: Path) -> None:
+    """Start `model` from stored adapters and head (the inverse of `CrossEncoder.arrays`)."""
+    with np.load(path) as stored, torch.no_grad():
+        for name, adapter in model.adapters.items():
+            adapter.a.copy_(torch.from_numpy(stored[f"{name}.a"].astype(np.float32)))
+            adapter.b.copy_(torch.from_numpy(stored[f"{name}.b"].astype(np.float32)))
+        model.head.weight.copy_(torch.from_numpy(stored["head.weight"].astype(np.float32)))
+        model.head.bias.copy_(torch.from_numpy(stored["head.bias"].astype(np.float32)))
+
+
 def batches(
     tokenizer: object, pairs: list[tuple[str, str, int]], size: int
 ) -> list[tuple[torch.Tensor, ...]]:
@@ -241,6 +251,8 @@ def main() -> None:
     parser.add_argument("--layers", type=int, default=3, help="top layers given adapters")
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--start", type=Path, help="adapters to go on from (default: fresh)")
     parser.add_argument("--bf16", action="store_true", help="bfloat16 autocast (faster)")
     parser.add_argument(
         "--bucket", action="store_true", help="batches of similar length (less padding)"
@@ -262,12 +274,17 @@ def main() -> None:
         hits = probabilities(probe, tokenizer, few).argmax(1) == [y for _, _, y in few]
         print(f"overfit {len(few)} pairs: train accuracy {hits.mean():.3f}")
     model = CrossEncoder(model_dir, args.rank, 2.0 * args.rank, args.layers)
+    if args.start:
+        load_arrays(model, args.start)
+        print(f"from {args.start}:")
+        report(model, tokenizer, held, gold)
     random.Random(SEED).shuffle(pairs)
     labelled = [(h, p, y) for h, p, y, _ in pairs]
     if args.bucket:
         labelled = length_bucketed(labelled, args.batch)
     started = time.perf_counter()
-    train(model, tokenizer, labelled, (args.lr, args.batch, args.minutes), bf16=args.bf16)
+    settings = (args.lr, args.batch, args.minutes)
+    train(model, tokenizer, labelled, settings, epochs=args.epochs, bf16=args.bf16)
     print(f"trained in {time.perf_counter() - started:.0f} s")
     report(model, tokenizer, held, gold)
     np.savez_compressed(args.out, **model.arrays())

@@ -20,7 +20,6 @@ torch = pytest.importorskip("torch")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "evals"))
 import train_cross_encoder
-from finetune_cross_encoder import load_arrays
 
 PAIRS = [
     ("Aspirin increases bleeding.", "In 4,000 patients, aspirin decreased the risk of bleeding."),
@@ -32,7 +31,7 @@ PAIRS = [
 def test_int8_probabilities_follow_the_torch_forward_pass(model_cache: Path) -> None:
     model_dir = MiniLMQueryEncoder(EmbeddingSettings()).model_dir
     model = train_cross_encoder.CrossEncoder(model_dir, rank=8, alpha=16.0, top=3)
-    load_arrays(model, ROOT / "assistant" / WEIGHTS_FILE)
+    train_cross_encoder.load_arrays(model, ROOT / "assistant" / WEIGHTS_FILE)
     model.eval()
     tokenizer = pair_tokenizer(model_dir)
     ((ids, types, mask, _),) = train_cross_encoder.batches(

@@ -13,8 +13,10 @@ from make_pairs import (
     CONTRADICTED,
     ENTAILED,
     NEUTRAL,
+    findings,
     make_pairs,
     negate,
+    restated_pairs,
     swap_antonym,
     swap_number,
 )
@@ -47,3 +49,37 @@ def test_contradictions_flip_what_the_sentence_says() -> None:
     assert negate("Cats purr.", rng) is None
     changed = swap_number("Mortality fell by 12% in 300 patients.", rng)
     assert changed is not None and changed != "Mortality fell by 12% in 300 patients."
+
+
+TITLED = [
+    (
+        "Metformin reduces hepatic glucose output in obese mice",
+        [
+            "Obesity raises fasting glucose through hepatic glucose production.",
+            "In obese mice, metformin lowered the hepatic glucose output by a third.",
+            "These results suggest that AMPK signalling mediates the effect of metformin.",
+        ],
+    ),
+    ("Survey of clinicians", ["We surveyed 400 clinicians about their prescribing habits."]),
+] + [("", [f"Bread number {i} was baked at a bakery in a small town."]) for i in range(40)]
+
+
+def test_findings_are_titles_with_a_verb_and_unframed_conclusions() -> None:
+    title, sentences = TITLED[0]
+    assert findings(title, sentences) == [
+        (title, None, "title"),
+        ("AMPK signalling mediates the effect of metformin.", 2, "conclusion"),
+    ]
+    assert findings(*TITLED[1]) == []  # a title without a verb states no finding
+
+
+def test_a_restated_finding_is_paired_with_the_sentence_that_shares_its_words() -> None:
+    pairs = restated_pairs(TITLED, overlap=0.4)
+    mine = [(p, h, label) for p, h, label, how in pairs if how.startswith("title")]
+    claim = "Metformin reduces hepatic glucose output in obese mice."
+    assert (TITLED[0][1][1], claim, ENTAILED) in mine
+    flipped = "Metformin enhances hepatic glucose output in obese mice."
+    assert (TITLED[0][1][1], flipped, CONTRADICTED) in mine
+    neutral = [p for p, h, label in mine if label == NEUTRAL and h == claim]
+    assert len(neutral) == 1 and neutral[0] not in TITLED[0][1]
+    assert restated_pairs(TITLED, overlap=0.4) == pairs
