@@ -14,11 +14,12 @@ text only, no labels). Seeded; a few seconds. Writes one JSON object a line:
 {"premise", "hypothesis", "label": 0 entailed | 1 neutral | 2 contradicted, "how"}.
 
 With --restated, the pairs are made across sentences instead, closer to how a citing claim
-restates a paper in other words: the hypothesis is a finding the paper states once (its title,
-when the title has a verb; a framed conclusion, "These results suggest that ...", unframed), the
-premise the abstract's other sentence sharing most of its content words (at least --overlap of
-them): entailed as is, contradicted with a direction word swapped or a negation inserted,
-neutral against the sentence of a nearby abstract sharing most of its words.
+restates a paper in other words. The hypothesis is a finding the paper states once: its title,
+when the title has a verb, or a conclusion ("These results suggest that ...", "Thus, ...")
+without its frame. The premise is the abstract's other sentence sharing most of its content
+words (at least --overlap of them): entailed as is, contradicted with a direction word swapped
+or a negation inserted; neutral, the hypothesis against the sentence sharing most of its words
+among 30 abstracts picked at random.
 
     .venv/bin/python evals/make_pairs.py --data ../shared/data --out /tmp/xenc-pairs.jsonl
 """
@@ -92,6 +93,11 @@ _FRAME = re.compile(
     r"shown|demonstrate|demonstrates|demonstrated|found|find|reveal|reveals|revealed|"
     r"conclude|confirm|confirms|confirmed|report|observed) that (.{20,})$"
 )
+# a conclusion's lead-in that can go ("Taken together, ..."), when it has no framing "that"
+_LEAD = re.compile(
+    r"^(CONCLUSIONS?:?|In conclusion,|In summary,|Taken together,|Overall,|Together,|Thus,|"
+    r"Collectively,|Therefore,|Hence,) (.+)$"
+)
 _PAREN = re.compile(r"\s*\([^()]{1,80}\)")
 _CLAUSE = re.compile(r", (?:and|but|whereas|while|although) |; ")
 # a trailing comment on a result ("..., suggesting that ...") can go without changing it
@@ -108,7 +114,7 @@ _COMMON_WORDS = """that with this from were have been their which these those th
 during after before about there other such only both more most less study studies patients results
 data using used group groups analysis effect effects"""
 _COMMON = frozenset(_COMMON_WORDS.split())
-NEARBY = 30  # abstracts searched for a neutral premise that shares words with the hypothesis
+NEARBY = 30  # random abstracts searched for a neutral premise sharing words with the hypothesis
 _ENTITY = re.compile(r"\b(?=\w*[A-Z0-9])(?=\w*[A-Za-z])[A-Za-z][\w-]*[A-Z0-9][\w-]*\b")
 
 
@@ -274,7 +280,8 @@ def findings(title: str, sentences: list[str]) -> list[tuple[str, int | None, st
     if 5 <= len(title.split()) <= 30 and ":" not in title and verb:
         out.append((title, None, "title"))
     for i, sentence in enumerate(sentences):
-        if framed := _FRAME.match(sentence):
+        framed = _FRAME.match(sentence) or _LEAD.match(sentence)
+        if framed and len(framed.group(2).split()) >= 6:
             out.append((_PAREN.sub("", framed.group(2)), i, "conclusion"))
     return out
 

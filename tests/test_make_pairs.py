@@ -58,17 +58,19 @@ TITLED = [
             "Obesity raises fasting glucose through hepatic glucose production.",
             "In obese mice, metformin lowered the hepatic glucose output by a third.",
             "These results suggest that AMPK signalling mediates the effect of metformin.",
+            "Thus, hepatic AMPK activity rose in the treated mice.",
         ],
     ),
     ("Survey of clinicians", ["We surveyed 400 clinicians about their prescribing habits."]),
 ] + [("", [f"Bread number {i} was baked at a bakery in a small town."]) for i in range(40)]
 
 
-def test_findings_are_titles_with_a_verb_and_unframed_conclusions() -> None:
+def test_findings_are_titles_with_a_verb_and_conclusions_without_their_frame() -> None:
     title, sentences = TITLED[0]
     assert findings(title, sentences) == [
         (title, None, "title"),
         ("AMPK signalling mediates the effect of metformin.", 2, "conclusion"),
+        ("hepatic AMPK activity rose in the treated mice.", 3, "conclusion"),
     ]
     assert findings(*TITLED[1]) == []  # a title without a verb states no finding
 
