@@ -255,10 +255,20 @@ class FoldPairs:
     dataset: list[np.ndarray]
     made: list[list[Pair]]
 
-    def training(self, held_out: int | None) -> tuple[list[Pair], list[Pair]]:
-        """The human and made pairs of every fold but `held_out` (None: of every fold)."""
+    def training(
+        self, held_out: int | None, dataset: str = "both"
+    ) -> tuple[list[Pair], list[Pair]]:
+        """The human and made pairs of every fold but `held_out` (None: of every fold); the
+        human ones of one dataset only unless `dataset` is "both"."""
         kept = [j for j in range(FOLDS) if j != held_out]
-        return [p for j in kept for p in self.human[j]], [p for j in kept for p in self.made[j]]
+        wanted = {name: i for i, name in enumerate(DATASETS)}.get(dataset)
+        human = [
+            p
+            for j in kept
+            for p, index in zip(self.human[j], self.dataset[j], strict=True)
+            if wanted is None or index == wanted
+        ]
+        return human, [p for j in kept for p in self.made[j]]
 
 
 def fold_pairs(documents: list[Cited], twinned: str, unit: str = "sentence") -> FoldPairs:
@@ -290,6 +300,12 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--minutes", type=float, default=8.0, help="per fit")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--train-pairs", type=int, help="a sample of this many, per fit")
+    parser.add_argument(
+        "--dataset",
+        choices=("both", *DATASETS),
+        default="both",
+        help="whose human pairs to fine-tune on (every fold is still reported on both)",
+    )
     parser.add_argument(
         "--twins",
         choices=("none", "support", "both"),
@@ -351,7 +367,7 @@ def main() -> None:
             print(f"fold {k} before: {report}")
     for k in [int(k) for k in args.folds.split(",") if k]:
         started = time.perf_counter()
-        others, made = folds.training(k)
+        others, made = folds.training(k, args.dataset)
         path = Path(args.out_pattern.format(k=k))
         model = fit(args, others, made, model_dir)
         save(model, path, trained_on(args, others), args.max_tokens)
@@ -360,7 +376,7 @@ def main() -> None:
         print(f"fold {k}: {report}; wrote {path} in {took:.0f} s", flush=True)
     if args.all:
         started = time.perf_counter()
-        every, made = folds.training(None)
+        every, made = folds.training(None, args.dataset)
         model = fit(args, every, made, model_dir)
         save(model, args.all_out, trained_on(args, every), args.max_tokens)
         print(f"all folds: wrote {args.all_out} in {time.perf_counter() - started:.0f} s")

@@ -29,13 +29,14 @@ import train_cross_encoder
 import train_judge
 from finetune_cross_encoder import (
     Cited,
+    FoldPairs,
     choose_evidence,
-    load_arrays,
     passage_pair,
     save,
     sentence_pairs,
     twins,
 )
+from judge_pairs import FOLDS
 
 SYNTHETIC = Path(__file__).resolve().parents[1] / "evals" / "xenc_synthetic.npz"
 CLAIM = "Aspirin lowers the risk of bleeding."
@@ -92,7 +93,7 @@ def test_twins_say_the_opposite_of_entailed_claims_and_undo_scifacts_refutations
 def test_a_passage_label_goes_with_the_sentence_the_start_model_finds_so_labelled() -> None:
     model_dir = MiniLMQueryEncoder(EmbeddingSettings()).model_dir
     start = train_cross_encoder.CrossEncoder(model_dir, rank=8, alpha=16.0, top=3)
-    load_arrays(start, SYNTHETIC)
+    train_cross_encoder.load_arrays(start, SYNTHETIC)
     supported = Cited(CLAIM, "SUPPORT", [], [OTHER, GOLD, THIRD], 1, 0)
     refuted = Cited("Aspirin raises the risk of bleeding.", "REFUTE", [], [THIRD, GOLD], 1, 0)
     scifact = Cited(CLAIM, "SUPPORT", [GOLD], [OTHER, GOLD], 0, 0)
@@ -158,3 +159,20 @@ def test_fine_tuned_weights_are_marked_and_the_judge_refuses_their_in_sample_col
     with pytest.raises(SystemExit, match="in-sample"):
         train_judge.main()
     assert not out.exists()
+
+
+def test_fine_tuning_on_one_dataset_keeps_only_its_human_pairs() -> None:
+    scifact = (CLAIM, GOLD, ENTAILED)
+    integrity = (CLAIM, OTHER, CONTRADICTED)
+    made = (CLAIM, THIRD, NEUTRAL)
+    folds = FoldPairs(
+        [[scifact, integrity] for _ in range(FOLDS)],
+        [np.array([0, 1]) for _ in range(FOLDS)],
+        [[made] for _ in range(FOLDS)],
+    )
+    assert folds.training(0) == ([scifact, integrity] * (FOLDS - 1), [made] * (FOLDS - 1))
+    assert folds.training(0, "citation_integrity") == (
+        [integrity] * (FOLDS - 1),
+        [made] * (FOLDS - 1),
+    )
+    assert folds.training(None, "scifact")[0] == [scifact] * FOLDS
