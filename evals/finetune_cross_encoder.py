@@ -17,7 +17,7 @@ reach; stored with the weights, which the judge then reads as far) under the doc
 one pair a cited document, for a second cross-encoder whose columns train_judge.py adds with
 --passage-folds.
 Each fold k trains on the other folds' pairs (all of them unless --train-pairs samples fewer;
---twins adds made ones: each entailed pair's claim negated or turned, contradicted; --epochs
+--dataset keeps one dataset's; --twins adds made ones: each entailed pair's claim negated or turned, contradicted; --epochs
 passes in batches of similar length, stopped by --minutes), starting from --start's
 adapters (the synthetic-trained ones, evals/xenc_synthetic.npz, by default) or with --scratch
 from fresh ones, and writes --out-pattern with k; it prints the held-out fold's 3-way accuracy
