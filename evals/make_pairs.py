@@ -114,7 +114,7 @@ _COMMON_WORDS = """that with this from were have been their which these those th
 during after before about there other such only both more most less study studies patients results
 data using used group groups analysis effect effects"""
 _COMMON = frozenset(_COMMON_WORDS.split())
-NEARBY = 30  # random abstracts searched for a neutral premise sharing words with the hypothesis
+NEUTRAL_POOL = 30  # random abstracts searched for a neutral premise sharing the most words
 _ENTITY = re.compile(r"\b(?=\w*[A-Z0-9])(?=\w*[A-Za-z])[A-Za-z][\w-]*[A-Z0-9][\w-]*\b")
 
 
@@ -314,8 +314,9 @@ def restated_pairs(
             flipped = swap_antonym(hypothesis, rng) or negate(hypothesis, rng)
             if flipped and flipped != hypothesis:
                 out.append((premise, flipped, CONTRADICTED, how + "+flipped"))
-            nearby = [s for _, other in rng.sample(titled, NEARBY) for s in other]
-            out.append((nearby[best_match(words, nearby, None)[1]], hypothesis, NEUTRAL, how))
+            drawn = rng.sample(titled, min(NEUTRAL_POOL, len(titled)))
+            pool = [s for _, other in drawn for s in other]
+            out.append((pool[best_match(words, pool, None)[1]], hypothesis, NEUTRAL, how))
     rng.shuffle(out)
     return out
 

@@ -85,3 +85,4 @@ def test_a_restated_finding_is_paired_with_the_sentence_that_shares_its_words() 
     neutral = [p for p, h, label in mine if label == NEUTRAL and h == claim]
     assert len(neutral) == 1 and neutral[0] not in TITLED[0][1]
     assert restated_pairs(TITLED, overlap=0.4) == pairs
+    assert len(restated_pairs(TITLED[:2], overlap=0.4)) == 3  # fewer abstracts than the pool
