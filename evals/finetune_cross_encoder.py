@@ -17,12 +17,12 @@ reach; stored with the weights, which the judge then reads as far) under the doc
 one pair a cited document, for a second cross-encoder whose columns train_judge.py adds with
 --passage-folds.
 Each fold k trains on the other folds' pairs (all of them unless --train-pairs samples fewer;
---dataset keeps one dataset's; --twins adds made ones: each entailed pair's claim negated or
-turned, contradicted; --epochs passes in batches of similar length, stopped by --minutes),
-starting from --start's adapters (the synthetic-trained ones, evals/xenc_synthetic.npz, by
-default) or with --scratch from fresh ones, and writes --out-pattern with k; it prints the held-out fold's 3-way accuracy
-and, per dataset, the entailed-vs-not and SUPPORT-vs-REFUTE AUCs (of SciFact's sentence pairs:
-its gold rationale sentences), before (from --start) and after. `--all` then fits on every
+--dataset keeps one dataset's; --twins adds made ones: each entailed pair's claim negated or turned,
+contradicted; --epochs passes in batches of similar length, stopped by --minutes), starting from
+--start's adapters (the synthetic-trained ones, evals/xenc_synthetic.npz, by default) or with
+--scratch from fresh ones, and writes --out-pattern with k; it prints the held-out fold's 3-way
+accuracy and, per dataset, the entailed-vs-not and SUPPORT-vs-REFUTE AUCs (of SciFact's sentence
+pairs: its gold rationale sentences), before (from --start) and after. `--all` then fits on every
 fold's pairs the same way and writes --all-out, by default the judge's cross-encoder
 (assistant/xenc_weights.npz); train_judge.py then fits the judge on the per-fold weights'
 out-of-fold columns (about 20 min and 5 min on 2 idle cores):
