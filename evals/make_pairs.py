@@ -314,9 +314,11 @@ def restated_pairs(
             flipped = swap_antonym(hypothesis, rng) or negate(hypothesis, rng)
             if flipped and flipped != hypothesis:
                 out.append((premise, flipped, CONTRADICTED, how + "+flipped"))
+            # none of the finding's own sentences (its abstract may be drawn, or be a copy)
             drawn = rng.sample(titled, min(NEUTRAL_POOL, len(titled)))
-            pool = [s for _, other in drawn for s in other]
-            out.append((pool[best_match(words, pool, None)[1]], hypothesis, NEUTRAL, how))
+            pool = [s for _, other in drawn for s in other if s not in sentences]
+            if pool:
+                out.append((pool[best_match(words, pool, None)[1]], hypothesis, NEUTRAL, how))
     rng.shuffle(out)
     return out
 

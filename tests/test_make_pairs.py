@@ -62,7 +62,7 @@ TITLED = [
         ],
     ),
     ("Survey of clinicians", ["We surveyed 400 clinicians about their prescribing habits."]),
-] + [("", [f"Bread number {i} was baked at a bakery in a small town."]) for i in range(40)]
+] + [("", [f"Bread number {i} was baked at a bakery in a small town."]) for i in range(3)]
 
 
 def test_findings_are_titles_with_a_verb_and_conclusions_without_their_frame() -> None:
