@@ -18,7 +18,8 @@ one pair a cited document, for a second cross-encoder whose columns train_judge.
 --passage-folds.
 Each fold k trains on the other folds' pairs (all of them unless --train-pairs samples fewer;
 --dataset keeps one dataset's; --twins adds made ones: each entailed pair's claim negated or turned,
-contradicted; --epochs passes in batches of similar length, stopped by --minutes), starting from
+contradicted; --mix adds those of an evals/make_pairs.py file, or a --mix-pairs sample; --epochs
+passes in batches of similar length, stopped by --minutes), starting from
 --start's adapters (the synthetic-trained ones, evals/xenc_synthetic.npz, by default) or with
 --scratch from fresh ones, and writes --out-pattern with k; it prints the held-out fold's 3-way
 accuracy and, per dataset, the entailed-vs-not and SUPPORT-vs-REFUTE AUCs (of SciFact's sentence
@@ -141,6 +142,15 @@ def twins(cited: Cited, both_ways: bool) -> list[Pair]:
     return out
 
 
+def mixed_pairs(path: Path, count: int | None) -> list[Pair]:
+    """The made pairs of an evals/make_pairs.py file (all, or a seeded sample of `count`) as
+    (hypothesis, premise, label): trained beside every fit's human pairs, never held out."""
+    pairs = [(r["hypothesis"], r["premise"], r["label"]) for r in read_jsonl(path)]
+    if count is None or count >= len(pairs):
+        return pairs
+    return random.Random(SEED).sample(pairs, count)
+
+
 def cited_documents(data: Path, jobs: int) -> list[Cited]:
     """Every claim and cited document of both training splits, with its judge pair's fold."""
     pairs = load_pairs(data)
@@ -214,16 +224,16 @@ def starting_model(args: argparse.Namespace, model_dir: Path) -> CrossEncoder:
 def fit(
     args: argparse.Namespace, pairs: list[Pair], made: list[Pair], model_dir: Path
 ) -> CrossEncoder:
-    """One cross-encoder trained on `pairs` (or --train-pairs of them) and every `made` twin,
-    from --start's adapters unless --scratch."""
+    """One cross-encoder trained on `pairs` (or --train-pairs of them) and every `made` pair
+    (twins and --mix's), from --start's adapters unless --scratch."""
     model = starting_model(args, model_dir)
     chosen = random.Random(SEED).sample(pairs, trained_on(args, pairs))
     if made:
-        print(f"  {len(made)} made twins ({counts(made)}) beside {len(chosen)} human pairs")
+        print(f"  {len(made)} made pairs ({counts(made)}) beside {len(chosen)} human pairs")
     settings = (args.lr, args.batch, args.minutes)
     ordered = length_bucketed(chosen + made, args.batch)
     tokenizer = pair_tokenizer(model_dir, args.max_tokens)
-    train(model, tokenizer, ordered, settings, epochs=args.epochs)
+    train(model, tokenizer, ordered, settings, epochs=args.epochs, bf16=args.bf16)
     return model
 
 
@@ -333,6 +343,11 @@ def arguments() -> argparse.Namespace:
         help=f"a pair's, truncated beyond (default {MAX_PAIR_TOKENS} for sentences, "
         f"{PASSAGE_TOKENS} for passages)",
     )
+    parser.add_argument(
+        "--mix", type=Path, help="made pairs (evals/make_pairs.py's) to train beside every fit's"
+    )
+    parser.add_argument("--mix-pairs", type=int, help="a sample of this many of --mix's")
+    parser.add_argument("--bf16", action="store_true", help="bfloat16 autocast (faster)")
     parser.add_argument("--rank", type=int, default=8)
     parser.add_argument("--layers", type=int, default=3, help="top layers given adapters")
     parser.add_argument("--lr", type=float, default=5e-4)
@@ -361,6 +376,7 @@ def main() -> None:
     if start is not None and args.passage_sentence == "start":
         choose_evidence(documents, start, tokenizer)
     folds = fold_pairs(documents, args.twins, args.unit)
+    mixed = mixed_pairs(args.mix, args.mix_pairs) if args.mix else []
     if start is not None:
         for k in range(FOLDS):
             report = held_out_report(start, tokenizer, folds.human[k], folds.dataset[k])
@@ -369,7 +385,7 @@ def main() -> None:
         started = time.perf_counter()
         others, made = folds.training(k, args.dataset)
         path = Path(args.out_pattern.format(k=k))
-        model = fit(args, others, made, model_dir)
+        model = fit(args, others, made + mixed, model_dir)
         save(model, path, trained_on(args, others), args.max_tokens)
         report = held_out_report(model, tokenizer, folds.human[k], folds.dataset[k])
         took = time.perf_counter() - started
@@ -377,7 +393,7 @@ def main() -> None:
     if args.all:
         started = time.perf_counter()
         every, made = folds.training(None, args.dataset)
-        model = fit(args, every, made, model_dir)
+        model = fit(args, every, made + mixed, model_dir)
         save(model, args.all_out, trained_on(args, every), args.max_tokens)
         print(f"all folds: wrote {args.all_out} in {time.perf_counter() - started:.0f} s")
 

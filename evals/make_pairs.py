@@ -17,9 +17,9 @@ With --restated, the pairs are made across sentences instead, closer to how a ci
 restates a paper in other words. The hypothesis is a finding the paper states once: its title,
 when the title has a verb, or a conclusion ("These results suggest that ...", "Thus, ...")
 without its frame. The premise is the abstract's other sentence sharing most of its content
-words (at least --overlap of them): entailed as is, contradicted with a direction word swapped
-or a negation inserted; neutral, the hypothesis against the sentence sharing most of its words
-among 30 abstracts picked at random.
+words (at least --overlap of them; or each of the --matches sentences sharing most): entailed as
+is, contradicted with a direction word swapped or a negation inserted; neutral, the hypothesis
+against the sentence sharing most of its words among 30 abstracts picked at random.
 
     .venv/bin/python evals/make_pairs.py --data ../shared/data --out /tmp/xenc-pairs.jsonl
 """
@@ -286,40 +286,58 @@ def findings(title: str, sentences: list[str]) -> list[tuple[str, int | None, st
     return out
 
 
-def best_match(words: frozenset[str], sentences: list[str], skip: int | None) -> tuple[float, int]:
-    """The share of `words` found in the sentence sharing most of them, and its index."""
+def best_matches(
+    words: frozenset[str], sentences: list[str], skip: int | None, matches: int = 1
+) -> list[tuple[float, int]]:
+    """The shares of `words` found in the `matches` sentences sharing most of them, with their
+    indices, most first."""
     scored = [
         (len(words & content_words(s)) / max(1, len(words)), i)
         for i, s in enumerate(sentences)
         if i != skip
     ]
-    return max(scored, default=(0.0, -1))
+    return sorted(scored, reverse=True)[:matches]
 
 
 def restated_pairs(
-    titled: list[tuple[str, list[str]]], overlap: float, seed: int = SEED
+    titled: list[tuple[str, list[str]]], overlap: float, matches: int = 1, seed: int = SEED
 ) -> list[tuple[str, str, int, str]]:
-    """Entailed, contradicted and neutral pairs of each finding against another sentence."""
+    """Entailed, contradicted and neutral pairs of each finding against each of the (at most
+    `matches`) other sentences sharing most of its words."""
     rng = random.Random(seed)
     out = []
     for title, sentences in titled:
         for text, source, how in findings(title, sentences):
             words = content_words(text)
-            share, index = best_match(words, sentences, source)
-            premise = sentences[index] if share >= overlap else ""
-            if not premise or text.lower().rstrip(". ") in premise.lower():
-                continue
-            hypothesis = _capital(text)
-            out.append((premise, hypothesis, ENTAILED, how))
-            flipped = swap_antonym(hypothesis, rng) or negate(hypothesis, rng)
-            if flipped and flipped != hypothesis:
-                out.append((premise, flipped, CONTRADICTED, how + "+flipped"))
-            # none of the finding's own sentences (its abstract may be drawn, or be a copy)
-            drawn = rng.sample(titled, min(NEUTRAL_POOL, len(titled)))
-            pool = [s for _, other in drawn for s in other if s not in sentences]
-            if pool:
-                out.append((pool[best_match(words, pool, None)[1]], hypothesis, NEUTRAL, how))
+            for share, index in best_matches(words, sentences, source, matches):
+                premise = sentences[index]
+                if share < overlap or text.lower().rstrip(". ") in premise.lower():
+                    continue
+                out += _three_ways(premise, _capital(text), how, titled, sentences, rng)
     rng.shuffle(out)
+    return out
+
+
+def _three_ways(
+    premise: str,
+    hypothesis: str,
+    how: str,
+    titled: list[tuple[str, list[str]]],
+    own: list[str],
+    rng: random.Random,
+) -> list[tuple[str, str, int, str]]:
+    """The finding entailed by its premise, flipped against it, and beside a neutral premise:
+    the sentence sharing most of its words among random abstracts' sentences, none of `own`
+    (its own abstract may be drawn, or be a copy)."""
+    out = [(premise, hypothesis, ENTAILED, how)]
+    flipped = swap_antonym(hypothesis, rng) or negate(hypothesis, rng)
+    if flipped and flipped != hypothesis:
+        out.append((premise, flipped, CONTRADICTED, how + "+flipped"))
+    drawn = rng.sample(titled, min(NEUTRAL_POOL, len(titled)))
+    pool = [s for _, other in drawn for s in other if s not in own]
+    if pool:
+        index = best_matches(content_words(hypothesis), pool, None)[0][1]
+        out.append((pool[index], hypothesis, NEUTRAL, how))
     return out
 
 
@@ -330,10 +348,15 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--restated", action="store_true", help="pairs across sentences")
     parser.add_argument("--overlap", type=float, default=0.4)
+    parser.add_argument("--matches", type=int, default=1, help="premises a finding pairs with")
     args = parser.parse_args()
     titled = read_titled(args.data)
     abstracts = [sentences for _, sentences in titled]
-    pairs = restated_pairs(titled, args.overlap) if args.restated else make_pairs(abstracts)
+    pairs = (
+        restated_pairs(titled, args.overlap, args.matches)
+        if args.restated
+        else make_pairs(abstracts)
+    )
     print(f"{sum(map(len, abstracts))} sentences from {len(abstracts)} abstracts")
     counts = Counter((LABELS[label], how) for _, _, label, how in pairs)
     for (label, how), n in sorted(counts.items()):

@@ -2,6 +2,7 @@
 cross-encoder columns (each fold's rows scored by that fold's weights), and the mark that keeps
 the judge from fitting on a fine-tuned cross-encoder's in-sample columns."""
 
+import json
 import sys
 import tempfile
 from pathlib import Path
@@ -31,6 +32,7 @@ from finetune_cross_encoder import (
     Cited,
     FoldPairs,
     choose_evidence,
+    mixed_pairs,
     passage_pair,
     save,
     sentence_pairs,
@@ -176,3 +178,19 @@ def test_fine_tuning_on_one_dataset_keeps_only_its_human_pairs() -> None:
         [made] * (FOLDS - 1),
     )
     assert folds.training(None, "scifact")[0] == [scifact] * FOLDS
+
+
+def test_mixed_pairs_are_a_seeded_sample_of_a_made_pairs_file_hypothesis_first(
+    tmp_path: Path,
+) -> None:
+    made = tmp_path / "restated.jsonl"
+    records = [
+        {"premise": f"{GOLD} ({i})", "hypothesis": f"{CLAIM} ({i})", "label": i % 3, "how": "t"}
+        for i in range(6)
+    ]
+    made.write_text("".join(json.dumps(r) + "\n" for r in records))
+    every = mixed_pairs(made, None)
+    assert every == [(r["hypothesis"], r["premise"], r["label"]) for r in records]
+    some = mixed_pairs(made, 4)
+    assert len(some) == 4 and set(some) < set(every) and mixed_pairs(made, 4) == some
+    assert mixed_pairs(made, 10) == every

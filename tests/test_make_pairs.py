@@ -86,3 +86,15 @@ def test_a_restated_finding_is_paired_with_the_sentence_that_shares_its_words() 
     assert len(neutral) == 1 and neutral[0] not in TITLED[0][1]
     assert restated_pairs(TITLED, overlap=0.4) == pairs
     assert len(restated_pairs(TITLED[:2], overlap=0.4)) == 3  # fewer abstracts than the pool
+
+
+def test_a_finding_pairs_with_as_many_sentences_as_share_its_words_up_to_matches() -> None:
+    def premises(matches: int) -> list[str]:
+        pairs = restated_pairs(TITLED, overlap=0.25, matches=matches)
+        return [p for p, h, label, how in pairs if how == "title" and label == ENTAILED]
+
+    sentences = TITLED[0][1]
+    assert premises(1) == [sentences[1]]  # the sentence sharing most: 6 of 7 words
+    two = premises(2)
+    assert len(two) == 2 and sentences[1] in two and set(two) <= set(sentences)
+    assert premises(3) == premises(4)  # only three of the sentences share 2 of 7 words or more
