@@ -15,7 +15,8 @@ runs here only, never in the judge. `--bf16` (bfloat16 autocast) and `--bucket` 
 similar length) make a pass over all 166,112 made pairs take 74 min on 2 cores; it learnt the
 made kinds and transferred worse (BENCHMARKS.md), so the shipped adapters are still a short
 run's. `--start` goes on from stored adapters, e.g. for `--epochs 2` over the restated pairs of
-`make_pairs.py --restated`, which transfer best (AUC 0.768) but are not shipped (BENCHMARKS.md).
+`make_pairs.py --restated`, which transfer best (AUC 0.748-0.768) but are not shipped
+(BENCHMARKS.md).
 
     OMP_NUM_THREADS=2 .venv/bin/python evals/train_cross_encoder.py --pairs /tmp/xenc-pairs.jsonl \
         --data ../shared/data --minutes 40 --out evals/xenc_synthetic.npz

@@ -97,4 +97,5 @@ def test_a_finding_pairs_with_as_many_sentences_as_share_its_words_up_to_matches
     assert premises(1) == [sentences[1]]  # the sentence sharing most: 6 of 7 words
     two = premises(2)
     assert len(two) == 2 and sentences[1] in two and set(two) <= set(sentences)
-    assert premises(3) == premises(4)  # only three of the sentences share 2 of 7 words or more
+    # only three of the sentences share 2 of its 7 words or more
+    assert len(premises(3)) == 3 and sorted(premises(4)) == sorted(premises(3))
