@@ -343,9 +343,7 @@ def arguments() -> argparse.Namespace:
         help=f"a pair's, truncated beyond (default {MAX_PAIR_TOKENS} for sentences, "
         f"{PASSAGE_TOKENS} for passages)",
     )
-    parser.add_argument(
-        "--mix", type=Path, help="made pairs (evals/make_pairs.py's) to train beside every fit's"
-    )
+    parser.add_argument("--mix", type=Path, help="evals/make_pairs.py pairs beside every fit's")
     parser.add_argument("--mix-pairs", type=int, help="a sample of this many of --mix's")
     parser.add_argument("--bf16", action="store_true", help="bfloat16 autocast (faster)")
     parser.add_argument("--rank", type=int, default=8)
