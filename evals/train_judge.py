@@ -258,11 +258,12 @@ def contradiction_figures(
 
 
 def contradiction_head(
-    x: np.ndarray, pairs: Pairs, supported_scores: np.ndarray, n_scalar: int
+    x: np.ndarray, pairs: Pairs, supported: np.ndarray, n_scalar: int
 ) -> tuple[str, dict, float]:
-    """Cross-validate the heads, print their figures; the most precise one refitted on every evidence pair, with its threshold on the pooled out-of-fold scores."""
+    """Cross-validate the heads among the pairs the judge does not call `supported` (out of
+    fold), print their figures; the most precise one refitted on every evidence pair, with its
+    threshold on the pooled out-of-fold scores."""
     fold = fold_of(pairs.group)
-    supported = judged_supported(supported_scores, pairs, fold)
     results, oof = {}, {}
     for name, (columns, fit) in contradiction_designs(n_scalar).items():
         oof[name] = contradiction_out_of_fold(x[:, columns], pairs, fold, fit)
@@ -348,10 +349,11 @@ def main() -> None:
     columns, fit = designs(n_scalar)[best]
     model = fit(x[:, columns], pairs.y.astype(float), balanced_weights(pairs))
     print(f"chosen: {best}; threshold {threshold:.3f} on the pooled out-of-fold scores")
-    called = called_supported(judged_supported(oof, pairs, fold_of(pairs.group)), pairs)
+    supported = judged_supported(oof, pairs, fold_of(pairs.group))
+    called = called_supported(supported, pairs)
     shares = ", ".join(f"{label} {share:.3f} of {n}" for label, (share, n) in called.items())
     print(f"  called supported out of fold, SciFact: {shares}")
-    head, head_model, head_threshold = contradiction_head(x, pairs, oof, n_scalar)
+    head, head_model, head_threshold = contradiction_head(x, pairs, supported, n_scalar)
     models = {"": (model, threshold, best), CONTRADICTION: (head_model, head_threshold, head)}
     save(models, args.out)
 
