@@ -102,11 +102,26 @@ class CrossEncoder(nn.Module):
 
 
 def load_arrays(model: CrossEncoder, path: Path) -> None:
-    """Start `model` from stored adapters and head (the inverse of `CrossEncoder.arrays`)."""
+    """Start `model` from stored adapters and head (the inverse of `CrossEncoder.arrays`).
+
+    A model with more rank or more adapted layers than the stored one computes what the stored
+    one did: its extra rows of A stay random, its extra columns of B and its extra layers' B
+    stay zero, so training grows from the stored model exactly."""
     with np.load(path) as stored, torch.no_grad():
+        scale = next(iter(model.adapters.values())).scale
+        if not np.isclose(float(stored["scale"]), scale):
+            raise ValueError(
+                f"{path} has adapter scale {float(stored['scale'])}, this model {scale}"
+            )
         for name, adapter in model.adapters.items():
-            adapter.a.copy_(torch.from_numpy(stored[f"{name}.a"].astype(np.float32)))
-            adapter.b.copy_(torch.from_numpy(stored[f"{name}.b"].astype(np.float32)))
+            if f"{name}.a" not in stored:
+                continue
+            a, b = stored[f"{name}.a"], stored[f"{name}.b"]
+            if a.shape[0] > adapter.a.shape[0]:
+                raise ValueError(f"{path} has rank {a.shape[0]}, more than this model's")
+            adapter.a[: a.shape[0]] = torch.from_numpy(a.astype(np.float32))
+            adapter.b.zero_()
+            adapter.b[:, : b.shape[1]] = torch.from_numpy(b.astype(np.float32))
         model.head.weight.copy_(torch.from_numpy(stored["head.weight"].astype(np.float32)))
         model.head.bias.copy_(torch.from_numpy(stored["head.bias"].astype(np.float32)))
 

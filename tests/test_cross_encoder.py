@@ -85,3 +85,22 @@ def test_bfloat16_training_still_fits_a_few_pairs() -> None:
     after = train_cross_encoder.probabilities(model, tokenizer, few).argmax(1)
     assert (after == [label for *_, label in few]).all()
     assert not (before == [label for *_, label in few]).all()
+
+
+def test_adapters_load_into_a_wider_model_that_computes_the_same_until_trained() -> None:
+    # more rank and more layers start as the narrower model exactly: the new rows of A are
+    # random, the new columns of B and the new layers' B zero
+    model_dir = MiniLMQueryEncoder(EmbeddingSettings()).model_dir
+    weights = ROOT / "assistant" / WEIGHTS_FILE
+    narrow = train_cross_encoder.CrossEncoder(model_dir, rank=8, alpha=16.0, top=3)
+    wide = train_cross_encoder.CrossEncoder(model_dir, rank=16, alpha=32.0, top=6)
+    train_cross_encoder.load_arrays(narrow, weights)
+    train_cross_encoder.load_arrays(wide, weights)
+    tokenizer = pair_tokenizer(model_dir)
+    few = [(h, p, 0) for h, p in PAIRS]
+    expected = train_cross_encoder.probabilities(narrow, tokenizer, few)
+    assert np.allclose(train_cross_encoder.probabilities(wide, tokenizer, few), expected, atol=1e-5)
+    assert len(wide.arrays()) > len(narrow.arrays())
+    other_scale = train_cross_encoder.CrossEncoder(model_dir, rank=16, alpha=16.0, top=3)
+    with pytest.raises(ValueError, match="scale"):
+        train_cross_encoder.load_arrays(other_scale, weights)
