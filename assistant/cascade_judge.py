@@ -62,6 +62,10 @@ class CascadeJudge:
         share = f" ({settled / self.pairs:.0%} settled offline)" if self.pairs else ""
         return f"cascade judge: {self.asked} of {self.pairs} pairs sent to the model{share}"
 
+    def as_json(self) -> dict[str, int]:
+        """The counts of `summary`, for --json."""
+        return {"pairs": self.pairs, "sent_to_model": self.asked}
+
     def _settled(self, verdict: Verdict) -> Verdict:
         """The offline verdict with the band's edges as its thresholds."""
         if verdict.score >= self.high:

@@ -382,9 +382,10 @@ def test_help_texts_keep_their_square_brackets(cli) -> None:
     assert '"gold": [keys' in cli("eval", "suite", "--help").out
 
 
+@pytest.mark.parametrize("as_json", [False, True])
 @pytest.mark.parametrize("command", ["ask", "related-work"])
 def test_a_cascade_judge_says_how_many_pairs_it_sent_to_the_model(
-    cli, seeds, monkeypatch: pytest.MonkeyPatch, command: str
+    cli, seeds, monkeypatch: pytest.MonkeyPatch, command: str, as_json: bool
 ) -> None:
     monkeypatch.setenv("LITREVIEW_JUDGE__BACKEND", "cascade")
     # a band over every score: the offline judge settles nothing, the model judges every pair
@@ -394,9 +395,12 @@ def test_a_cascade_judge_says_how_many_pairs_it_sent_to_the_model(
     if command == "related-work":
         script.insert(0, ok(json.dumps({"themes": [{"title": "Recall", "papers": [1, 2]}]})))
     with FaultServer([*script, ok(grid([1]))]) as server:
-        shown = cli(command, QUESTION, "--llm", server.base_url)
+        shown = cli(command, QUESTION, "--llm", server.base_url, *(["--json"] if as_json else []))
         assert len(server.chat_requests) == len(script) + 1
     assert shown.code == 0, shown.err
     asked = re.search(r"cascade judge: (\d+) of (\d+) pairs sent to the model", shown.err)
     assert asked is not None, shown.err
     assert asked[1] == asked[2] != "0"
+    if as_json:  # scripts read the same counts from the JSON
+        sent = {"pairs": int(asked[2]), "sent_to_model": int(asked[1])}
+        assert shown.json()["cascade"] == sent

@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from fault_server import FaultServer, ok
 
 from assistant.draftcheck.check import EXIT_WEAK_CITATIONS
 from assistant.verdicts import Grid, Verdict, grid_from_pairs
@@ -146,6 +147,23 @@ def test_markdown_pandoc_citations(cli, tmp_path: Path, refs: Path, keyword_judg
     assert result.json()["pairs"][2]["sentence"] == "says that large models hallucinate."
     assert keyword_judge.calls == [3]  # the whole draft in one batch
     assert result.code == EXIT_WEAK_CITATIONS
+
+
+def test_a_cascade_judges_counts_reach_the_json(
+    cli, tmp_path: Path, refs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a band over every score: the local judge settles nothing, the model judges both pairs
+    monkeypatch.setenv("LITREVIEW_JUDGE__CASCADE_LOW", "0")
+    monkeypatch.setenv("LITREVIEW_JUDGE__CASCADE_HIGH", "1")
+    draft = tmp_path / "draft.md"
+    draft.write_text(f"{OCR_CLAIM} [@ocr2024; @muse2024].\n")
+    with FaultServer([ok("PAIR 1: supported\nPAIR 2: contradicted")]) as server:
+        result = cli("check", draft, "--bib", refs, "--judge", "cascade", "--llm", server.base_url,
+                     "--json")  # fmt: skip
+    assert result.code == EXIT_WEAK_CITATIONS, result.err
+    assert [pair["verdict"] for pair in result.json()["pairs"]] == ["supported", "contradicted"]
+    assert result.json()["cascade"] == {"pairs": 2, "sent_to_model": 2}
+    assert "cascade judge: 2 of 2 pairs sent to the model" in result.err
 
 
 def test_all_supported_exits_zero(cli, tmp_path: Path, refs: Path, keyword_judge) -> None:

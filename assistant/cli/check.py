@@ -17,6 +17,7 @@ from assistant.cli.common import (
     load_settings,
     open_judge,
     print_json,
+    with_cascade,
 )
 from assistant.draftcheck.check import CheckedPair, CheckReport, check_draft
 
@@ -56,7 +57,7 @@ def check_command(
         retrieve = (lambda: searcher(settings)) if suggest else None
         report = check_draft(draft, settings, chosen, bib, retrieve, k)
     if as_json:
-        print_json(report.as_json())
+        print_json(with_cascade(report.as_json(), chosen))
     else:
         _print_report(report)
     raise typer.Exit(report.exit_status)

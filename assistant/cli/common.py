@@ -205,3 +205,10 @@ def report_models(writing: "Writers") -> None:
         stderr.print(writing.judge.summary())
     if writing.chat is not None:
         stderr.print(writing.chat.usage.summary())
+
+
+def with_cascade(value: dict[str, Any], judge: "Judge | None") -> dict[str, Any]:
+    """A command's JSON, plus a cascade judge's counts (pairs, sent to the model) if it ran one."""
+    from assistant.cascade_judge import CascadeJudge
+
+    return {**value, "cascade": judge.as_json()} if isinstance(judge, CascadeJudge) else value

@@ -16,6 +16,7 @@ from assistant.cli.common import (
     print_json,
     report_models,
     stderr,
+    with_cascade,
 )
 from assistant.errors import ConfigError
 from assistant.search import Filters
@@ -65,7 +66,8 @@ def ask_command(
     with writers(settings, local=llm == "local") as writing:
         answer = ask(question, searcher, writing.chat, writing.judge, filters, policy)
     if as_json:
-        print_json(answer.as_json())
+        print_json(with_cascade(answer.as_json(), writing.judge))
+        report_models(writing)
         return
     if answer.abstained:
         _say("No relevant papers in the store for this question, so nothing was written.")
@@ -135,7 +137,8 @@ def related_work_command(
     if bib is not None and not section.abstained:
         bib.write_text(bibtex_of(searcher.store, section.cited_keys()), "utf-8")
     if as_json:
-        print_json(section.as_json())
+        print_json(with_cascade(section.as_json(), writing.judge))
+        report_models(writing)
         return
     if section.abstained:
         _say("No relevant papers in the store for this topic, so nothing was written.")
