@@ -149,6 +149,21 @@ def test_markdown_pandoc_citations(cli, tmp_path: Path, refs: Path, keyword_judg
     assert result.code == EXIT_WEAK_CITATIONS
 
 
+def test_a_link_or_an_escaped_at_sign_is_not_a_citation(
+    cli, tmp_path: Path, refs: Path, keyword_judge
+) -> None:
+    # pandoc reads "[@a](url)" as a link and \@a as a literal @, neither as a citation
+    draft = tmp_path / "draft.md"
+    draft.write_text(
+        "Language models, says [@muse2024](https://example.org/@ocr2024), hold private text"
+        " (mail \\@ocr2024) [@muse2024].\n"
+    )
+    result = cli("check", draft, "--bib", refs, "--json")
+    assert pairs_of(result) == [("draft.md", 1, "muse2024", "supported")]
+    sentence = result.json()["pairs"][0]["sentence"]
+    assert "says @muse2024, hold" in sentence and "(mail @ocr2024)" in sentence
+
+
 def test_a_cascade_judges_counts_reach_the_json(
     cli, tmp_path: Path, refs: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -15,9 +15,9 @@ KEY = r"@(?:\{([^{}]+)\}|([\w](?:[\w]|[:.#$%&\-+?<>~/](?=\w))*))"
 _KEY = re.compile(KEY)
 # A bracketed group holding at least one key, not a link's text ("[@a](url)" is a link).
 _BRACKETED = r"\[[^\[\]]*?(?:^|[\s;\-\[])-?" + KEY + r"[^\[\]]*\](?![(\[])"
-# Or a key in running text; not inside a word or an e-mail address. One pattern for both, so
-# citations are numbered in the order they occur.
-_CITATION = re.compile(f"{_BRACKETED}|" + r"(?<![\w@\]])-?" + KEY)
+# Or a key in running text; not inside a word or an e-mail address, nor escaped (\@a is a
+# literal @). One pattern for both, so citations are numbered in the order they occur.
+_CITATION = re.compile(f"{_BRACKETED}|" + r"(?<![\w@\]\\])-?" + KEY)
 
 _FRONT_MATTER = re.compile(r"\A---\n.*?\n(?:---|\.\.\.)\n", re.DOTALL)
 _FENCED = re.compile(r"^(```|~~~).*?^\1[^\n]*$", re.DOTALL | re.MULTILINE)
@@ -37,8 +37,9 @@ def read_markdown(path: Path) -> PlainText:
     source = read_draft(path)
     for pattern in (_FRONT_MATTER, _FENCED, _HTML_COMMENT, _CODE_SPAN):
         source = pattern.sub(_blank, source)
-    source = _LINK.sub(r"\1", _IMAGE.sub("", source))
-    source = _EMPHASIS.sub("", _cite(source, text))
+    # a link reads as its text, whose @ is no citation ("[@a](url)" is a link)
+    source = _LINK.sub(lambda link: link[1].replace("@", "\\@"), _IMAGE.sub("", source))
+    source = _EMPHASIS.sub("", _cite(source, text)).replace("\\@", "@")
     lines: list[str] = []
     for line in source.split("\n"):
         if _BLOCK_START.match(line):  # the block before it ends here
