@@ -180,6 +180,7 @@ def train(
     rate, batch size, minutes), the clock stopping training early. `bf16` runs the forward
     pass under bfloat16 autocast (about 1.45x the pairs a second on these CPUs)."""
     lr, size, minutes = settings
+    print(f"  tokenizing {len(pairs):,} pairs (a minute or two for 100,000s)", flush=True)
     planned = batches(tokenizer, pairs, size) * epochs
     parameters = [p for p in model.parameters() if p.requires_grad]
     optimiser = torch.optim.AdamW(parameters, lr=lr, weight_decay=0.01)
