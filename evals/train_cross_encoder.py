@@ -29,6 +29,7 @@ import random
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -108,22 +109,30 @@ def load_arrays(model: CrossEncoder, path: Path) -> None:
     one did: its extra rows of A stay random, its extra columns of B and its extra layers' B
     stay zero, so training grows from the stored model exactly."""
     with np.load(path) as stored, torch.no_grad():
-        scale = next(iter(model.adapters.values())).scale
-        if not np.isclose(float(stored["scale"]), scale):
-            raise ValueError(
-                f"{path} has adapter scale {float(stored['scale'])}, this model {scale}"
-            )
+        _refuse_a_narrower_model(model, stored, path)
         for name, adapter in model.adapters.items():
             if f"{name}.a" not in stored:
                 continue
             a, b = stored[f"{name}.a"], stored[f"{name}.b"]
-            if a.shape[0] > adapter.a.shape[0]:
-                raise ValueError(f"{path} has rank {a.shape[0]}, more than this model's")
             adapter.a[: a.shape[0]] = torch.from_numpy(a.astype(np.float32))
             adapter.b.zero_()
             adapter.b[:, : b.shape[1]] = torch.from_numpy(b.astype(np.float32))
         model.head.weight.copy_(torch.from_numpy(stored["head.weight"].astype(np.float32)))
         model.head.bias.copy_(torch.from_numpy(stored["head.bias"].astype(np.float32)))
+
+
+def _refuse_a_narrower_model(model: CrossEncoder, stored: Any, path: Path) -> None:
+    """ValueError unless `model` can hold every stored update at its scale: loading into fewer
+    layers or less rank would silently drop what the stored model learnt."""
+    scale = next(iter(model.adapters.values())).scale
+    if not np.isclose(float(stored["scale"]), scale):
+        raise ValueError(f"{path} has adapter scale {float(stored['scale'])}, this model {scale}")
+    names = {name.removesuffix(".a") for name in stored.files if name.endswith(".a")}
+    if dropped := names - set(model.adapters):
+        raise ValueError(f"{path} adapts layers this model does not: {', '.join(sorted(dropped))}")
+    rank = next(iter(model.adapters.values())).a.shape[0]
+    if any(stored[f"{name}.a"].shape[0] > rank for name in names):
+        raise ValueError(f"{path} has more rank than this model's {rank}")
 
 
 def batches(

@@ -87,7 +87,9 @@ def test_bfloat16_training_still_fits_a_few_pairs() -> None:
     assert not (before == [label for *_, label in few]).all()
 
 
-def test_adapters_load_into_a_wider_model_that_computes_the_same_until_trained() -> None:
+def test_adapters_load_into_a_wider_model_that_computes_the_same_until_trained(
+    tmp_path: Path,
+) -> None:
     # more rank and more layers start as the narrower model exactly: the new rows of A are
     # random, the new columns of B and the new layers' B zero
     model_dir = MiniLMQueryEncoder(EmbeddingSettings()).model_dir
@@ -101,6 +103,13 @@ def test_adapters_load_into_a_wider_model_that_computes_the_same_until_trained()
     expected = train_cross_encoder.probabilities(narrow, tokenizer, few)
     assert np.allclose(train_cross_encoder.probabilities(wide, tokenizer, few), expected, atol=1e-5)
     assert len(wide.arrays()) > len(narrow.arrays())
+    # the other way round would silently drop what the stored model learnt
+    np.savez(tmp_path / "wide.npz", **wide.arrays())
+    with pytest.raises(ValueError, match="layers this model does not"):
+        train_cross_encoder.load_arrays(narrow, tmp_path / "wide.npz")
+    lower_rank = train_cross_encoder.CrossEncoder(model_dir, rank=4, alpha=8.0, top=3)
+    with pytest.raises(ValueError, match="more rank"):
+        train_cross_encoder.load_arrays(lower_rank, weights)
     other_scale = train_cross_encoder.CrossEncoder(model_dir, rank=16, alpha=16.0, top=3)
     with pytest.raises(ValueError, match="scale"):
         train_cross_encoder.load_arrays(other_scale, weights)
