@@ -172,6 +172,7 @@ def test_eval_judge_with_the_cascade_reports_the_pairs_sent_to_the_model(
         asked = len(server.chat_requests)
     assert result.code == 0, result.err
     assert "cascade judge: 4 of 4 pairs" in result.err and asked == 1
+    assert result.json()["cascade"] == {"pairs": 4, "sent_to_model": 4}
     assert result.json()["confusion"]["REFUTE"]["contradicted"] == 1  # the model's verdict
     monkeypatch.setenv("LITREVIEW_JUDGE__CASCADE_LOW", "0.5")
     monkeypatch.setenv("LITREVIEW_JUDGE__CASCADE_HIGH", "0.5")

@@ -19,6 +19,7 @@ from assistant.cli.common import (
     print_json,
     progress_bar,
     stderr,
+    with_cascade,
 )
 from assistant.evaluation.retrieval import evaluate_retrieval, read_queries
 
@@ -107,7 +108,7 @@ def judge_command(
             report = evaluate_judge(cases, chosen, checkpoint, progress)
     checkpoint.finish()
     if as_json:
-        print_json(report.as_json())
+        print_json(with_cascade(report.as_json(), chosen))
         return
     figures = report.as_json()
     for name in ("n", "accuracy", "macro_f1", "auc"):
@@ -173,7 +174,7 @@ def citations_command(
             report = evaluate_citations(statements, chosen, checkpoint, progress)
     checkpoint.finish()
     if as_json:
-        print_json(report.as_json())
+        print_json(with_cascade(report.as_json(), chosen))
         return
     for name, value in report.as_json().items():
         console.print(f"{name:<21} {value}")
