@@ -57,37 +57,69 @@ class Format:
 
 FORMATS = {
     "json": Format(
-        ".json", "json", "[\n", "\n]\n", ",\n",
+        ".json",
+        "json",
+        "[\n",
+        "\n]\n",
+        ",\n",
         lambda t, a, n: json.dumps({"title": t, "abstract": a, "year": 2000 + n}),
         "record 1 (line 2)",
     ),
     "jsonl": Format(
-        ".jsonl", "json", "", "", "\n",
+        ".jsonl",
+        "json",
+        "",
+        "",
+        "\n",
         lambda t, a, n: json.dumps({"title": t, "abstract": a, "year": 2000 + n}),
         "line 1",
     ),
     "scifact": Format(
-        ".jsonl", "scifact", "", "", "\n",
+        ".jsonl",
+        "scifact",
+        "",
+        "",
+        "\n",
         lambda t, a, n: json.dumps({"doc_id": n, "title": t, "abstract": [a] if a else []}),
         "line 1",
     ),
     "arxiv": Format(
-        ".jsonl", "arxiv", "", "", "\n",
+        ".jsonl",
+        "arxiv",
+        "",
+        "",
+        "\n",
         lambda t, a, n: json.dumps(
-            {"id": f"2101.0000{n}", "title": t, "abstract": a, "authors": "A. Author",
-             "categories": "cs.CL", "update_date": f"{2000 + n}-01-01"}
+            {
+                "id": f"2101.0000{n}",
+                "title": t,
+                "abstract": a,
+                "authors": "A. Author",
+                "categories": "cs.CL",
+                "update_date": f"{2000 + n}-01-01",
+            }
         ),
         "line 1",
     ),
     "csv": Format(".csv", "csv", "title,abstract,year\n", "", "", _csv_row, "record 1 (line 2)"),
     "bibtex": Format(
-        ".bib", "bibtex", "", "", "\n",
-        lambda t, a, n: f"@article{{key{n},\n  title = {{{t}}},\n  abstract = {{{a}}},\n"
-        f"  year = {{{2000 + n}}},\n}}\n",
+        ".bib",
+        "bibtex",
+        "",
+        "",
+        "\n",
+        lambda t, a, n: (
+            f"@article{{key{n},\n  title = {{{t}}},\n  abstract = {{{a}}},\n"
+            f"  year = {{{2000 + n}}},\n}}\n"
+        ),
         "entry key1 (line 1)",
     ),
     "ris": Format(
-        ".ris", "ris", "", "", "\n",
+        ".ris",
+        "ris",
+        "",
+        "",
+        "\n",
         lambda t, a, n: f"TY  - JOUR\nTI  - {t}\nAB  - {a}\nPY  - {2000 + n}\nER  - \n",
         "record 1 (line 1)",
     ),
@@ -266,8 +298,7 @@ def test_broken_json_document_names_the_line(tmp_path: Path) -> None:
 def test_json_field_of_the_wrong_shape_rejects_only_its_record(tmp_path: Path) -> None:
     path = tmp_path / "odd.jsonl"
     path.write_text(
-        '{"title": "Odd", "abstract": "A.", "authors": 42}\n'
-        '{"title": "Even", "abstract": "B."}\n'
+        '{"title": "Odd", "abstract": "A.", "authors": 42}\n{"title": "Even", "abstract": "B."}\n'
     )
     papers, rejected = split(read_file(path))
     assert [p.title for p in papers] == ["Even"]
@@ -440,6 +471,42 @@ def test_bibtex_fields_latex_and_malformed_entry() -> None:
     assert rejected[1].reason == "missing abstract"
 
 
+@pytest.mark.parametrize(
+    ("value", "parsed"),
+    [
+        (
+            'Aspirin\'s effect on 2,000 patients (p < 0.05) [1.2; 3.4]: a/b, "x" @ 5.\n  Done.',
+            False,
+        ),
+        ("Ab\u00e9 \u2014 \u00b5m <tag> = 3 * 4 + 1 ! ? ` '", False),
+        ("50\\% of cases \\& 3\\_a, \\#1 for \\$5", False),
+        ("A \\textit{word}, 50\\% {Caps} $x^2$ a~b", True),
+        ("a line break \\\\% then a comment", True),
+        ("en--dash and em---dash, ``quoted'' and !` ?`", True),
+        ("under_score & hash # caret ^", True),
+    ],
+)
+def test_plain_text_skips_the_latex_parser_and_reads_the_same(
+    value: str, parsed: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the LaTeX parser reads 5 ms an entry, most of a large .bib's time; text with nothing it
+    # would change skips it
+    from assistant.readers import bibtex
+
+    expected = " ".join(bibtex._LATEX.latex_to_text(value).split())
+    calls: list[str] = []
+    real = bibtex._LATEX
+
+    class Recording:
+        def latex_to_text(self, latex: str) -> str:
+            calls.append(latex)
+            return real.latex_to_text(latex)
+
+    monkeypatch.setattr(bibtex, "_LATEX", Recording())
+    assert bibtex.latex_to_text(value) == expected
+    assert bool(calls) == parsed
+
+
 def test_bibtex_eprint_that_looks_like_arxiv_and_field_given_twice(tmp_path: Path) -> None:
     path = tmp_path / "more.bib"
     path.write_text(
@@ -494,7 +561,6 @@ def test_ris_record_missing_its_er_line_does_not_swallow_the_next(tmp_path: Path
     assert where(rejected) == {"record 1 (line 1)": "no 'ER  -' line closing the record"}
 
 
-
 # ---------------------------------------------------------------------------------------------
 # Saved listing pages (the seed corpus's format).
 
@@ -511,7 +577,8 @@ def listing_entry(title: str, byline: str, date: str) -> str:
 def test_an_impossible_listing_date_keeps_the_paper_without_a_date(tmp_path: Path) -> None:
     page = tmp_path / "page.txt"
     page.write_text(
-        PAGE_HEADER + "Dec 8\n\n"
+        PAGE_HEADER
+        + "Dec 8\n\n"
         + listing_entry("Impossible date", "3 authors", "Feb 31, 2025")
         + listing_entry("Good date", "2 authors", "Jun 12, 2025 6")
     )
