@@ -57,69 +57,37 @@ class Format:
 
 FORMATS = {
     "json": Format(
-        ".json",
-        "json",
-        "[\n",
-        "\n]\n",
-        ",\n",
+        ".json", "json", "[\n", "\n]\n", ",\n",
         lambda t, a, n: json.dumps({"title": t, "abstract": a, "year": 2000 + n}),
         "record 1 (line 2)",
     ),
     "jsonl": Format(
-        ".jsonl",
-        "json",
-        "",
-        "",
-        "\n",
+        ".jsonl", "json", "", "", "\n",
         lambda t, a, n: json.dumps({"title": t, "abstract": a, "year": 2000 + n}),
         "line 1",
     ),
     "scifact": Format(
-        ".jsonl",
-        "scifact",
-        "",
-        "",
-        "\n",
+        ".jsonl", "scifact", "", "", "\n",
         lambda t, a, n: json.dumps({"doc_id": n, "title": t, "abstract": [a] if a else []}),
         "line 1",
     ),
     "arxiv": Format(
-        ".jsonl",
-        "arxiv",
-        "",
-        "",
-        "\n",
+        ".jsonl", "arxiv", "", "", "\n",
         lambda t, a, n: json.dumps(
-            {
-                "id": f"2101.0000{n}",
-                "title": t,
-                "abstract": a,
-                "authors": "A. Author",
-                "categories": "cs.CL",
-                "update_date": f"{2000 + n}-01-01",
-            }
+            {"id": f"2101.0000{n}", "title": t, "abstract": a, "authors": "A. Author",
+             "categories": "cs.CL", "update_date": f"{2000 + n}-01-01"}
         ),
         "line 1",
     ),
     "csv": Format(".csv", "csv", "title,abstract,year\n", "", "", _csv_row, "record 1 (line 2)"),
     "bibtex": Format(
-        ".bib",
-        "bibtex",
-        "",
-        "",
-        "\n",
-        lambda t, a, n: (
-            f"@article{{key{n},\n  title = {{{t}}},\n  abstract = {{{a}}},\n"
-            f"  year = {{{2000 + n}}},\n}}\n"
-        ),
+        ".bib", "bibtex", "", "", "\n",
+        lambda t, a, n: f"@article{{key{n},\n  title = {{{t}}},\n  abstract = {{{a}}},\n"
+        f"  year = {{{2000 + n}}},\n}}\n",
         "entry key1 (line 1)",
     ),
     "ris": Format(
-        ".ris",
-        "ris",
-        "",
-        "",
-        "\n",
+        ".ris", "ris", "", "", "\n",
         lambda t, a, n: f"TY  - JOUR\nTI  - {t}\nAB  - {a}\nPY  - {2000 + n}\nER  - \n",
         "record 1 (line 1)",
     ),
@@ -298,7 +266,8 @@ def test_broken_json_document_names_the_line(tmp_path: Path) -> None:
 def test_json_field_of_the_wrong_shape_rejects_only_its_record(tmp_path: Path) -> None:
     path = tmp_path / "odd.jsonl"
     path.write_text(
-        '{"title": "Odd", "abstract": "A.", "authors": 42}\n{"title": "Even", "abstract": "B."}\n'
+        '{"title": "Odd", "abstract": "A.", "authors": 42}\n'
+        '{"title": "Even", "abstract": "B."}\n'
     )
     papers, rejected = split(read_file(path))
     assert [p.title for p in papers] == ["Even"]
@@ -561,6 +530,7 @@ def test_ris_record_missing_its_er_line_does_not_swallow_the_next(tmp_path: Path
     assert where(rejected) == {"record 1 (line 1)": "no 'ER  -' line closing the record"}
 
 
+
 # ---------------------------------------------------------------------------------------------
 # Saved listing pages (the seed corpus's format).
 
@@ -577,8 +547,7 @@ def listing_entry(title: str, byline: str, date: str) -> str:
 def test_an_impossible_listing_date_keeps_the_paper_without_a_date(tmp_path: Path) -> None:
     page = tmp_path / "page.txt"
     page.write_text(
-        PAGE_HEADER
-        + "Dec 8\n\n"
+        PAGE_HEADER + "Dec 8\n\n"
         + listing_entry("Impossible date", "3 authors", "Feb 31, 2025")
         + listing_entry("Good date", "2 authors", "Jun 12, 2025 6")
     )
