@@ -124,13 +124,15 @@ def load_arrays(model: CrossEncoder, path: Path) -> None:
 def _refuse_a_narrower_model(model: CrossEncoder, stored: Any, path: Path) -> None:
     """ValueError unless `model` can hold every stored update at its scale: loading into fewer
     layers or less rank would silently drop what the stored model learnt."""
-    scale = next(iter(model.adapters.values())).scale
-    if not np.isclose(float(stored["scale"]), scale):
-        raise ValueError(f"{path} has adapter scale {float(stored['scale'])}, this model {scale}")
+    first = next(iter(model.adapters.values()))  # every adapter has the same rank and scale
+    if not np.isclose(float(stored["scale"]), first.scale):
+        raise ValueError(
+            f"{path} has adapter scale {float(stored['scale'])}, this model {first.scale}"
+        )
     names = {name.removesuffix(".a") for name in stored.files if name.endswith(".a")}
     if dropped := names - set(model.adapters):
         raise ValueError(f"{path} adapts layers this model does not: {', '.join(sorted(dropped))}")
-    rank = next(iter(model.adapters.values())).a.shape[0]
+    rank = first.a.shape[0]
     if any(stored[f"{name}.a"].shape[0] > rank for name in names):
         raise ValueError(f"{path} has more rank than this model's {rank}")
 
