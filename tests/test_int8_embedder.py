@@ -117,6 +117,33 @@ def test_two_processes_building_at_once_both_get_a_whole_model(tmp_path: Path) -
     assert len(os.listdir(cache)) == 1  # one model file, no partial or temporary one
 
 
+def test_building_the_model_leaves_logging_as_it_was(tmp_path: Path) -> None:
+    """onnxruntime's quantizer configures the root logger when imported, after which bm25s's
+    debug lines ("Building index from tokens") showed on a first ingest's stderr."""
+    script = (
+        "import logging, sys\n"
+        "import bm25s  # it sets its own logger to DEBUG\n"
+        "from pathlib import Path\n"
+        "from assistant.embedders import make_embedder\n"
+        "from assistant.settings import EmbeddingSettings\n"
+        "e = make_embedder(EmbeddingSettings(precision='int8', model_cache=Path(sys.argv[1])))\n"
+        "e.embed(['statins and dementia'])\n"
+        "logging.getLogger('bm25s').debug('a library debug line')\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)],
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "building" in done.stderr
+    assert "a library debug line" not in done.stderr
+
+
 def test_the_name_follows_the_precision_and_the_store() -> None:
     auto = EmbeddingSettings()
     assert embedder_name(auto) == INT8  # a new store gets int8

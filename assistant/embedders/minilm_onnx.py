@@ -6,13 +6,14 @@ by the weights' hash and the build recipe, so it is built once per user and neve
 """
 
 import base64
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import cached_property
 from importlib.metadata import PackageNotFoundError, files
 from pathlib import Path
@@ -87,7 +88,6 @@ def _build(
     """Export, quantize, then rename into place: readers never see a partial file, and two
     processes building at once each rename a whole file (the same bytes) over the other's."""
     import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
     from safetensors.numpy import load_file
 
     from assistant.embedders.onnx_graph import build_model
@@ -100,15 +100,25 @@ def _build(
     with tempfile.TemporaryDirectory(dir=path.parent, prefix=".building-") as folder:
         fp32, int8 = Path(folder) / "fp32.onnx", Path(folder) / "int8.onnx"
         onnx.save(build_model(tensors, config, pairs), fp32)
-        # quantize_dynamic warns on the root logger about pre-processing
-        root = logging.getLogger()
-        level = root.level
-        root.setLevel(logging.ERROR)
-        try:
+        with _root_logger_kept():
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+
+            logging.getLogger().setLevel(logging.ERROR)  # it warns about pre-processing
             quantize_dynamic(fp32, int8, per_channel=True, weight_type=QuantType.QInt8)
-        finally:
-            root.setLevel(level)
         os.replace(int8, path)
+
+
+@contextlib.contextmanager
+def _root_logger_kept() -> Iterator[None]:
+    """The root logger as it was: importing onnxruntime.quantization gives it a handler at
+    INFO (`logging.basicConfig`), through which other libraries' debug lines then print."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
 
 
 def int8_session(model: Path, spinning: bool = True) -> Any:
