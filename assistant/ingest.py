@@ -2,7 +2,7 @@
 
 import contextlib
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from filelock import FileLock, Timeout
@@ -13,6 +13,7 @@ from assistant.embedders import Embedder, embedder_name, make_embedder
 from assistant.errors import StoreBusyError
 from assistant.papers import Paper, citation_key, merge, same_work
 from assistant.readers import Rejected, input_files, read_file
+from assistant.readers.base import ReadItem
 from assistant.search import lexical_index
 from assistant.settings import Settings, StoreSettings
 from assistant.store import Store
@@ -145,6 +146,14 @@ def ingest(
 ) -> IngestReport:
     """Add the papers in `paths` to the store; re-running with the same input adds nothing."""
     files = input_files(paths)
+    items = (item for path in files for item in read_file(path, format_name))
+    return ingest_items(items, settings, progress)
+
+
+def ingest_items(
+    items: Iterable[ReadItem], settings: Settings, progress: Progress | None = None
+) -> IngestReport:
+    """Add papers already read (records rejected on reading are reported with them)."""
     store = Store(settings.store)
     embedding, built_with = settings.embedding_settings(), store.embedder
     name = embedder_name(embedding, built_with)
@@ -152,12 +161,11 @@ def ingest(
     with write_lock(settings.store):
         catalog = Catalog(store.papers())
         rejected: list[Rejected] = []
-        for path in files:
-            for item in read_file(path, format_name):
-                if isinstance(item, Rejected):
-                    rejected.append(item)
-                else:
-                    catalog.add(item)
+        for item in items:
+            if isinstance(item, Rejected):
+                rejected.append(item)
+            else:
+                catalog.add(item)
         catalog.assign_keys()
         to_chunk, changed = catalog.to_chunk(), catalog.metadata_changed()
         if to_chunk or changed:

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from assistant.errors import DraftError
-from assistant.ingest import ingest
+from assistant.ingest import ingest_items
 from assistant.papers import Paper
 from assistant.readers import Rejected, read_file
 from assistant.readers.bibtex import entry_key
@@ -45,7 +45,7 @@ def _from_bib(bib: Path, settings: Settings) -> Resolved:
     entries = [item for item in items if isinstance(item, Paper) and item.key]
     if not entries:
         return found
-    ingest([bib], settings)
+    ingest_items(items, settings)
     store = Store(settings.store)
     by_key = {paper.key: paper for paper in store.papers_by_key([p.key or "" for p in entries])}
     by_identity: dict[str, Paper] | None = None
