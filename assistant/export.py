@@ -142,10 +142,14 @@ def _entry(paper: Paper) -> Entry:
     return Entry(entry_type, paper.key or "", _as_fields(_fields(paper, entry_type)))
 
 
+CITED_BIB_HEADER = "% Written by litreview related-work: the papers its section cites.\n"
+"""The first line of `bibtex_of`'s files, by which related-work knows it may replace one."""
+
+
 def bibtex_of(store: "Store", keys: Sequence[str]) -> str:
-    """A .bib file of the stored papers `keys` names, in that order."""
+    """A .bib file of the stored papers `keys` names, in that order, under CITED_BIB_HEADER."""
     papers = {paper.key: paper for paper in store.papers_by_key(list(keys))}
-    return to_bibtex([papers[key] for key in keys if key in papers])
+    return CITED_BIB_HEADER + to_bibtex([papers[key] for key in keys if key in papers])
 
 
 def to_bibtex(papers: Sequence[Paper]) -> str:

@@ -370,6 +370,25 @@ def test_related_work_from_an_abstract_in_markdown_without_a_model(
     assert len(cited) == len(set(cited)) == len(numbers)  # each paper one item, cited once
 
 
+def test_related_work_never_overwrites_a_bib_file_it_did_not_write(
+    cli, seeds, tmp_path: Path
+) -> None:
+    topic = "memory mechanisms for LLM agents"
+    mine = tmp_path / "refs.bib"
+    mine.write_text("@article{own2020,\n  title = {My own entry},\n  year = {2020}\n}\n")
+    refused = cli("related-work", topic, "--format", "latex", "--bib", mine)
+    assert refused.code == 1 and "refs.bib" in refused.err and "--bib" in refused.err
+    assert refused.out == "" and "own2020" in mine.read_text()
+    written = tmp_path / "rw.bib"
+    for _ in range(2):  # its own file, written again on a second run
+        result = cli("related-work", topic, "--format", "latex", "--bib", written)
+        assert result.code == 0, result.err
+    cited = {key for group in _cites(result.out) for key in group.split(",")}
+    assert {entry.key for entry in bibtexparser.parse_file(str(written)).entries} == cited
+    again = cli("ingest", written, "--json", "--store", tmp_path / "other")
+    assert again.code == 0 and again.json()["rejected"] == [] and again.json()["added"] == len(cited)
+
+
 def _cites(tex: str) -> list[str]:
     import re
 

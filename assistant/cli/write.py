@@ -92,7 +92,11 @@ def related_work_command(
     ] = "markdown",
     bib: Annotated[
         Path | None,
-        typer.Option(help="Write the BibTeX entries of exactly the cited papers here."),
+        typer.Option(
+            help="Write the BibTeX entries of exactly the cited papers here (a new file, or "
+            "one an earlier related-work wrote).",
+            dir_okay=False,
+        ),
     ] = None,
     on_unsupported: OnUnsupportedOption = None,
     year_from: YearFromOption = None,
@@ -109,6 +113,8 @@ def related_work_command(
     from assistant.workspace import writers
 
     query = _topic(topic, abstract)
+    if bib is not None:
+        _refuse_a_bib_of_others(bib)
     settings = load_settings(store, chroma_url, llm, model)
     searcher = open_searcher(settings)
     renderer = RENDERERS[output_format]
@@ -146,6 +152,25 @@ def related_work_command(
     sys.stdout.write(renderer.tail(section))
     _say(f"Checked: {section.verification.line()}.")
     report_models(writing)
+
+
+def _refuse_a_bib_of_others(bib: Path) -> None:
+    """`--bib` is replaced by the cited papers' entries: never a file related-work did not
+    write, such as the researcher's own bibliography (which `check --bib` reads)."""
+    from assistant.export import CITED_BIB_HEADER
+
+    if not bib.exists():
+        return
+    try:
+        with bib.open(encoding="utf-8") as file:
+            ours = file.readline() == CITED_BIB_HEADER
+    except (OSError, UnicodeDecodeError):
+        ours = False
+    if not ours:
+        raise ConfigError(
+            f"{bib} already exists and related-work did not write it: --bib would replace it "
+            "with the cited papers' entries. Give --bib a new file name (say rw.bib)."
+        )
 
 
 def _topic(topic: str | None, abstract: Path | None) -> str:
