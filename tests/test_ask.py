@@ -379,6 +379,9 @@ def test_related_work_never_overwrites_a_bib_file_it_did_not_write(
     refused = cli("related-work", topic, "--format", "latex", "--bib", mine)
     assert refused.code == 1 and "refs.bib" in refused.err and "--bib" in refused.err
     assert refused.out == "" and "own2020" in mine.read_text()
+    nowhere = tmp_path / "no folder" / "rw.bib"
+    missing = cli("related-work", topic, "--bib", nowhere)
+    assert missing.code == 1 and "no folder" in missing.err and missing.out == ""
     written = tmp_path / "rw.bib"
     for _ in range(2):  # its own file, written again on a second run
         result = cli("related-work", topic, "--format", "latex", "--bib", written)
@@ -386,7 +389,8 @@ def test_related_work_never_overwrites_a_bib_file_it_did_not_write(
     cited = {key for group in _cites(result.out) for key in group.split(",")}
     assert {entry.key for entry in bibtexparser.parse_file(str(written)).entries} == cited
     again = cli("ingest", written, "--json", "--store", tmp_path / "other")
-    assert again.code == 0 and again.json()["rejected"] == [] and again.json()["added"] == len(cited)
+    assert again.code == 0, again.err
+    assert again.json()["rejected"] == [] and again.json()["added"] == len(cited)
 
 
 def _cites(tex: str) -> list[str]:

@@ -245,6 +245,9 @@ def test_a_draft_without_citations(cli, tmp_path: Path) -> None:
     result = cli("check", draft)
     assert result.code == 0
     assert "No citations found" in result.out
+    for bib in (tmp_path / "missing.bib", tmp_path):  # a mistyped --bib is said even so
+        wrong = cli("check", draft, "--bib", bib)
+        assert wrong.code == 1 and f"No such .bib file: {bib}" in wrong.err
 
 
 @pytest.mark.parametrize(

@@ -114,7 +114,7 @@ def related_work_command(
 
     query = _topic(topic, abstract)
     if bib is not None:
-        _refuse_a_bib_of_others(bib)
+        _check_bib_target(bib)
     settings = load_settings(store, chroma_url, llm, model)
     searcher = open_searcher(settings)
     renderer = RENDERERS[output_format]
@@ -141,7 +141,10 @@ def related_work_command(
             show,
         )
     if bib is not None and not section.abstained:
-        bib.write_text(bibtex_of(searcher.store, section.cited_keys()), "utf-8")
+        try:
+            bib.write_text(bibtex_of(searcher.store, section.cited_keys()), "utf-8")
+        except OSError as exc:
+            raise ConfigError(f"Cannot write --bib {bib}: {exc.strerror}.") from exc
     if as_json:
         print_json(with_cascade(section.as_json(), writing.judge))
         report_models(writing)
@@ -154,11 +157,13 @@ def related_work_command(
     report_models(writing)
 
 
-def _refuse_a_bib_of_others(bib: Path) -> None:
-    """`--bib` is replaced by the cited papers' entries: never a file related-work did not
-    write, such as the researcher's own bibliography (which `check --bib` reads)."""
+def _check_bib_target(bib: Path) -> None:
+    """Before drafting, that `--bib` can be written: in a folder that exists, and never over a
+    file related-work did not write, such as the researcher's own bibliography."""
     from assistant.export import CITED_BIB_HEADER
 
+    if not bib.parent.is_dir():
+        raise ConfigError(f"No folder {bib.parent} for --bib {bib}: make it, or name another.")
     if not bib.exists():
         return
     try:

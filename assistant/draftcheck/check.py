@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from assistant.chunking import split_sentences
 from assistant.draftcheck import parse_draft
 from assistant.draftcheck.library import cited_papers
+from assistant.errors import DraftError
 from assistant.lexical import terms
 from assistant.papers import Paper
 from assistant.search import Searcher
@@ -90,6 +91,8 @@ def check_draft(
 ) -> CheckReport:
     """Judge each citation of `draft`; given a `searcher` (opened once the .bib is stored),
     suggest the papers among the `k` it retrieves that support each weak one's sentence."""
+    if bib is not None and not bib.is_file():
+        raise DraftError(f"No such .bib file: {bib}. Pass --bib with your bibliography.")
     sentences = parse_draft(draft)
     pairs = [
         CheckedPair(file=s.file, line=s.line, sentence=s.sentence, key=key)

@@ -2,7 +2,6 @@
 
 from pathlib import Path
 
-from assistant.errors import DraftError
 from assistant.ingest import ingest_items
 from assistant.papers import Paper
 from assistant.readers import Rejected, read_file
@@ -35,8 +34,6 @@ def _from_bib(bib: Path, settings: Settings) -> Resolved:
     """The .bib's entries by their own key, as stored: ingest may have given a paper another
     key (the bib's key was taken, or the paper was already stored), so they are matched by
     identity (DOI, arXiv id, title)."""
-    if not bib.is_file():
-        raise DraftError(f"No such .bib file: {bib}. Pass --bib with your bibliography.")
     items = list(read_file(bib, "bibtex"))
     found: Resolved = {}
     for item in items:
