@@ -29,6 +29,10 @@ class EmbeddingError(LitreviewError):
     """The embedder failed or could not be reached."""
 
 
+class QueryError(LitreviewError):
+    """A search cannot match anything as asked: no words, or years that end before they start."""
+
+
 class ConfigError(LitreviewError):
     """A setting is invalid; the message names it and where it can be changed."""
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from assistant.chunking import sentences_of
 from assistant.embedders import Embedder, make_query_embedder
-from assistant.errors import PaperNotFoundError
+from assistant.errors import PaperNotFoundError, QueryError
 from assistant.lexical import LexicalIndex, PaperTable, index_folder, rebuild_lock, terms
 from assistant.papers import Paper
 from assistant.settings import SearchSettings, Settings
@@ -37,6 +37,14 @@ class Filters:
     include: frozenset[str] = frozenset()
     exclude: frozenset[str] = frozenset()
     pins: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        start, end = self.year_from, self.year_to
+        if start is not None and end is not None and start > end:
+            raise QueryError(
+                f"--year-from {start} is after --year-to {end}, so no paper can match: swap "
+                "them, or drop one."
+            )
 
     def allows(self, key: str, year: int | None) -> bool:
         if key in self.exclude or (self.include and key not in self.include):

@@ -328,3 +328,26 @@ def test_an_unknown_key_is_an_error_naming_it(cli, seed_settings: Settings, opti
     assert result.code == 1
     assert "nosuch2099" in result.err and "just2024read" not in result.err
     assert "litreview papers list" in result.err
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        ((RECALL_QUESTION, "-k", "0"), "-k"),
+        ((RECALL_QUESTION, "-k", "-3"), "-k"),
+        ((RECALL_QUESTION, "--year-from", "2030", "--year-to", "2020"), "--year-from 2030"),
+        (("   ",), "a question"),
+    ],
+)
+def test_a_search_that_cannot_match_is_an_error_not_an_empty_answer(
+    cli, seed_settings: Settings, args: tuple[str, ...], said: str
+) -> None:
+    result = cli("search", *args, "--store", seed_settings.store.path)
+    assert result.code in (1, 2) and said in result.err and result.out == ""
+
+
+@pytest.mark.parametrize("command", ["ask", "related-work"])
+def test_drafting_from_no_words_is_an_error(cli, seed_settings: Settings, command: str) -> None:
+    result = cli(command, "", "--store", seed_settings.store.path)
+    assert result.code == 1 and result.out == ""
+    assert "in words" in result.err

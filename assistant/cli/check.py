@@ -40,7 +40,9 @@ def check_command(
             metavar=FLAG,
         ),
     ] = False,
-    k: Annotated[int, typer.Option("-k", help="Papers retrieved per --suggest sentence.")] = 5,
+    k: Annotated[
+        int, typer.Option("-k", min=1, help="Papers retrieved per --suggest sentence.")
+    ] = 5,
     judge: JudgeOption = None,
     llm: LlmOption = None,
     model: ModelOption = None,

@@ -20,7 +20,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from assistant.errors import ConfigError
+from assistant.errors import ConfigError, QueryError
 from assistant.settings import Settings, read_settings
 
 if TYPE_CHECKING:
@@ -177,6 +177,13 @@ def progress_bar(
                 printed = done
 
         yield advance
+
+
+def in_words(text: str) -> str:
+    """A question or topic as given; one with no words is an error, not a search for nothing."""
+    if not text.strip():
+        raise QueryError("Give a question or topic in words: the one given is empty.")
+    return text
 
 
 def print_json(value: Any) -> None:

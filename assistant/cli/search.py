@@ -9,6 +9,7 @@ from assistant.cli.common import (
     JsonOption,
     StoreOption,
     console,
+    in_words,
     load_settings,
     print_json,
 )
@@ -27,7 +28,9 @@ PinOption = Annotated[list[str] | None, _keys_option("Always return these papers
 
 def search_command(
     query: Annotated[str, typer.Argument(help="A question or topic, in plain words.")],
-    k: Annotated[int | None, typer.Option("-k", help="Papers to return (default 10).")] = None,
+    k: Annotated[
+        int | None, typer.Option("-k", min=1, help="Papers to return (default 10).")
+    ] = None,
     year_from: Annotated[int | None, typer.Option(help="Only papers from this year on.")] = None,
     year_to: Annotated[int | None, typer.Option(help="Only papers up to this year.")] = None,
     include: IncludeOption = None,
@@ -38,6 +41,7 @@ def search_command(
     as_json: JsonOption = False,
 ) -> None:
     """Hybrid (dense + BM25) search: the best papers, each with its best-matching sentences."""
+    query = in_words(query)
     settings = load_settings(store, chroma_url)
     searcher = open_searcher(settings)
     filters = Filters(

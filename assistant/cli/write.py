@@ -12,6 +12,7 @@ from assistant.cli.common import (
     LlmOption,
     ModelOption,
     StoreOption,
+    in_words,
     load_settings,
     print_json,
     report_models,
@@ -59,6 +60,7 @@ def ask_command(
     from assistant.answering import ask
     from assistant.workspace import writers
 
+    question = in_words(question)
     settings = load_settings(store, chroma_url, llm, model)
     searcher = open_searcher(settings)
     filters = Filters(year_from=year_from, year_to=year_to)
@@ -182,7 +184,7 @@ def _topic(topic: str | None, abstract: Path | None) -> str:
     if (topic is None) == (abstract is None):
         raise ConfigError("Give a topic or --abstract FILE (one of the two).")
     if abstract is None:
-        return str(topic)
+        return in_words(str(topic))
     try:
         text = " ".join(abstract.read_text("utf-8").split())
     except (OSError, UnicodeDecodeError) as exc:
