@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,7 +31,7 @@ from search_store import build, claims, exact_neighbours, load_corpus
 
 from assistant.ingest import ingest
 from assistant.lexical import LexicalIndex, PaperTable
-from assistant.llm.local import free_port
+from assistant.llm.local import free_port, listening
 from assistant.search import CHUNKS_PER_PAPER, Filters, Searcher, lexical_index
 from assistant.settings import Settings
 from assistant.store import Store
@@ -112,7 +111,8 @@ def measure(mode: str, args: argparse.Namespace) -> dict[str, Any]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait_for(port)
+        if not listening(port, 60):
+            raise RuntimeError(f"chroma run did not listen on port {port} within 60 s")
         command[3] = f"http://127.0.0.1:{port}"
         done = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
         result = dict(json.loads(done.stdout.splitlines()[-1]))
@@ -256,17 +256,6 @@ def _size(folder: Path, skip: str = "") -> int:
         for f in folder.rglob("*")
         if f.is_file() and not (skip and (folder / skip) in f.parents)
     )
-
-
-def _wait_for(port: int, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"chroma run did not listen on port {port} within {seconds:.0f} s")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ import re
 import select
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.llm.local import free_port, local_model_server
+from assistant.llm.local import free_port, listening, local_model_server
 from assistant.settings import LocalModelSettings, Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -203,14 +202,7 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            time.sleep(0.2)
-    else:
+    if not listening(port, 30):
         server.kill()
         pytest.fail("chroma run did not start within 30 s")
     yield f"http://127.0.0.1:{port}"

@@ -23,7 +23,7 @@ from conftest import default_signals, litreview_process
 
 from assistant.errors import LocalModelError
 from assistant.llm import local
-from assistant.llm.local import MODEL_ALIAS, free_port, local_model_server
+from assistant.llm.local import MODEL_ALIAS, free_port, listening, local_model_server
 from assistant.settings import LocalModelSettings
 
 # The library's context manager as a real process: it prints the URL once the model serves.
@@ -244,3 +244,11 @@ def test_readiness_refuses_our_model_once_our_child_is_gone(log, children_starte
         children_started.append(child := stand_in(log, base_url))
         with pytest.raises(LocalModelError, match="exited"):
             local._wait_until_ready(child, base_url, 5, log)
+
+
+def test_listening_tells_a_port_in_use_from_a_free_one() -> None:
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        assert listening(server.getsockname()[1], 5)
+    assert not listening(free_port(), 0.5)

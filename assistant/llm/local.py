@@ -74,6 +74,18 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def listening(port: int, seconds: float) -> bool:
+    """Whether something listens on loopback `port` within `seconds` (a server starting)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
 def local_llm_settings(llm: LLMSettings, base_url: str, local: LocalModelSettings) -> LLMSettings:
     """The llm section pointed at a running bundled-model server."""
     return llm.model_copy(
