@@ -274,3 +274,41 @@ def test_eval_draft_has_one_citing_sentence_per_labelled_pair(tmp_path: Path) ->
     assert [s.line for s in sentences] == sorted(gold)
     assert all(len(s.keys) == 1 and f"{{{s.keys[0]}," in bib.read_text() for s in sentences)
     assert "[<|" not in " ".join(s.sentence for s in sentences)
+
+
+@pytest.mark.parametrize(
+    ("latex", "sentences"),
+    [
+        (  # biblatex's multicite commands: every key group, with or without notes
+            "Recall lags \\autocites[see][p.~3]{a}[p.~5]{b} in such models.\n",
+            [("Recall lags in such models.", ["a", "b"], 1)],
+        ),
+        (
+            "Two \\textcites(pre)(post){a}{b} say so. Next sentence \\cite{c}.\n",
+            [("Two say so.", ["a", "b"], 1), ("Next sentence.", ["c"], 1)],
+        ),
+        ("Prior work says so \\cites{a,b}{c}.\n", [("Prior work says so.", ["a", "b", "c"], 1)]),
+        (  # commands whose argument is no text of the draft
+            "\\nocite{*}\nOne claim \\cite{a}.\nSee page \\pageref{x} and \\nameref{y} \\cite{b}.\n"
+            "A note\\todo[inline]{fix this} here \\cite{c}.\n",
+            [("One claim.", ["a"], 2), ("See page and.", ["b"], 3), ("A note here.", ["c"], 4)],
+        ),
+        (
+            "One claim \\cite{a}.\n\\bibliographystyle{plain}\n\\printbibliography[heading=none]\n"
+            "Later text \\cite{b}.\n",
+            [("One claim.", ["a"], 1), ("Later text.", ["b"], 4)],
+        ),
+        (
+            "The \\href{https://example.org/x}{benchmark site} lists it \\cite{a}.\n",
+            [("The benchmark site lists it.", ["a"], 1)],
+        ),
+    ],
+)
+def test_latex_citation_and_reference_commands(
+    tmp_path: Path, latex: str, sentences: list[tuple[str, list[str], int]]
+) -> None:
+    from assistant.draftcheck import parse_draft
+
+    draft = tmp_path / "draft.tex"
+    draft.write_text(latex)
+    assert [(s.sentence, s.keys, s.line) for s in parse_draft(draft)] == sentences

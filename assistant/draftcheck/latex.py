@@ -3,8 +3,10 @@
 Citation commands (natbib and biblatex) become placeholders with their keys; a footnote, a
 caption, a heading or an `\\input` file is a passage of its own, so its sentences never run into
 the surrounding ones; `\\input{file}` and `\\include{file}` are followed relative to the draft.
+biblatex's multicite commands (`\\autocites[p.~3]{a}{b}`) are read as one `\\cite{a,b}`.
 """
 
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -28,8 +30,14 @@ from assistant.draftcheck.sentences import Passage, PlainText, read_draft
 CITE_MACROS = frozenset(
     "cite Cite citep citet citealt citealp citeauthor citeyear citeyearpar parencite "
     "Parencite textcite Textcite autocite Autocite footcite footcitetext smartcite Smartcite "
-    "supercite fullcite cites".split()
+    "supercite fullcite".split()
 )
+# biblatex's multicite commands: (pre)(post) notes, then key groups each with [pre][post] notes.
+_MULTICITE = re.compile(
+    r"\\(?:[Pp]aren|[Tt]ext|[Aa]uto|[Ff]oot|[Ss]mart|[Ss]uper)?cites\*?"
+    r"(?P<args>(?:\s*\([^()]*\)){0,2}(?:\s*(?:\[[^\]]*\]\s*){0,2}\{[^{}]*\})+)"
+)
+_NOTE = re.compile(r"\([^()]*\)|\[[^\]]*\]")
 # Their own passage: text that is not part of the sentence around it.
 PASSAGE_MACROS = frozenset(
     "footnote footnotetext caption title chapter section subsection subsubsection paragraph "
@@ -41,8 +49,10 @@ BREAK_MACROS = frozenset("item par newline bigskip medskip smallskip".split())
 SKIP_MACROS = frozenset(
     "label ref eqref cref Cref autoref pageref nameref url includegraphics nocite bibliography "
     "bibliographystyle addbibresource usepackage documentclass newcommand renewcommand "
-    "providecommand def vspace hspace maketitle tableofcontents printbibliography".split()
+    "providecommand def vspace hspace maketitle tableofcontents printbibliography todo".split()
 )
+# Their last argument is the text; those before it are not read (a link's URL).
+LAST_ARGUMENT_MACROS = frozenset(("href",))
 INPUT_MACROS = frozenset(("input", "include"))
 # Environments with no prose: math, tables, code, the reference list.
 SKIP_ENVIRONMENTS = frozenset(
@@ -58,7 +68,10 @@ def _context() -> LatexContextDb:
     db = get_default_latex_context_db()
     specs = [MacroSpec(name, "*[[{") for name in CITE_MACROS]
     specs += [MacroSpec("caption", "*[{"), MacroSpec("footnotetext", "[{")]
-    specs += [MacroSpec(name, "{") for name in ("addbibresource", "printbibliography")]
+    one_argument = "addbibresource nocite pageref nameref bibliographystyle".split()
+    specs += [MacroSpec(name, "{") for name in one_argument]
+    specs += [MacroSpec("printbibliography", "["), MacroSpec("todo", "[{")]
+    specs += [MacroSpec("href", "[{{")]
     # the first category added is looked up first
     db.add_context_category("litreview-citations", macros=specs, prepend=True)
     return db
@@ -69,7 +82,8 @@ class _LatexReader:
 
     def __init__(self, path: Path, root: Path, text: PlainText, seen: set[Path]) -> None:
         self.path, self.root, self.text, self.seen = path, root, text, seen
-        self.walker = LatexWalker(read_draft(path), latex_context=_context(), tolerant_parsing=True)
+        source = _MULTICITE.sub(_one_cite, read_draft(path))
+        self.walker = LatexWalker(source, latex_context=_context(), tolerant_parsing=True)
         self.parts: list[str] = []
 
     def read(self) -> None:
@@ -129,6 +143,8 @@ class _LatexReader:
             self._input(args[-1].latex_verbatim().strip("{} "))
         elif name not in SKIP_MACROS:
             groups = [a for a in args if isinstance(a, LatexGroupNode) and a.delimiters[0] == "{"]
+            if name in LAST_ARGUMENT_MACROS:
+                groups = groups[-1:]
             if groups:
                 self._walk(groups)
             else:  # \ldots, \%, \LaTeX: their text
@@ -143,6 +159,14 @@ class _LatexReader:
         self.seen.add(path)
         self._end_passage()
         _LatexReader(path, self.root, self.text, self.seen).read()
+
+
+def _one_cite(multicite: re.Match[str]) -> str:
+    """A multicite command as `\\cite` of all its keys, its line breaks kept after it so that
+    every later line keeps its number."""
+    args = multicite["args"]
+    keys = ",".join(re.findall(r"\{([^{}]*)\}", _NOTE.sub("", args)))
+    return f"\\cite{{{keys}}}" + "\n" * args.count("\n")
 
 
 def read_latex(path: Path) -> PlainText:
