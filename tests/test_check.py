@@ -312,3 +312,26 @@ def test_latex_citation_and_reference_commands(
     draft = tmp_path / "draft.tex"
     draft.write_text(latex)
     assert [(s.sentence, s.keys, s.line) for s in parse_draft(draft)] == sentences
+
+
+@pytest.mark.parametrize(
+    ("markdown", "sentences"),
+    [
+        (  # a footnote's text without its label; the marker in the text is no word of it
+            "Recall lags in such models.[^1]\n\n[^1]: Recurrent models forget [@a].\n",
+            [("Recurrent models forget.", ["a"], 3)],
+        ),
+        (  # each table cell is a passage of its own, without the pipes
+            "| model | finding |\n|---|---|\n| Zoology | attention wins [@a] |\n",
+            [("attention wins", ["a"], 3)],
+        ),
+    ],
+)
+def test_markdown_footnotes_and_tables(
+    tmp_path: Path, markdown: str, sentences: list[tuple[str, list[str], int]]
+) -> None:
+    from assistant.draftcheck import parse_draft
+
+    draft = tmp_path / "draft.md"
+    draft.write_text(markdown)
+    assert [(s.sentence, s.keys, s.line) for s in parse_draft(draft)] == sentences

@@ -1,7 +1,8 @@
 """Markdown drafts with pandoc citations: `[@a]`, `[see @a, p. 3; @b]`, `@a says`, `-@a`.
 
 Code blocks, code spans, HTML comments and YAML front matter are blanked first (keeping their
-line breaks, so line numbers stay true); headings and list items are passages of their own.
+line breaks, so line numbers stay true); headings, list items, footnotes and table cells are
+passages of their own.
 """
 
 import re
@@ -26,8 +27,10 @@ _CODE_SPAN = re.compile(r"(`+)(?!`).+?(?<!`)\1", re.DOTALL)
 _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _EMPHASIS = re.compile(r"\*{1,3}|_{2,3}")
-# A line that starts a passage of its own: a heading, a list item, a quote, a table row.
-_BLOCK_START = re.compile(r"^\s{0,3}(#{1,6}\s|[-*+]\s|\d+[.)]\s|>|\|)")
+_FOOTNOTE_MARK = re.compile(r"\[\^[^\]\s]+\](?!:)")
+# A line that starts a passage of its own: a heading, a list item, a quote, a footnote.
+_BLOCK_START = re.compile(r"^\s{0,3}(#{1,6}\s|[-*+]\s|\d+[.)]\s|>|\[\^[^\]\s]+\]:)")
+_TABLE_ROW = re.compile(r"^\s{0,3}\|")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
 
 
@@ -39,12 +42,16 @@ def read_markdown(path: Path) -> PlainText:
         source = pattern.sub(_blank, source)
     # a link reads as its text, whose @ is no citation ("[@a](url)" is a link)
     source = _LINK.sub(lambda link: link[1].replace("@", "\\@"), _IMAGE.sub("", source))
-    source = _EMPHASIS.sub("", _cite(source, text)).replace("\\@", "@")
+    source = _EMPHASIS.sub("", _cite(_FOOTNOTE_MARK.sub("", source), text)).replace("\\@", "@")
     lines: list[str] = []
     for line in source.split("\n"):
-        if _BLOCK_START.match(line):  # the block before it ends here
+        if _BLOCK_START.match(line) or _TABLE_ROW.match(line):  # the block before it ends here
             text.passages.append(Passage(str(path), "\n".join(lines)))
             lines = []
+        if _TABLE_ROW.match(line):
+            cells = line.strip().strip("|").split("|")
+            text.passages.extend(Passage(str(path), cell) for cell in cells)
+            continue
         # a heading ends where its line does
         lines.append(_BLOCK_START.sub("", line) + ("\n" if _HEADING.match(line) else ""))
     text.passages.append(Passage(str(path), "\n".join(lines)))
