@@ -19,6 +19,8 @@ _DOI_PREFIX = re.compile(r"^(https?://(dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
 _ARXIV_PREFIX = re.compile(r"^(https?://arxiv\.org/(abs|pdf)/|arxiv:\s*)", re.IGNORECASE)
 _ARXIV_VERSION = re.compile(r"v\d+$")
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
+# Initials written after a surname: "J.", "JA", "J.-P.", "A.B."
+_INITIALS = re.compile(r"^(?:[A-Z]\.?-?){1,3}$")
 # Words too common to name a paper by; the key takes the first title word not in this set.
 _KEY_STOPWORDS = frozenset(
     "a an the of on in for to and or with via from by at is are do does how what why when "
@@ -190,11 +192,16 @@ def citation_key(paper: Paper, taken: set[str]) -> str:
 
 
 def _surname(author: str) -> str:
-    """'Vaswani, Ashish' and 'Ashish Vaswani' both give 'Vaswani'."""
+    """'Vaswani, Ashish', 'Ashish Vaswani' and 'Vaswani A.' (Scopus, PubMed) give 'Vaswani'."""
     author = author.strip()
     if "," in author:
         return author.split(",", 1)[0]
     parts = author.split()
+    surname = list(parts)
+    while len(surname) > 1 and _INITIALS.match(surname[-1]):
+        surname.pop()
+    if len(surname) < len(parts):  # initials after the surname
+        return " ".join(surname)
     return parts[-1] if parts else ""
 
 

@@ -110,14 +110,12 @@ def test_a_longer_abstract_updates_the_paper_and_replaces_its_chunks(
 
 
 def test_format_flag_overrides_detection(cli, tmp_path: Path) -> None:
-    import json
-
-    export = tmp_path / "export.txt"
-    export.write_text(json.dumps({"title": "Mamba", "abstract": "Selective state spaces."}) + "\n")
+    export = tmp_path / "export.txt"  # a table saved as text reads as a listing page
+    export.write_text("title,abstract\nMamba,Selective state spaces.\n")
     guessed = cli("ingest", export, "--json")
     assert guessed.code == 3
     assert "pass --format" in guessed.json()["rejected"][0]["reason"]
-    forced = cli("ingest", export, "--format", "json", "--json")
+    forced = cli("ingest", export, "--format", "csv", "--json")
     assert forced.code == 0 and forced.json()["added"] == 1
     unknown = cli("ingest", export, "--format", "word")
     assert unknown.code == 1 and "Unknown format 'word'" in unknown.err

@@ -185,6 +185,7 @@ def test_detect_format_picks_the_reader(filename: str, reader: str) -> None:
         ("corpus.jsonl", '{"doc_id": 1, "title": "T", "abstract": ["S."]}\n', "scifact"),
         ("export", "@article{k, title={T}, abstract={A}}\n", "bibtex"),
         ("export", "TY  - JOUR\nTI  - T\nAB  - A\nER  - \n", "ris"),
+        ("saved.txt", "TY  - JOUR\nTI  - T\nAB  - A\nER  - \n", "ris"),  # not a listing page
     ],
 )
 def test_detect_format_sees_past_a_byte_order_mark(
@@ -395,6 +396,38 @@ def test_semicolon_delimited_csv(tmp_path: Path) -> None:
     assert [(p.title, p.abstract, p.year) for p in papers] == [
         ("Commas, inside", "An abstract, with commas.", 1999)
     ]
+
+
+def test_scopus_csv_export(tmp_path: Path) -> None:
+    path = tmp_path / "scopus.csv"
+    path.write_bytes(
+        b'\xef\xbb\xbf"Authors","Title","Year","Source title","DOI","Abstract"\n'
+        b'"Smith J.; van der Berg A.B.","Recall in models","2023","J. Tests","10.1/x",'
+        b'"We show that recall improves."\n'
+    )
+    papers, rejected = split(read_file(path))
+    assert rejected == []
+    [paper] = papers
+    assert paper.authors == ["Smith J.", "van der Berg A.B."]
+    assert (paper.title, paper.year) == ("Recall in models", 2023)
+    assert (paper.venue, paper.doi) == ("J. Tests", "10.1/x")
+
+
+def test_web_of_science_tab_delimited_export(tmp_path: Path) -> None:
+    # Web of Science's "Tab delimited file" export: two-letter field tags, a .txt name
+    path = tmp_path / "savedrecs.txt"
+    path.write_bytes(
+        b"\xef\xbb\xbfPT\tAU\tTI\tSO\tPY\tAB\tDI\n"
+        b"J\tSmith, J; Doe, A\tMemory and recall\tJ TESTS\t2022\tWe find that memory matters."
+        b"\t10.1/wos\n"
+    )
+    assert detect_format(path) == "csv"
+    papers, rejected = split(read_file(path))
+    assert rejected == []
+    [paper] = papers
+    assert (paper.title, paper.abstract) == ("Memory and recall", "We find that memory matters.")
+    assert (paper.year, paper.venue, paper.doi) == (2022, "J TESTS", "10.1/wos")
+    assert paper.authors == ["Smith, J", "Doe, A"]
 
 
 def test_csv_field_over_the_csv_module_limit_rejects_only_its_row(tmp_path: Path) -> None:

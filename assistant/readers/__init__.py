@@ -26,8 +26,10 @@ _BY_EXTENSION = {
     ".ris": "ris",
     ".csv": "csv",
     ".tsv": "csv",
-    ".txt": "listing",
 }
+# Text files are listing pages unless their first bytes say otherwise (a RIS or Web of Science
+# export saved as .txt).
+_TEXT_EXTENSIONS = {".txt"}
 _JSON_EXTENSIONS = {".json", ".jsonl", ".ndjson"}
 PDF_REASON = (
     "a PDF: PDFs are not read; export the papers' metadata with abstracts from Zotero (or "
@@ -54,9 +56,11 @@ def detect_format(path: Path) -> str | None:
         return "bibtex"
     if head.startswith("TY  -"):
         return "ris"
+    if head.startswith("PT\t"):  # Web of Science's tab-delimited export
+        return "csv"
     if head.startswith(("{", "[")):
         return _json_flavour(path)
-    return None
+    return "listing" if suffix in _TEXT_EXTENSIONS else None
 
 
 def _json_flavour(path: Path) -> str:

@@ -115,16 +115,18 @@ def _folded(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
-# Field names seen in JSON, CSV and reference-manager exports, folded to lower-case letters.
+# Field names seen in JSON, CSV and reference-manager exports, folded to lower-case letters;
+# the two-letter ones are Web of Science's field tags.
 COMMON_FIELDS: dict[str, tuple[str, ...]] = {
-    "title": ("title", "papertitle", "articletitle"),
-    "abstract": ("abstract", "abstractnote", "summary", "description", "text"),
-    "authors": ("authors", "author", "creators", "authornames"),
-    "year": ("year", "publicationyear", "date", "published", "publicationdate", "issued"),
-    "doi": ("doi",),
+    "title": ("title", "papertitle", "articletitle", "ti"),
+    "abstract": ("abstract", "abstractnote", "summary", "description", "text", "ab"),
+    "authors": ("authors", "author", "creators", "authornames", "au"),
+    "year": ("year", "publicationyear", "date", "published", "publicationdate", "issued", "py"),
+    "doi": ("doi", "di"),
     "arxiv_id": ("arxivid", "arxiv", "eprint"),
     "url": ("url", "link", "pdfurl"),
-    "venue": ("venue", "journal", "booktitle", "containertitle", "publicationtitle"),
+    "venue": ("venue", "journal", "booktitle", "containertitle", "publicationtitle")
+    + ("sourcetitle", "so"),  # Scopus, Web of Science
 }
 
 
