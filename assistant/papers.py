@@ -19,8 +19,8 @@ _DOI_PREFIX = re.compile(r"^(https?://(dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
 _ARXIV_PREFIX = re.compile(r"^(https?://arxiv\.org/(abs|pdf)/|arxiv:\s*)", re.IGNORECASE)
 _ARXIV_VERSION = re.compile(r"v\d+$")
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
-# Initials written after a surname: "J.", "JA", "J.-P.", "A.B."
-_INITIALS = re.compile(r"^(?:[A-Z]\.?-?){1,3}$")
+# Initials written after a surname: "J.", "J.-P.", "A.B.", "J" (not "LI": a surname in capitals)
+_INITIALS = re.compile(r"^(?:[A-Z]\.-?){1,3}$|^[A-Z]$")
 # Words too common to name a paper by; the key takes the first title word not in this set.
 _KEY_STOPWORDS = frozenset(
     "a an the of on in for to and or with via from by at is are do does how what why when "
@@ -191,17 +191,24 @@ def citation_key(paper: Paper, taken: set[str]) -> str:
     return key
 
 
+def comma_name(author: str) -> str:
+    """'Vaswani A.' (Scopus, PubMed: the surname, then initials) as 'Vaswani, A.', the form
+    BibTeX reads; any other name as given."""
+    parts = author.split()
+    cut = len(parts)
+    while cut > 1 and _INITIALS.match(parts[cut - 1]):
+        cut -= 1
+    if "," in author or cut == len(parts):
+        return author
+    return f"{' '.join(parts[:cut])}, {' '.join(parts[cut:])}"
+
+
 def _surname(author: str) -> str:
-    """'Vaswani, Ashish', 'Ashish Vaswani' and 'Vaswani A.' (Scopus, PubMed) give 'Vaswani'."""
-    author = author.strip()
+    """'Vaswani, Ashish', 'Ashish Vaswani' and 'Vaswani A.' all give 'Vaswani'."""
+    author = comma_name(author.strip())
     if "," in author:
         return author.split(",", 1)[0]
     parts = author.split()
-    surname = list(parts)
-    while len(surname) > 1 and _INITIALS.match(surname[-1]):
-        surname.pop()
-    if len(surname) < len(parts):  # initials after the surname
-        return " ".join(surname)
     return parts[-1] if parts else ""
 
 

@@ -408,7 +408,7 @@ def test_scopus_csv_export(tmp_path: Path) -> None:
     papers, rejected = split(read_file(path))
     assert rejected == []
     [paper] = papers
-    assert paper.authors == ["Smith J.", "van der Berg A.B."]
+    assert paper.authors == ["Smith, J.", "van der Berg, A.B."]  # as BibTeX reads names
     assert (paper.title, paper.year) == ("Recall in models", 2023)
     assert (paper.venue, paper.doi) == ("J. Tests", "10.1/x")
 

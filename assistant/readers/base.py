@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from assistant.papers import Paper, problems
+from assistant.papers import Paper, comma_name, problems
 
 BINARY_SNIFF_BYTES = 8_192
 _YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d|2100)\b")
@@ -93,7 +93,7 @@ def author_names(value: Any) -> list[str]:
     if isinstance(value, str):
         # ";" first: Zotero writes "Bill and Melinda Gates Foundation; Smith, J."
         separator = ";" if ";" in value else " and "
-        return [name.strip() for name in value.split(separator) if name.strip()]
+        return [comma_name(name.strip()) for name in value.split(separator) if name.strip()]
     names = []
     for author in value:
         if isinstance(author, dict):
