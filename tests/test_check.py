@@ -302,6 +302,11 @@ def test_eval_draft_has_one_citing_sentence_per_labelled_pair(tmp_path: Path) ->
             "The \\href{https://example.org/x}{benchmark site} lists it \\cite{a}.\n",
             [("The benchmark site lists it.", ["a"], 1)],
         ),
+        (  # text switched off is no text of the draft
+            "\\iffalse\nHidden \\cite{a}.\n\\fi\n\\begin{comment}\nHidden too \\cite{a}.\n"
+            "\\end{comment}\nShown \\cite{b}.\n",
+            [("Shown.", ["b"], 7)],
+        ),
     ],
 )
 def test_latex_citation_and_reference_commands(

@@ -3,7 +3,8 @@
 Citation commands (natbib and biblatex) become placeholders with their keys; a footnote, a
 caption, a heading or an `\\input` file is a passage of its own, so its sentences never run into
 the surrounding ones; `\\input{file}` and `\\include{file}` are followed relative to the draft.
-biblatex's multicite commands (`\\autocites[p.~3]{a}{b}`) are read as one `\\cite{a,b}`.
+biblatex's multicite commands (`\\autocites[p.~3]{a}{b}`) are read as one `\\cite{a,b}`, and
+text between `\\iffalse` and `\\fi` is not read.
 """
 
 import re
@@ -24,7 +25,7 @@ from pylatexenc.latexwalker import (
 )
 from pylatexenc.macrospec import LatexContextDb, MacroSpec
 
-from assistant.draftcheck.sentences import Passage, PlainText, read_draft
+from assistant.draftcheck.sentences import Passage, PlainText, line_breaks_of, read_draft
 
 # natbib's and biblatex's citation commands; all take [prenote][postnote]{keys}.
 CITE_MACROS = frozenset(
@@ -38,6 +39,7 @@ _MULTICITE = re.compile(
     r"(?P<args>(?:\s*\([^()]*\)){0,2}(?:\s*(?:\[[^\]]*\]\s*){0,2}\{[^{}]*\})+)"
 )
 _NOTE = re.compile(r"\([^()]*\)|\[[^\]]*\]")
+_SWITCHED_OFF = re.compile(r"\\iffalse\b.*?\\fi\b", re.DOTALL)
 # Their own passage: text that is not part of the sentence around it.
 PASSAGE_MACROS = frozenset(
     "footnote footnotetext caption title chapter section subsection subsubsection paragraph "
@@ -57,7 +59,7 @@ INPUT_MACROS = frozenset(("input", "include"))
 # Environments with no prose: math, tables, code, the reference list.
 SKIP_ENVIRONMENTS = frozenset(
     "equation align gather multline eqnarray displaymath math flalign alignat tabular tabularx "
-    "verbatim lstlisting minted tikzpicture thebibliography".split()
+    "verbatim lstlisting minted tikzpicture thebibliography comment algorithmic".split()
 )
 _TEXT = LatexNodes2Text(math_mode="text")
 
@@ -82,7 +84,8 @@ class _LatexReader:
 
     def __init__(self, path: Path, root: Path, text: PlainText, seen: set[Path]) -> None:
         self.path, self.root, self.text, self.seen = path, root, text, seen
-        source = _MULTICITE.sub(_one_cite, read_draft(path))
+        source = _SWITCHED_OFF.sub(line_breaks_of, read_draft(path))
+        source = _MULTICITE.sub(_one_cite, source)
         self.walker = LatexWalker(source, latex_context=_context(), tolerant_parsing=True)
         self.parts: list[str] = []
 

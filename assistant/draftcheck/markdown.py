@@ -8,7 +8,7 @@ passages of their own.
 import re
 from pathlib import Path
 
-from assistant.draftcheck.sentences import Passage, PlainText, read_draft
+from assistant.draftcheck.sentences import Passage, PlainText, line_breaks_of, read_draft
 
 # A pandoc citation key: starts with a letter, digit or _, may hold internal punctuation
 # (:.#$%&-+?<>~/) but ends on a word character; or any text in braces, @{like this}.
@@ -39,7 +39,7 @@ def read_markdown(path: Path) -> PlainText:
     text = PlainText()
     source = read_draft(path)
     for pattern in (_FRONT_MATTER, _FENCED, _HTML_COMMENT, _CODE_SPAN):
-        source = pattern.sub(_blank, source)
+        source = pattern.sub(line_breaks_of, source)
     # a link reads as its text, whose @ is no citation ("[@a](url)" is a link)
     source = _LINK.sub(lambda link: link[1].replace("@", "\\@"), _IMAGE.sub("", source))
     source = _EMPHASIS.sub("", _cite(_FOOTNOTE_MARK.sub("", source), text)).replace("\\@", "@")
@@ -56,11 +56,6 @@ def read_markdown(path: Path) -> PlainText:
         lines.append(_BLOCK_START.sub("", line) + ("\n" if _HEADING.match(line) else ""))
     text.passages.append(Passage(str(path), "\n".join(lines)))
     return text
-
-
-def _blank(match: re.Match[str]) -> str:
-    """Text that is not prose, reduced to its line breaks."""
-    return "\n" * match.group().count("\n")
 
 
 def _cite(source: str, text: PlainText) -> str:

@@ -79,6 +79,11 @@ def read_draft(path: Path) -> str:
         ) from None
 
 
+def line_breaks_of(match: re.Match[str]) -> str:
+    """Text that is not read, reduced to its line breaks so later lines keep their numbers."""
+    return "\n" * match.group().count("\n")
+
+
 def citing_sentences(text: PlainText) -> list[CitingSentence]:
     """Every sentence of the text that holds a citation, with its keys, in the order of the
     draft (a footnote's sentence after the one it hangs from: citations are numbered in order)."""
