@@ -277,66 +277,63 @@ def test_eval_draft_has_one_citing_sentence_per_labelled_pair(tmp_path: Path) ->
 
 
 @pytest.mark.parametrize(
-    ("latex", "sentences"),
+    ("name", "text", "sentences"),
     [
         (  # biblatex's multicite commands: every key group, with or without notes
+            "draft.tex",
             "Recall lags \\autocites[see][p.~3]{a}[p.~5]{b} in such models.\n",
             [("Recall lags in such models.", ["a", "b"], 1)],
         ),
         (
+            "draft.tex",
             "Two \\textcites(pre)(post){a}{b} say so. Next sentence \\cite{c}.\n",
             [("Two say so.", ["a", "b"], 1), ("Next sentence.", ["c"], 1)],
         ),
-        ("Prior work says so \\cites{a,b}{c}.\n", [("Prior work says so.", ["a", "b", "c"], 1)]),
+        (
+            "draft.tex",
+            "Prior work says so \\cites{a,b}{c}.\n",
+            [("Prior work says so.", ["a", "b", "c"], 1)],
+        ),
         (  # commands whose argument is no text of the draft
+            "draft.tex",
             "\\nocite{*}\nOne claim \\cite{a}.\nSee page \\pageref{x} and \\nameref{y} \\cite{b}.\n"
             "A note\\todo[inline]{fix this} here \\cite{c}.\n",
             [("One claim.", ["a"], 2), ("See page and.", ["b"], 3), ("A note here.", ["c"], 4)],
         ),
         (
+            "draft.tex",
             "One claim \\cite{a}.\n\\bibliographystyle{plain}\n\\printbibliography[heading=none]\n"
             "Later text \\cite{b}.\n",
             [("One claim.", ["a"], 1), ("Later text.", ["b"], 4)],
         ),
         (
+            "draft.tex",
             "The \\href{https://example.org/x}{benchmark site} lists it \\cite{a}.\n",
             [("The benchmark site lists it.", ["a"], 1)],
         ),
         (  # text switched off is no text of the draft
+            "draft.tex",
             "\\iffalse\nHidden \\cite{a}.\n\\fi\n\\begin{comment}\nHidden too \\cite{a}.\n"
             "\\end{comment}\nShown \\cite{b}.\n",
             [("Shown.", ["b"], 7)],
         ),
-    ],
-)
-def test_latex_citation_and_reference_commands(
-    tmp_path: Path, latex: str, sentences: list[tuple[str, list[str], int]]
-) -> None:
-    from assistant.draftcheck import parse_draft
-
-    draft = tmp_path / "draft.tex"
-    draft.write_text(latex)
-    assert [(s.sentence, s.keys, s.line) for s in parse_draft(draft)] == sentences
-
-
-@pytest.mark.parametrize(
-    ("markdown", "sentences"),
-    [
-        (  # a footnote's text without its label; the marker in the text is no word of it
+        (  # a Markdown footnote's text without its label; its marker is no word of the text
+            "draft.md",
             "Recall lags in such models.[^1]\n\n[^1]: Recurrent models forget [@a].\n",
             [("Recurrent models forget.", ["a"], 3)],
         ),
         (  # each table cell is a passage of its own, without the pipes
+            "draft.md",
             "| model | finding |\n|---|---|\n| Zoology | attention wins [@a] |\n",
             [("attention wins", ["a"], 3)],
         ),
     ],
 )
-def test_markdown_footnotes_and_tables(
-    tmp_path: Path, markdown: str, sentences: list[tuple[str, list[str], int]]
+def test_drafts_are_read_as_written(
+    tmp_path: Path, name: str, text: str, sentences: list[tuple[str, list[str], int]]
 ) -> None:
     from assistant.draftcheck import parse_draft
 
-    draft = tmp_path / "draft.md"
-    draft.write_text(markdown)
+    draft = tmp_path / name
+    draft.write_text(text)
     assert [(s.sentence, s.keys, s.line) for s in parse_draft(draft)] == sentences

@@ -398,36 +398,49 @@ def test_semicolon_delimited_csv(tmp_path: Path) -> None:
     ]
 
 
-def test_scopus_csv_export(tmp_path: Path) -> None:
-    path = tmp_path / "scopus.csv"
-    path.write_bytes(
-        b'\xef\xbb\xbf"Authors","Title","Year","Source title","DOI","Abstract"\n'
-        b'"Smith J.; van der Berg A.B.","Recall in models","2023","J. Tests","10.1/x",'
-        b'"We show that recall improves."\n'
-    )
-    papers, rejected = split(read_file(path))
-    assert rejected == []
-    [paper] = papers
-    assert paper.authors == ["Smith, J.", "van der Berg, A.B."]  # as BibTeX reads names
-    assert (paper.title, paper.year) == ("Recall in models", 2023)
-    assert (paper.venue, paper.doi) == ("J. Tests", "10.1/x")
-
-
-def test_web_of_science_tab_delimited_export(tmp_path: Path) -> None:
-    # Web of Science's "Tab delimited file" export: two-letter field tags, a .txt name
-    path = tmp_path / "savedrecs.txt"
-    path.write_bytes(
-        b"\xef\xbb\xbfPT\tAU\tTI\tSO\tPY\tAB\tDI\n"
-        b"J\tSmith, J; Doe, A\tMemory and recall\tJ TESTS\t2022\tWe find that memory matters."
-        b"\t10.1/wos\n"
-    )
+@pytest.mark.parametrize(
+    ("name", "content", "fields"),
+    [
+        (
+            "scopus.csv",
+            b'\xef\xbb\xbf"Authors","Title","Year","Source title","DOI","Abstract"\n'
+            b'"Smith J.; van der Berg A.B.","Recall in models","2023","J. Tests","10.1/x",'
+            b'"We show that recall improves."\n',
+            {  # names as BibTeX reads them
+                "authors": ["Smith, J.", "van der Berg, A.B."],
+                "title": "Recall in models",
+                "abstract": "We show that recall improves.",
+                "year": 2023,
+                "venue": "J. Tests",
+                "doi": "10.1/x",
+            },
+        ),
+        (  # Web of Science's "Tab delimited file": two-letter field tags, a .txt name
+            "savedrecs.txt",
+            b"\xef\xbb\xbfPT\tAU\tTI\tSO\tPY\tAB\tDI\n"
+            b"J\tSmith, J; Doe, A\tMemory and recall\tJ TESTS\t2022\tWe find that memory matters."
+            b"\t10.1/wos\n",
+            {
+                "authors": ["Smith, J", "Doe, A"],
+                "title": "Memory and recall",
+                "abstract": "We find that memory matters.",
+                "year": 2022,
+                "venue": "J TESTS",
+                "doi": "10.1/wos",
+            },
+        ),
+    ],
+)
+def test_database_exports_by_their_field_names(
+    tmp_path: Path, name: str, content: bytes, fields: dict[str, object]
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
     assert detect_format(path) == "csv"
     papers, rejected = split(read_file(path))
     assert rejected == []
     [paper] = papers
-    assert (paper.title, paper.abstract) == ("Memory and recall", "We find that memory matters.")
-    assert (paper.year, paper.venue, paper.doi) == (2022, "J TESTS", "10.1/wos")
-    assert paper.authors == ["Smith, J", "Doe, A"]
+    assert {field: getattr(paper, field) for field in fields} == fields
 
 
 def test_csv_field_over_the_csv_module_limit_rejects_only_its_row(tmp_path: Path) -> None:
