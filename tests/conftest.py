@@ -143,13 +143,13 @@ ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 def litreview_on_terminal(
-    *args: str, env: dict[str, str] | None = None
+    *args: str, env: dict[str, str] | None = None, **popen: object
 ) -> tuple[subprocess.Popen[str], int]:
     """`litreview ARGS` with stderr on a pseudo-terminal, as in a user's shell; returns the
     process and the terminal's reading end (for `read_terminal`)."""
     reading, writing = pty.openpty()
     terminal = {"TERM": "xterm-256color", "COLUMNS": "160", **(env or {})}
-    proc = litreview_process(*args, env=terminal, stderr=writing)
+    proc = litreview_process(*args, env=terminal, stderr=writing, **popen)
     os.close(writing)
     return proc, reading
 

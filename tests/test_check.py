@@ -1,5 +1,8 @@
 """`litreview check`: a researcher's own draft, its citations judged against their library."""
 
+import os
+import re
+import subprocess
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -10,7 +13,7 @@ from assistant.draftcheck.check import EXIT_WEAK_CITATIONS
 from assistant.readers import READERS, bibtex
 from assistant.readers.base import ReadItem
 from assistant.verdicts import Grid, Verdict, grid_from_pairs
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, litreview_on_terminal, read_terminal
 
 OCR = (
     "Generalization or Hallucination? Understanding Out-of-Context Reasoning in Transformers",
@@ -189,6 +192,7 @@ def test_all_supported_exits_zero(cli, tmp_path: Path, refs: Path, keyword_judge
     result = cli("check", draft, "--bib", refs)
     assert result.code == 0, result.out + result.err
     assert "muse2024: supported (0.90)" in result.out
+    assert "judging" not in result.err  # the bar is for a terminal only
 
 
 def test_the_bib_is_read_once(cli, tmp_path: Path, refs: Path, keyword_judge, monkeypatch) -> None:
@@ -337,3 +341,19 @@ def test_drafts_are_read_as_written(
     draft = tmp_path / name
     draft.write_text(text)
     assert [(s.sentence, s.keys, s.line) for s in parse_draft(draft)] == sentences
+
+
+def test_a_long_check_on_a_terminal_shows_citations_judged(
+    seed_store: Path, tmp_path: Path
+) -> None:
+    draft = tmp_path / "long.md"
+    claim = "Attention beats gated convolutions at recall over {} tokens [@zoology2023measuring].\n"
+    draft.write_text("".join(claim.format(n) for n in range(600)))  # judged once each
+    proc, terminal = litreview_on_terminal(
+        "check", draft, "--store", seed_store, stdout=subprocess.DEVNULL
+    )
+    shown = read_terminal(terminal, r"600/600 citations")
+    proc.wait(timeout=600)
+    os.close(terminal)
+    assert proc.returncode in (0, EXIT_WEAK_CITATIONS), shown[-1000:]
+    assert re.search(r"judging\s.*256/600 citations", shown), shown[-1000:]

@@ -17,6 +17,7 @@ from assistant.cli.common import (
     load_settings,
     open_judge,
     print_json,
+    progress_bar,
     with_cascade,
 )
 from assistant.draftcheck.check import CheckedPair, CheckReport, check_draft
@@ -57,7 +58,10 @@ def check_command(
     settings = load_settings(store, chroma_url, llm, model)
     with open_judge(settings, judge, llm) as chosen:
         retrieve = (lambda: searcher(settings)) if suggest else None
-        report = check_draft(draft, settings, chosen, bib, retrieve, k)
+        with progress_bar(
+            "judging", "citations", show=not as_json, lines_off_terminal=False
+        ) as told:
+            report = check_draft(draft, settings, chosen, bib, retrieve, k, told)
     if as_json:
         print_json(with_cascade(report.as_json(), chosen))
     else:

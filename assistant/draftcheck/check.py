@@ -20,10 +20,13 @@ from assistant.lexical import terms
 from assistant.papers import Paper
 from assistant.search import Searcher
 from assistant.settings import Settings
-from assistant.verdicts import FUNCTION_WORDS, Judge, Label
+from assistant.verdicts import FUNCTION_WORDS, Judge, Label, Verdict
 
 # `litreview check` exits with this when a citation is unsupported, contradicted or unresolved.
 EXIT_WEAK_CITATIONS = 4
+# Citations judged at a time: progress is told between batches (an llm judge packs each
+# batch's pairs into as few requests as its window allows).
+JUDGE_BATCH = 256
 
 
 class Suggestion(BaseModel):
@@ -88,9 +91,11 @@ def check_draft(
     bib: Path | None = None,
     searcher: Callable[[], Searcher] | None = None,
     k: int = 5,
+    progress: Callable[[int, int], None] | None = None,
 ) -> CheckReport:
     """Judge each citation of `draft`; given a `searcher` (opened once the .bib is stored),
-    suggest the papers among the `k` it retrieves that support each weak one's sentence."""
+    suggest the papers among the `k` it retrieves that support each weak one's sentence.
+    `progress(done, total)` hears of the citations judged."""
     if bib is not None and not bib.is_file():
         raise DraftError(f"No such .bib file: {bib}. Pass --bib with your bibliography.")
     sentences = parse_draft(draft)
@@ -105,8 +110,10 @@ def check_draft(
         if not isinstance(found := papers[pair.key], Paper):
             pair.reason = found
     sources = [papers[pair.key] for pair in judged]
-    verdicts = judge.judge_all(
-        [(pair.sentence, _source_text(paper)) for pair, paper in zip(judged, sources, strict=True)]
+    verdicts = _judged(
+        judge,
+        [(pair.sentence, _source_text(paper)) for pair, paper in zip(judged, sources, strict=True)],
+        progress,
     )
     evidence = closest_sentences([pair.sentence for pair in judged], sources)  # type: ignore[arg-type]
     for pair, verdict, quote in zip(judged, verdicts, evidence, strict=True):
@@ -115,6 +122,20 @@ def check_draft(
     if searcher is not None and weak:
         _suggest(weak, searcher(), judge, k)
     return CheckReport(pairs=pairs, sentences=len(sentences))
+
+
+def _judged(
+    judge: Judge, pairs: list[tuple[str, str]], progress: Callable[[int, int], None] | None
+) -> list[Verdict]:
+    """The judge's verdicts, JUDGE_BATCH pairs at a time so that progress can be told."""
+    verdicts: list[Verdict] = []
+    if progress and pairs:
+        progress(0, len(pairs))
+    for start in range(0, len(pairs), JUDGE_BATCH):
+        verdicts += judge.judge_all(pairs[start : start + JUDGE_BATCH])
+        if progress:
+            progress(len(verdicts), len(pairs))
+    return verdicts
 
 
 def _source_text(paper: Paper | str) -> str:
