@@ -71,7 +71,6 @@ class Answer(BaseModel):
             "evidence": list(self.evidence),
         }
 
-
     def text(self) -> str:
         """What `ask` prints: the answer, its numbered references, and what the check did."""
         lines = [self.answer or "(No sentence of the draft survived the check.)", ""]
@@ -115,9 +114,7 @@ def ask(
             "ask", question=question, max_sentences=limit, evidence=evidence_block(items)
         )
     numbers = CitationNumbers()
-    checked = draft_and_check(
-        chat, judge, prompt, items, MAX_SENTENCES, on_unsupported, numbers
-    )
+    checked = draft_and_check(chat, judge, prompt, items, MAX_SENTENCES, on_unsupported, numbers)
     digest = group_quotes(checked.sentences, numbers) if chat is None else []
     return Answer(
         question=question,

@@ -15,8 +15,8 @@ def get_all(collection: Any, include: list[str]) -> dict[str, list[Any]]:
     total = collection.count()
     for offset in range(0, total, MAX_BATCH):
         page = collection.get(include=include, limit=MAX_BATCH, offset=offset)
-        for name in merged:
-            merged[name].extend(page[name])
+        for name, values in merged.items():
+            values.extend(page[name])
     return merged
 
 

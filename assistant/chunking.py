@@ -68,8 +68,11 @@ def _ends_sentence(text: str, mark: int) -> bool:
     before = text[mark - 1] if mark else " "
     # after a word, number or bracket; after capitals only for an acronym (AACR.This), not an
     # initial (J.Smith) or a gene name (H2A.Z, which _JOINED already passes over)
-    closes = before.islower() or before.isdigit() or before in ")]%\"'" or (
-        before.isupper() and mark >= 2 and text[mark - 2].isupper()
+    closes = (
+        before.islower()
+        or before.isdigit()
+        or before in ")]%\"'"
+        or (before.isupper() and mark >= 2 and text[mark - 2].isupper())
     )
     head = _WORD_HEAD.search(text, 0, mark)
     tail = _WORD_TAIL.match(text, mark)

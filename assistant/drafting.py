@@ -17,6 +17,7 @@ from assistant.llm.chat import ChatModel
 from assistant.prompts import render
 from assistant.search import Hit
 
+
 def writing_mode(chat: ChatModel | None, judge: Judge | None) -> Literal["llm", "extractive"]:
     """Extractive without a model; a model's draft is only returned after a judge checked it."""
     if chat is None:

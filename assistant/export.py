@@ -86,7 +86,9 @@ def _identifier(value: str) -> str:
 def _authors(names: list[str]) -> str:
     # A name holding the word 'and' is braced so the reader does not split it.
     return " and ".join(
-        f"{{{latex_value(name)}}}" if re.search(r"\band\b", name, re.I) else latex_value(name)
+        f"{{{latex_value(name)}}}"
+        if re.search(r"\band\b", name, re.IGNORECASE)
+        else latex_value(name)
         for name in names
     )
 

@@ -141,7 +141,7 @@ def same_work(first: Paper, second: Paper) -> bool:
         if mine and theirs and mine.lower() != theirs.lower():
             return False
     words = [
-        set(w for w in normalise_title(p.abstract).split() if len(w) > 3) for p in (first, second)
+        {w for w in normalise_title(p.abstract).split() if len(w) > 3} for p in (first, second)
     ]
     shorter = min(words, key=len)
     if not shorter:

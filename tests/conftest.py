@@ -133,7 +133,7 @@ def litreview_process(
         [sys.executable, "-m", "assistant", *map(str, args)],
         text=True,
         env={**os.environ, **(env or {})},
-        preexec_fn=default_signals,
+        preexec_fn=default_signals,  # noqa: PLW1509 - the suite starts no threads before it
         **{"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, **popen},
     )
 

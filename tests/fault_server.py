@@ -9,7 +9,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 MODEL = "scripted-model"
 HANG_SECONDS = 3.0
@@ -46,7 +46,7 @@ class FaultServer:
         self._httpd.daemon_threads = True
         self.base_url = f"http://127.0.0.1:{self._httpd.server_port}/v1"
 
-    def __enter__(self) -> "FaultServer":
+    def __enter__(self) -> Self:
         threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
         return self
 

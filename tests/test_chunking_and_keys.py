@@ -1,6 +1,7 @@
 """Chunks stay under budget and name their sentences; keys are readable, stable and unique."""
 
 import re
+from itertools import pairwise
 
 import pytest
 
@@ -11,11 +12,15 @@ from assistant.settings import ChunkingSettings
 from assistant.tokens import count_tokens
 from tests.conftest import SCIFACT_CORPUS, SEEDS, needs_shared_data
 
-SENTENCES = [f"Sentence number {i} says something about topic {i} in several words." for i in range(12)]
+SENTENCES = [
+    f"Sentence number {i} says something about topic {i} in several words." for i in range(12)
+]
 
 
 def _paper(**fields: object) -> Paper:
-    return Paper.model_validate({"key": "k2020x", "title": "T", "abstract": " ".join(SENTENCES), **fields})
+    return Paper.model_validate(
+        {"key": "k2020x", "title": "T", "abstract": " ".join(SENTENCES), **fields}
+    )
 
 
 def test_split_sentences_keeps_abbreviations_whole() -> None:
@@ -64,13 +69,18 @@ def test_the_seed_corpus_has_no_sentences_run_together() -> None:
 
 
 @pytest.mark.parametrize(
-    "max_sentences,max_tokens,overlap", [(1, 256, 0), (50, 40, 0), (50, 40, 1), (50, 64, 2), (3, 1000, 1), (50, 1000, 1)]
+    "max_sentences,max_tokens,overlap",
+    [(1, 256, 0), (50, 40, 0), (50, 40, 1), (50, 64, 2), (3, 1000, 1), (50, 1000, 1)],
 )
-def test_chunks_respect_budget_cover_every_sentence_and_overlap(max_sentences: int, max_tokens: int, overlap: int) -> None:
-    settings = ChunkingSettings(max_sentences=max_sentences, max_tokens=max_tokens, overlap_sentences=overlap)
+def test_chunks_respect_budget_cover_every_sentence_and_overlap(
+    max_sentences: int, max_tokens: int, overlap: int
+) -> None:
+    settings = ChunkingSettings(
+        max_sentences=max_sentences, max_tokens=max_tokens, overlap_sentences=overlap
+    )
     chunks = chunk_paper(_paper(), settings)
     assert chunks[0].sentence_start == 0 and chunks[-1].sentence_end == len(SENTENCES)
-    for before, after in zip(chunks, chunks[1:]):
+    for before, after in pairwise(chunks):
         assert after.sentence_start == max(before.sentence_end - overlap, before.sentence_start + 1)
     for chunk in chunks:
         assert count_tokens(chunk.text) <= max_tokens - count_tokens("T") + 1
@@ -96,14 +106,27 @@ def test_source_sentences_are_kept_as_given() -> None:
 
 
 def test_citation_keys_are_readable_and_unique() -> None:
-    paper = Paper(title="Attention Is All You Need", abstract="x", authors=["Ashish Vaswani"], year=2017)
-    assert citation_key(Paper(title="The Zoology of Recall", abstract="x", year=2023), set()) == "zoology2023recall"
+    paper = Paper(
+        title="Attention Is All You Need", abstract="x", authors=["Ashish Vaswani"], year=2017
+    )
+    assert (
+        citation_key(Paper(title="The Zoology of Recall", abstract="x", year=2023), set())
+        == "zoology2023recall"
+    )
     assert citation_key(paper, set()) == "vaswani2017attention"
     assert citation_key(paper, {"vaswani2017attention"}) == "vaswani2017attentiona"
-    assert citation_key(paper, {"vaswani2017attention", "vaswani2017attentiona"}) == "vaswani2017attentionb"
+    assert (
+        citation_key(paper, {"vaswani2017attention", "vaswani2017attentiona"})
+        == "vaswani2017attentionb"
+    )
     # No year, no "nd": Better BibTeX leaves a missing year out of the key.
-    assert citation_key(Paper(title="On X", abstract="y", authors=["Müller, Jörg"]), set()) == "mullerx"
-    assert citation_key(Paper(title="Memory-R1: Agents that Learn", abstract="y"), set()) == "memoryr1"
+    assert (
+        citation_key(Paper(title="On X", abstract="y", authors=["Müller, Jörg"]), set())
+        == "mullerx"
+    )
+    assert (
+        citation_key(Paper(title="Memory-R1: Agents that Learn", abstract="y"), set()) == "memoryr1"
+    )
     assert citation_key(Paper(title="MemOS", abstract="y"), set()) == "memos"
     # Scopus and PubMed write the surname first, initials after, with no comma
     for author in ("Smith J.", "Smith J", "Smith J.-P."):
@@ -129,7 +152,9 @@ def test_identity_ignores_case_punctuation_doi_prefix_and_arxiv_version() -> Non
 
 def test_merge_fills_gaps_and_keeps_known_values() -> None:
     stored = Paper(key="k", title="T", abstract="short", year=2020, sources=["a.bib:3"])
-    incoming = Paper(title="T", abstract="a longer abstract", year=2021, venue="ACL", sources=["b.json:1"])
+    incoming = Paper(
+        title="T", abstract="a longer abstract", year=2021, venue="ACL", sources=["b.json:1"]
+    )
     merged = merge(stored, incoming)
     assert (merged.key, merged.year, merged.venue) == ("k", 2020, "ACL")
     assert merged.abstract == "a longer abstract"
@@ -137,12 +162,18 @@ def test_merge_fills_gaps_and_keeps_known_values() -> None:
 
 
 def test_a_generic_title_does_not_merge_different_papers() -> None:
-    first = Paper(title="Summary", abstract="Steroid receptor RNA activator augments transcription in cells.")
-    other = Paper(title="Summary", abstract="Glomerular basement membrane and podocalyxin shape podocytes.")
+    first = Paper(
+        title="Summary", abstract="Steroid receptor RNA activator augments transcription in cells."
+    )
+    other = Paper(
+        title="Summary", abstract="Glomerular basement membrane and podocalyxin shape podocytes."
+    )
     truncated = Paper(title="SUMMARY", abstract="Steroid receptor RNA activator augments")
     assert not same_work(first, other)
     assert same_work(first, truncated)
-    assert not same_work(first.model_copy(update={"doi": "10.1/a"}), truncated.model_copy(update={"doi": "10.1/b"}))
+    assert not same_work(
+        first.model_copy(update={"doi": "10.1/a"}), truncated.model_copy(update={"doi": "10.1/b"})
+    )
 
 
 @needs_shared_data

@@ -24,7 +24,9 @@ READ_COMMANDS = [
 
 
 @pytest.mark.parametrize("command", READ_COMMANDS, ids=lambda c: " ".join(c[:2]))
-def test_a_read_command_never_creates_a_store(cli, tmp_path: Path, command: tuple[str, ...]) -> None:
+def test_a_read_command_never_creates_a_store(
+    cli, tmp_path: Path, command: tuple[str, ...]
+) -> None:
     mistyped = tmp_path / "stroe"
     result = cli(*command, "--store", mistyped)
     assert result.code == 1
@@ -33,8 +35,12 @@ def test_a_read_command_never_creates_a_store(cli, tmp_path: Path, command: tupl
     assert not mistyped.exists()
 
 
-@pytest.mark.parametrize("command", [("ingest", str(SEED_FILE)), *READ_COMMANDS], ids=lambda c: " ".join(c[:2]))
-def test_a_store_that_is_a_file_is_a_clear_error(cli, tmp_path: Path, command: tuple[str, ...]) -> None:
+@pytest.mark.parametrize(
+    "command", [("ingest", str(SEED_FILE)), *READ_COMMANDS], ids=lambda c: " ".join(c[:2])
+)
+def test_a_store_that_is_a_file_is_a_clear_error(
+    cli, tmp_path: Path, command: tuple[str, ...]
+) -> None:
     notes = tmp_path / "notes.txt"
     notes.write_text("not a store\n")
     result = cli(*command, "--store", notes)
@@ -102,6 +108,10 @@ def test_flags_show_as_flags_in_help(cli, command: tuple[str, ...]) -> None:
 
 def test_search_key_options_have_help(cli) -> None:
     shown = cli("search", "--help").out
-    for option, words in [("--include", "Only search"), ("--exclude", "Leave out"), ("--pin", "Always return")]:
+    for option, words in [
+        ("--include", "Only search"),
+        ("--exclude", "Leave out"),
+        ("--pin", "Always return"),
+    ]:
         [line] = [line for line in shown.splitlines() if line.lstrip("│ ").startswith(f"{option} ")]
         assert words in line, line

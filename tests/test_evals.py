@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from fault_server import FaultServer, ok
 
-from assistant.workspace import Writers
 from assistant.errors import LitreviewError
 from assistant.evaluation.checkpoint import Checkpoint
 from assistant.evaluation.faithfulness import evaluate_citations, read_answers
@@ -18,9 +17,10 @@ from assistant.evaluation.suite import SuiteQuestion, read_questions, run_suite
 from assistant.judges import LLMJudge, Verdict
 from assistant.llm.chat import ChatModel
 from assistant.search import Searcher
-from assistant.store import Store
 from assistant.settings import LLMSettings, Settings
+from assistant.store import Store
 from assistant.verdicts import Grid, grid_from_pairs
+from assistant.workspace import Writers
 
 TINY = Path(__file__).parent / "fixtures" / "judge_tiny"
 RECALL_QUESTION = "why do recurrent models fail at associative recall"
@@ -225,7 +225,7 @@ def test_an_interrupted_suite_resumes_without_redoing_finished_questions(
         _suite_questions(), searcher, Writers(None, None), ScriptedJudge(),
         Checkpoint(path, {"r": 1}),
     )  # fmt: skip
-    assert [q.answer for q in report.questions][0] == "kept from the first run"
+    assert report.questions[0].answer == "kept from the first run"
     assert report.questions[1].abstained
     fresh = run_suite(
         _suite_questions(), searcher, Writers(None, None), ScriptedJudge(),

@@ -93,7 +93,7 @@ def test_derived_fields_read_back_exactly(tmp_path: Path) -> None:
             authors=["Barnes and Noble", "O'Brien, Pat", text],
             year=2000 + n,
             venue=text,
-            doi="10.1000/ABC_%d" % n,
+            doi=f"10.1000/ABC_{n}",
             url=f"https://example.org/a_b%20c?x={n}&y=~z",
         )
         for n, text in enumerate(NASTY)
@@ -130,7 +130,9 @@ def test_a_merged_abstract_is_exported_and_the_source_fields_kept() -> None:
 
 
 def test_a_bib_entry_keeps_its_own_key_unless_another_paper_holds_it(cli, tmp_path: Path) -> None:
-    entry = "@article{{{key},\n  title = {{{title}}},\n  abstract = {{{title} is studied here.}},\n}}\n"
+    entry = (
+        "@article{{{key},\n  title = {{{title}}},\n  abstract = {{{title} is studied here.}},\n}}\n"
+    )
     first = tmp_path / "first.bib"
     first.write_text(entry.format(key="myOwnKey", title="Sparse attention for long documents"))
     assert cli("ingest", first).code == 0

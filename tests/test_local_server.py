@@ -117,7 +117,7 @@ def test_local_model_server_takes_the_server_down_with_it(require_linux, reap, s
         [sys.executable, "-c", HOLD_LOCAL_SERVER],
         stdout=subprocess.PIPE,
         text=True,
-        preexec_fn=default_signals,
+        preexec_fn=default_signals,  # noqa: PLW1509 - no thread is running in the suite yet
     )
     reap.append(process.pid)
     assert process.stdout is not None

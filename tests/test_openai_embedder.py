@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -23,10 +24,10 @@ def _vector(text: str) -> list[float]:
 class EmbeddingsHandler(BaseHTTPRequestHandler):
     """Answers POST /v1/embeddings like OpenAI does, with a vector derived from each text."""
 
-    requests: list[dict] = []
+    requests: ClassVar[list[dict]] = []
     delay = 0.0  # seconds before answering, to outlast a client's timeout
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_POST(self) -> None:  # http.server's naming
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         self.requests.append({"path": self.path, "auth": self.headers.get("Authorization"), **body})
         time.sleep(self.delay)
@@ -39,8 +40,12 @@ class EmbeddingsHandler(BaseHTTPRequestHandler):
             for i, text in reversed(list(enumerate(inputs)))  # out of order, as servers may be
         ]
         payload = json.dumps(
-            {"object": "list", "data": data, "model": body["model"],
-             "usage": {"prompt_tokens": 1, "total_tokens": 1}}
+            {
+                "object": "list",
+                "data": data,
+                "model": body["model"],
+                "usage": {"prompt_tokens": 1, "total_tokens": 1},
+            }
         ).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -70,7 +75,9 @@ def test_openai_embedder_returns_unit_vectors_in_input_order(embeddings_server: 
     from assistant.embedders import make_embedder
     from assistant.settings import EmbeddingSettings
 
-    settings = EmbeddingSettings(backend="openai", model="nomic-embed-text", base_url=embeddings_server, batch_size=2)
+    settings = EmbeddingSettings(
+        backend="openai", model="nomic-embed-text", base_url=embeddings_server, batch_size=2
+    )
     vectors = make_embedder(settings).embed(["alpha", "beta", "gamma"])
     expected = np.array([_vector(t) for t in ["alpha", "beta", "gamma"]])
     expected /= np.linalg.norm(expected, axis=1, keepdims=True)
@@ -78,7 +85,9 @@ def test_openai_embedder_returns_unit_vectors_in_input_order(embeddings_server: 
     assert [len(r["input"]) for r in EmbeddingsHandler.requests] == [2, 1]
 
 
-def test_ingest_through_an_embeddings_endpoint_records_that_embedder(cli, monkeypatch, embeddings_server: str) -> None:
+def test_ingest_through_an_embeddings_endpoint_records_that_embedder(
+    cli, monkeypatch, embeddings_server: str
+) -> None:
     monkeypatch.setenv("LITREVIEW_EMBEDDINGS__BACKEND", "openai")
     monkeypatch.setenv("LITREVIEW_EMBEDDINGS__MODEL", "nomic-embed-text")
     monkeypatch.setenv("LITREVIEW_EMBEDDINGS__BASE_URL", embeddings_server)

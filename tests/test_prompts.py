@@ -40,5 +40,7 @@ def test_placeholders_are_the_ones_the_code_fills(name: str) -> None:
 def test_a_missing_value_is_an_error_naming_it() -> None:
     with pytest.raises(KeyError, match="evidence"):
         render("ask", question="why?", max_sentences="8")
-    assert "why?" in render("ask", question="why?", max_sentences="8", evidence="[1] A paper (2024): text")
+    assert "why?" in render(
+        "ask", question="why?", max_sentences="8", evidence="[1] A paper (2024): text"
+    )
     assert not re.search(r"\$\w", render("judge", count="1", pairs="PAIR 1"))

@@ -55,6 +55,7 @@ class Format:
     first_location: str  # where the first record starts, as its Rejected would name it
 
 
+# fmt: off
 FORMATS = {
     "json": Format(
         ".json", "json", "[\n", "\n]\n", ",\n",
@@ -92,6 +93,7 @@ FORMATS = {
         "record 1 (line 1)",
     ),
 }
+# fmt: on
 
 
 def write_library(
@@ -267,8 +269,7 @@ def test_broken_json_document_names_the_line(tmp_path: Path) -> None:
 def test_json_field_of_the_wrong_shape_rejects_only_its_record(tmp_path: Path) -> None:
     path = tmp_path / "odd.jsonl"
     path.write_text(
-        '{"title": "Odd", "abstract": "A.", "authors": 42}\n'
-        '{"title": "Even", "abstract": "B."}\n'
+        '{"title": "Odd", "abstract": "A.", "authors": 42}\n{"title": "Even", "abstract": "B."}\n'
     )
     papers, rejected = split(read_file(path))
     assert [p.title for p in papers] == ["Even"]
@@ -576,7 +577,6 @@ def test_ris_record_missing_its_er_line_does_not_swallow_the_next(tmp_path: Path
     assert where(rejected) == {"record 1 (line 1)": "no 'ER  -' line closing the record"}
 
 
-
 # ---------------------------------------------------------------------------------------------
 # Saved listing pages (the seed corpus's format).
 
@@ -593,7 +593,8 @@ def listing_entry(title: str, byline: str, date: str) -> str:
 def test_an_impossible_listing_date_keeps_the_paper_without_a_date(tmp_path: Path) -> None:
     page = tmp_path / "page.txt"
     page.write_text(
-        PAGE_HEADER + "Dec 8\n\n"
+        PAGE_HEADER
+        + "Dec 8\n\n"
         + listing_entry("Impossible date", "3 authors", "Feb 31, 2025")
         + listing_entry("Good date", "2 authors", "Jun 12, 2025 6")
     )

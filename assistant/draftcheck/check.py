@@ -152,12 +152,10 @@ def closest_sentences(claims: Sequence[str], papers: Sequence[Paper]) -> list[st
     for claim, paper in zip(claims, papers, strict=True):
         sentences = paper.sentences or split_sentences(paper.abstract) or [paper.abstract]
         claim_terms, *sentence_terms = (set(t) - function_words for t in terms([claim, *sentences]))
-
-        def overlap(index: int) -> float:
-            shared = len(claim_terms & sentence_terms[index])
-            return shared / math.sqrt(len(sentence_terms[index]) or 1)
-
-        closest.append(sentences[max(range(len(sentences)), key=overlap)])
+        overlaps = [
+            len(claim_terms & words) / math.sqrt(len(words) or 1) for words in sentence_terms
+        ]
+        closest.append(sentences[overlaps.index(max(overlaps))])
     return closest
 
 

@@ -17,7 +17,6 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from assistant.answering import ask
-from assistant.workspace import Writers
 from assistant.errors import LitreviewError
 from assistant.evaluation.checkpoint import Checkpoint
 from assistant.evaluation.faithfulness import Statement, score_answer
@@ -26,6 +25,7 @@ from assistant.evaluation.metrics import recall_at
 from assistant.papers import normalise_title
 from assistant.search import Searcher
 from assistant.verdicts import Judge
+from assistant.workspace import Writers
 
 Progress = Callable[[int, int], None]
 RECALL_DEPTH = 10
@@ -218,11 +218,15 @@ def markdown_report(report: SuiteReport) -> str:
         "",
         f"- recall@10 of gold papers (answerable questions): {report.recall_at_10:.3f}",
         f"- abstention accuracy: {report.abstention_accuracy:.3f}",
-        "- drafted citations pointing inside the evidence (before the check): "
-        f"{report.drafted_citation_validity:.3f}",
+        (
+            "- drafted citations pointing inside the evidence (before the check): "
+            f"{report.drafted_citation_validity:.3f}"
+        ),
         f"- printed citations outside the evidence: {report.printed_outside_evidence}",
-        f"- ALCE citation recall / precision of the printed answers: "
-        f"{report.citation_recall:.3f} / {report.citation_precision:.3f}",
+        (
+            "- ALCE citation recall / precision of the printed answers: "
+            f"{report.citation_recall:.3f} / {report.citation_precision:.3f}"
+        ),
         "",
         (
             "| id | answerable | abstained | correct | recall@10 | drafted citations in evidence "

@@ -30,7 +30,9 @@ _LATEX_MARK = re.compile(r"[\\{}$%~^_&#]|--|``|''|[!?]`")
 # The splitter logs each malformed block with a 0-based line number; the Rejected items
 # already report them (1-based), so its warnings would only repeat them, off by one.
 logging.getLogger("bibtexparser.splitter").setLevel(logging.ERROR)
-_ARXIV_ID = re.compile(r"^(arxiv:)?(\d{4}\.\d{4,5}|[a-z-]+(\.[a-z]{2})?/\d{7})(v\d+)?$", re.I)
+_ARXIV_ID = re.compile(
+    r"^(arxiv:)?(\d{4}\.\d{4,5}|[a-z-]+(\.[a-z]{2})?/\d{7})(v\d+)?$", re.IGNORECASE
+)
 _ESCAPED = re.compile(r"\\([_%&#$])")
 _ENTRY_KEY = re.compile(r"@\s*\w+\s*[{(]\s*([^,\s{}()=]*)")
 _VENUE_FIELDS = ("journal", "journaltitle", "booktitle")
@@ -46,7 +48,7 @@ def read(path: Path) -> Iterator[ReadItem]:
     try:
         library = bibtexparser.parse_string(text)
     # bibtexparser re-raises states it calls its own bugs; the file is still only bad input.
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - reported as the file's rejection
         yield Rejected(str(path), "file", f"BibTeX parser failed: {exc!r}")
         return
     for block in library.blocks:
