@@ -130,10 +130,11 @@ class Heartbeat:
 
     def _loop(self) -> None:
         while not self._stop.wait(self._timeout / BEATS_PER_TIMEOUT):
+            # a missed beat is retried at the next; `check` reports a long gap
             try:
                 self._beat()
                 self._last = time.monotonic()
-            except Exception:  # noqa: BLE001, S112 - a missed beat is retried; `check` reports a long gap
+            except Exception:  # noqa: BLE001, S112
                 continue
 
     def check(self) -> None:
