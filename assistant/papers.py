@@ -1,5 +1,6 @@
 """The Paper record, its identity (DOI, arXiv id, normalised title) and its citation key."""
 
+import difflib
 import hashlib
 import re
 import unicodedata
@@ -201,6 +202,16 @@ def comma_name(author: str) -> str:
     if "," in author or cut == len(parts):
         return author
     return f"{' '.join(parts[:cut])}, {' '.join(parts[cut:])}"
+
+
+def near_key(key: str, keys: list[str]) -> str | None:
+    """The key among `keys` that a missing `key` most likely meant: the same but for case, or
+    one a letter or two away among those sharing its first three (so a large store is quick)."""
+    folded = key.lower()
+    same = [k for k in keys if k.lower() == folded]
+    candidates = [k for k in keys if k[:3].lower() == folded[:3]]
+    near = same or difflib.get_close_matches(key, candidates, n=1, cutoff=0.85)
+    return near[0] if near else None
 
 
 def _surname(author: str) -> str:

@@ -12,7 +12,7 @@ import numpy as np
 from assistant.chroma_pages import batches, get_all, ids_and_metadatas
 from assistant.chunking import Chunk
 from assistant.errors import EmbedderMismatchError, PaperNotFoundError, StoreError
-from assistant.papers import Paper
+from assistant.papers import Paper, near_key
 from assistant.runs import RUN_KEY, RUNS, Heartbeat, RunRegistry, sweep
 from assistant.settings import StoreSettings
 
@@ -111,14 +111,19 @@ class Store:
         found = [Paper.model_validate_json(meta["record"]) for meta in records["metadatas"]]
         return sorted(found, key=lambda p: p.key or "")
 
+    def keys(self) -> list[str]:
+        """Every stored paper's citation key, in no particular order."""
+        papers = self._reader(PAPERS)
+        return list(get_all(papers, include=[])["ids"]) if papers is not None else []
+
     def paper(self, key: str) -> Paper:
         """One paper by citation key."""
         papers = self._collection(PAPERS)
         got = papers.get(ids=[key], include=["metadatas"]) if papers is not None else None
         if not got or not got["ids"]:
-            raise PaperNotFoundError(
-                f"No paper with key {key!r} in {self.location}; `litreview papers list` shows keys."
-            )
+            near = near_key(key, self.keys())
+            hint = f"did you mean {near}?" if near else "`litreview papers list` shows keys."
+            raise PaperNotFoundError(f"No paper with key {key!r} in {self.location}; {hint}")
         return Paper.model_validate_json(got["metadatas"][0]["record"])
 
     def chunks_of(self, key: str) -> list[dict[str, Any]]:

@@ -211,6 +211,16 @@ def test_the_bib_is_read_once(cli, tmp_path: Path, refs: Path, keyword_judge, mo
     assert reads == [refs]
 
 
+def test_a_mistyped_key_is_not_judged_and_the_near_one_is_named(cli, seed_store: Path) -> None:
+    draft = Path("draft.md")
+    draft.write_text("Attention wins at associative recall [@Zoology2023measuring].\n")
+    result = cli("check", draft, "--store", seed_store, "--json")
+    [pair] = result.json()["pairs"]
+    assert pair["score"] is None
+    near = "(did you mean zoology2023measuring?)"
+    assert pair["reason"] == f"not in the library: not in the store {near}"
+
+
 def test_a_bib_key_taken_in_the_store_is_matched_by_title(
     cli, tmp_path: Path, refs: Path, keyword_judge
 ) -> None:

@@ -53,7 +53,9 @@ def test_papers_list_show_and_bibtex_export(cli, tmp_path: Path) -> None:
     assert "Zoology" in human.out and "sentences 1-" in human.out
 
     missing = cli("papers", "show", "nosuchkey2099")
-    assert missing.code == 1 and "papers list" in missing.err
+    assert missing.code == 1 and "papers list" in missing.err and "did you mean" not in missing.err
+    mistyped = cli("papers", "show", zoology["key"].capitalize()[:-1])
+    assert mistyped.code == 1 and f"did you mean {zoology['key']}?" in mistyped.err
 
     exported = cli("papers", "export", "--format", "bibtex")
     library = bibtexparser.parse_string(exported.out)

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from assistant.ingest import ingest_items
-from assistant.papers import Paper
+from assistant.papers import Paper, near_key
 from assistant.readers import Rejected, read_file
 from assistant.readers.bibtex import entry_key
 from assistant.settings import Settings
@@ -25,8 +25,11 @@ def cited_papers(keys: list[str], settings: Settings, bib: Path | None) -> Resol
         store = existing_store(settings.store)
         stored = {paper.key: paper for paper in store.papers_by_key(rest)}
         where = f"not in {bib.name} nor in the store" if bib else "not in the store"
+        known = store.keys() if len(stored) < len(rest) else []  # read only for a missing key
         for key in rest:
-            found[key] = stored.get(key) or f"{NOT_FOUND}: {where}"
+            near = near_key(key, known) if key not in stored else None
+            hint = f" (did you mean {near}?)" if near else ""
+            found[key] = stored.get(key) or f"{NOT_FOUND}: {where}{hint}"
     return found
 
 
