@@ -56,7 +56,8 @@ SKIP_MACROS = frozenset(
 # Their last argument is the text; those before it are not read (a link's URL).
 LAST_ARGUMENT_MACROS = frozenset(("href",))
 INPUT_MACROS = frozenset(("input", "include"))
-# Environments with no prose: math, tables, code, the reference list.
+# Environments with no prose: math, tables, code and pseudo-code, the reference list, text
+# switched off (the comment package's environment).
 SKIP_ENVIRONMENTS = frozenset(
     "equation align gather multline eqnarray displaymath math flalign alignat tabular tabularx "
     "verbatim lstlisting minted tikzpicture thebibliography comment algorithmic".split()
