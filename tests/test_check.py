@@ -221,6 +221,23 @@ def test_a_mistyped_key_is_not_judged_and_the_near_one_is_named(cli, seed_store:
     assert pair["reason"] == f"not in the library: not in the store {near}"
 
 
+def test_a_bib_entry_without_an_abstract_is_judged_with_the_stored_paper(
+    cli, tmp_path: Path, keyword_judge
+) -> None:
+    # the store holds MUSE with its abstract, under another key than the draft's .bib gives it
+    earlier = tmp_path / "earlier.bib"
+    earlier.write_text(bib_entry("muse2024", MUSE))
+    assert cli("ingest", earlier).code == 0
+    refs = tmp_path / "refs.bib"
+    refs.write_text(bib_entry("Muse24", None, MUSE[0]) + bib_entry("bare", None, "Unknown"))
+    draft = tmp_path / "draft.md"
+    draft.write_text("Language models hold private text [@Muse24; @bare].\n")
+    result = cli("check", draft, "--bib", refs, "--json")
+    muse, bare = result.json()["pairs"]
+    assert muse["verdict"] == "supported" and muse["evidence"] in MUSE[1]
+    assert bare["verdict"] is None and bare["reason"] == "no abstract"
+
+
 def test_a_bib_key_taken_in_the_store_is_matched_by_title(
     cli, tmp_path: Path, refs: Path, keyword_judge
 ) -> None:

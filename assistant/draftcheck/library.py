@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from assistant.errors import StoreError
 from assistant.ingest import ingest_items
 from assistant.papers import Paper, near_key
 from assistant.readers import Rejected, read_file
@@ -34,26 +35,47 @@ def cited_papers(keys: list[str], settings: Settings, bib: Path | None) -> Resol
 
 
 def _from_bib(bib: Path, settings: Settings) -> Resolved:
-    """The .bib's entries by their own key, as stored: ingest may have given a paper another
-    key (the bib's key was taken, or the paper was already stored), so they are matched by
-    identity (DOI, arXiv id, title)."""
+    """The .bib's entries by their own key, as stored (ingested first). An entry without an
+    abstract is judged against the stored paper it names, where the store holds one."""
     items = list(read_file(bib, "bibtex"))
     found: Resolved = {}
+    bare: list[Paper] = []
     for item in items:
         if isinstance(item, Rejected) and (key := entry_key(item.location)):
             found[key] = NO_ABSTRACT if "missing abstract" in item.reason else item.reason
+            if found[key] == NO_ABSTRACT and item.paper is not None:
+                bare.append(item.paper)
     entries = [item for item in items if isinstance(item, Paper) and item.key]
-    if not entries:
+    if entries:
+        ingest_items(items, settings)
+    elif not bare:
         return found
-    ingest_items(items, settings)
-    store = Store(settings.store)
+    try:
+        matched = _stored_as(existing_store(settings.store), [*entries, *bare])
+    except StoreError:  # nothing to ingest and no store: the bare entries stay unjudged
+        return found
+    for entry in entries:
+        found[entry.key or ""] = matched.get(
+            entry.key or "", f"{NOT_FOUND}: {bib.name}'s entry was not stored"
+        )
+    for entry in bare:
+        found[entry.key or ""] = matched.get(entry.key or "", NO_ABSTRACT)
+    return found
+
+
+def _stored_as(store: Store, entries: list[Paper]) -> dict[str, Paper]:
+    """The stored paper of each entry, by the entry's key: the one under that key when it is
+    the same work, else the one sharing its identity (DOI, arXiv id, title); ingest may have
+    given it another key (the entry's was taken, or the paper was already stored)."""
     by_key = {paper.key: paper for paper in store.papers_by_key([p.key or "" for p in entries])}
     by_identity: dict[str, Paper] | None = None
+    matched: dict[str, Paper] = {}
     for entry in entries:
         stored = by_key.get(entry.key)
         if stored is None or not set(stored.identities()) & set(entry.identities()):
             if by_identity is None:  # read the whole store only when some key moved
                 by_identity = {i: p for p in store.papers() for i in p.identities()}
             stored = next((by_identity[i] for i in entry.identities() if i in by_identity), None)
-        found[entry.key or ""] = stored or f"{NOT_FOUND}: {bib.name}'s entry was not stored"
-    return found
+        if stored is not None:
+            matched[entry.key or ""] = stored
+    return matched

@@ -21,6 +21,8 @@ class Rejected:
     path: str
     location: str
     reason: str
+    # the record as read, where it was read whole but fails a check (no abstract)
+    paper: Paper | None = None
 
     def __str__(self) -> str:
         return f"{self.path}:{self.location}: {self.reason}"
@@ -68,7 +70,7 @@ def checked(fields: Mapping[str, Any], path: Path, location: str) -> ReadItem:
         return Rejected(str(path), location, f"invalid {where}: {first['msg']}")
     found = problems(paper)
     if found:
-        return Rejected(str(path), location, "; ".join(found))
+        return Rejected(str(path), location, "; ".join(found), paper)
     return paper
 
 
