@@ -384,3 +384,35 @@ def test_a_long_check_on_a_terminal_shows_citations_judged(
     os.close(terminal)
     assert proc.returncode in (0, EXIT_WEAK_CITATIONS), shown[-1000:]
     assert re.search(r"judging\s.*256/600 citations", shown), shown[-1000:]
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        (
+            "paper.tex",
+            "Language models hold private text \\cite{muse2024}.\n\\bibliography{refs}\n",
+        ),
+        ("paper.tex", "\\addbibresource[label=a]{refs.bib}\nLanguage models \\cite{muse2024}.\n"),
+        (
+            "draft.md",
+            "---\ntitle: A draft\nbibliography: refs.bib\n---\nLanguage is [@muse2024].\n",
+        ),
+        (  # a list, with a file that is not there
+            "draft.md",
+            "---\nbibliography:\n  - gone.bib\n  - refs.bib\n---\nLanguage is [@muse2024].\n",
+        ),
+    ],
+)
+def test_without_bib_the_bibliography_the_draft_names_is_read(
+    cli, tmp_path: Path, refs: Path, keyword_judge, name: str, text: str
+) -> None:
+    draft = tmp_path / name
+    draft.write_text(text)
+    result = cli("check", draft, "--json")
+    assert result.code == 0, result.err
+    [pair] = result.json()["pairs"]
+    assert pair["verdict"] == "supported" and pair["evidence"] in MUSE[1]
+    assert result.json()["bibliographies"] == [str(refs)]
+    if "gone.bib" in text:
+        assert "gone.bib" in result.err

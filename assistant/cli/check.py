@@ -18,6 +18,7 @@ from assistant.cli.common import (
     open_judge,
     print_json,
     progress_bar,
+    stderr,
     with_cascade,
 )
 from assistant.draftcheck.check import CheckedPair, CheckReport, check_draft
@@ -28,8 +29,9 @@ def check_command(
     bib: Annotated[
         Path | None,
         typer.Option(
-            help="Its .bib file, ingested into the store first; without it, cited keys are "
-            "looked up in the store.",
+            help="Its .bib file, ingested into the store first; without it, the .bib files the "
+            "draft names (\\bibliography, \\addbibresource, pandoc's bibliography:), then the "
+            "store.",
             show_default=False,
         ),
     ] = None,
@@ -62,6 +64,10 @@ def check_command(
             "judging", "citations", show=not as_json, lines_off_terminal=False
         ) as told:
             report = check_draft(draft, settings, chosen, bib, retrieve, k, told)
+    for missing in report.missing_bibliographies:
+        stderr.print(f"The draft names {missing}, which is not there: pass --bib with its path.")
+    if bib is None and report.bibliographies:
+        stderr.print(f"Read the draft's bibliography: {', '.join(report.bibliographies)}.")
     if as_json:
         print_json(with_cascade(report.as_json(), chosen))
     else:

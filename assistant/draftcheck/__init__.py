@@ -21,13 +21,18 @@ READERS: dict[str, Callable[[Path], PlainText]] = {
 _LATEX_SIGNS = ("\\cite", "\\begin{", "\\section", "\\documentclass")
 
 
-def parse_draft(path: Path) -> list[CitingSentence]:
-    """The citing sentences of a LaTeX or Markdown draft, in order."""
+def read_plain(path: Path) -> PlainText:
+    """A LaTeX or Markdown draft as plain text, its citations and the .bib files it names."""
     reader = READERS.get(path.suffix.lower())
     if reader is None:
         text = read_draft(path)
         reader = read_latex if any(sign in text for sign in _LATEX_SIGNS) else read_markdown
-    return citing_sentences(reader(path))
+    return reader(path)
 
 
-__all__ = ["READERS", "CitingSentence", "parse_draft"]
+def parse_draft(path: Path) -> list[CitingSentence]:
+    """The citing sentences of a LaTeX or Markdown draft, in order."""
+    return citing_sentences(read_plain(path))
+
+
+__all__ = ["READERS", "CitingSentence", "parse_draft", "read_plain"]

@@ -13,8 +13,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from assistant.chunking import split_sentences
-from assistant.draftcheck import parse_draft
+from assistant.draftcheck import read_plain
 from assistant.draftcheck.library import cited_papers
+from assistant.draftcheck.sentences import citing_sentences
 from assistant.errors import DraftError
 from assistant.lexical import terms
 from assistant.papers import Paper
@@ -61,6 +62,9 @@ class CheckReport(BaseModel):
 
     pairs: list[CheckedPair]
     sentences: int
+    # the .bib files read (--bib, or those the draft names), and those it names that are missing
+    bibliographies: list[str] = []
+    missing_bibliographies: list[str] = []
 
     def summary(self) -> dict[str, int]:
         """Counts by verdict, plus the pairs that could not be judged."""
@@ -81,7 +85,7 @@ class CheckReport(BaseModel):
         for pair in pairs:
             if pair["suggestions"] is None:
                 del pair["suggestions"]
-        return {"pairs": pairs, "summary": self.summary()}
+        return {"pairs": pairs, "summary": self.summary(), "bibliographies": self.bibliographies}
 
 
 def check_draft(
@@ -95,16 +99,20 @@ def check_draft(
 ) -> CheckReport:
     """Judge each citation of `draft`; given a `searcher` (opened once the .bib is stored),
     suggest the papers among the `k` it retrieves that support each weak one's sentence.
-    `progress(done, total)` hears of the citations judged."""
+    `progress(done, total)` hears of the citations judged. Without `bib`, the .bib files the
+    draft names are read, those that are there."""
     if bib is not None and not bib.is_file():
         raise DraftError(f"No such .bib file: {bib}. Pass --bib with your bibliography.")
-    sentences = parse_draft(draft)
+    text = read_plain(draft)
+    sentences = citing_sentences(text)
+    named = [] if bib is not None else list(dict.fromkeys(text.bibliographies))
+    bibs = [bib] if bib is not None else [path for path in named if path.is_file()]
     pairs = [
         CheckedPair(file=s.file, line=s.line, sentence=s.sentence, key=key)
         for s in sentences
         for key in s.keys
     ]
-    papers = cited_papers([pair.key for pair in pairs], settings, bib) if pairs else {}
+    papers = cited_papers([pair.key for pair in pairs], settings, bibs) if pairs else {}
     judged = [pair for pair in pairs if isinstance(papers[pair.key], Paper)]
     for pair in pairs:
         if not isinstance(found := papers[pair.key], Paper):
@@ -121,7 +129,12 @@ def check_draft(
     weak = [pair for pair in judged if pair.weak]
     if searcher is not None and weak:
         _suggest(weak, searcher(), judge, k)
-    return CheckReport(pairs=pairs, sentences=len(sentences))
+    return CheckReport(
+        pairs=pairs,
+        sentences=len(sentences),
+        bibliographies=[str(path) for path in bibs],
+        missing_bibliographies=[str(path) for path in named if not path.is_file()],
+    )
 
 
 def _judged(

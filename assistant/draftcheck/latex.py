@@ -56,6 +56,8 @@ SKIP_MACROS = frozenset(
 # Their last argument is the text; those before it are not read (a link's URL).
 LAST_ARGUMENT_MACROS = frozenset(("href",))
 INPUT_MACROS = frozenset(("input", "include"))
+# The draft's .bib files: \\bibliography{a,b} names them without .bib, \\addbibresource with it.
+BIBLIOGRAPHY_MACROS = frozenset(("bibliography", "addbibresource"))
 # Environments with no prose: math, tables, code and pseudo-code, the reference list, text
 # switched off (the comment package's environment).
 SKIP_ENVIRONMENTS = frozenset(
@@ -71,9 +73,10 @@ def _context() -> LatexContextDb:
     db = get_default_latex_context_db()
     specs = [MacroSpec(name, "*[[{") for name in CITE_MACROS]
     specs += [MacroSpec("caption", "*[{"), MacroSpec("footnotetext", "[{")]
-    one_argument = "addbibresource nocite pageref nameref bibliographystyle".split()
+    one_argument = "nocite pageref nameref bibliographystyle".split()
     specs += [MacroSpec(name, "{") for name in one_argument]
-    specs += [MacroSpec("printbibliography", "["), MacroSpec("todo", "[{")]
+    specs += [MacroSpec("addbibresource", "[{"), MacroSpec("printbibliography", "[")]
+    specs += [MacroSpec("todo", "[{")]
     specs += [MacroSpec("href", "[{{")]
     # the first category added is looked up first
     db.add_context_category("litreview-citations", macros=specs, prepend=True)
@@ -145,6 +148,8 @@ class _LatexReader:
             self._end_passage()
         elif name in INPUT_MACROS and args:
             self._input(args[-1].latex_verbatim().strip("{} "))
+        elif name in BIBLIOGRAPHY_MACROS and args:
+            self._bibliography(name, args[-1].latex_verbatim().strip("{} "))
         elif name not in SKIP_MACROS:
             groups = [a for a in args if isinstance(a, LatexGroupNode) and a.delimiters[0] == "{"]
             if name in LAST_ARGUMENT_MACROS:
@@ -153,6 +158,11 @@ class _LatexReader:
                 self._walk(groups)
             else:  # \ldots, \%, \LaTeX: their text
                 self.parts.append(_TEXT.nodelist_to_text([node]))
+
+    def _bibliography(self, macro: str, names: str) -> None:
+        for name in filter(None, (n.strip() for n in names.split(","))):
+            file = name if macro == "addbibresource" or name.endswith(".bib") else f"{name}.bib"
+            self.text.bibliographies.append(self.root / file)
 
     def _input(self, name: str) -> None:
         """Walk an input file where it exists (LaTeX adds .tex), once, as its own passages."""

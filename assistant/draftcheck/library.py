@@ -1,5 +1,6 @@
 """The papers a draft cites: its .bib entries (ingested into the store first) or stored papers."""
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from assistant.errors import StoreError
@@ -18,14 +19,19 @@ Resolved = dict[str, Paper | str]
 """Cited key -> the stored paper, or why there is none to judge against."""
 
 
-def cited_papers(keys: list[str], settings: Settings, bib: Path | None) -> Resolved:
-    """Each key's paper: from `bib` where it has the key, else from the store; else a reason."""
-    found: Resolved = _from_bib(bib, settings) if bib is not None else {}
+def cited_papers(keys: list[str], settings: Settings, bibs: Sequence[Path]) -> Resolved:
+    """Each key's paper: from the first of `bibs` that has the key, else from the store; else
+    a reason."""
+    found: Resolved = {}
+    for bib in bibs:
+        for key, paper in _from_bib(bib, settings).items():
+            found.setdefault(key, paper)
     rest = [key for key in dict.fromkeys(keys) if key not in found]
     if rest:
         store = existing_store(settings.store)
         stored = {paper.key: paper for paper in store.papers_by_key(rest)}
-        where = f"not in {bib.name} nor in the store" if bib else "not in the store"
+        names = ", ".join(bib.name for bib in bibs)
+        where = f"not in {names} nor in the store" if bibs else "not in the store"
         known = store.keys() if len(stored) < len(rest) else []  # read only for a missing key
         for key in rest:
             near = near_key(key, known) if key not in stored else None

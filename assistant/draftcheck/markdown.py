@@ -21,6 +21,8 @@ _BRACKETED = r"\[[^\[\]]*?(?:^|[\s;\-\[])-?" + KEY + r"[^\[\]]*\](?![(\[])"
 _CITATION = re.compile(f"{_BRACKETED}|" + r"(?<![\w@\]\\])-?" + KEY)
 
 _FRONT_MATTER = re.compile(r"\A---\n.*?\n(?:---|\.\.\.)\n", re.DOTALL)
+# pandoc's `bibliography:` in the front matter: one file, [a.bib, b.bib], or a list of "- a.bib"
+_BIBLIOGRAPHY = re.compile(r"^bibliography:[ \t]*(.*)\n((?:[ \t]+-[ \t]*.+\n)*)", re.MULTILINE)
 _FENCED = re.compile(r"^(```|~~~).*?^\1[^\n]*$", re.DOTALL | re.MULTILINE)
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _CODE_SPAN = re.compile(r"(`+)(?!`).+?(?<!`)\1", re.DOTALL)
@@ -38,6 +40,8 @@ def read_markdown(path: Path) -> PlainText:
     """A Markdown draft as plain text with citation placeholders."""
     text = PlainText()
     source = read_draft(path)
+    if front := _FRONT_MATTER.match(source):
+        text.bibliographies = [path.parent / name for name in _bibliography_names(front.group())]
     for pattern in (_FRONT_MATTER, _FENCED, _HTML_COMMENT, _CODE_SPAN):
         source = pattern.sub(line_breaks_of, source)
     # a link reads as its text, whose @ is no citation ("[@a](url)" is a link)
@@ -56,6 +60,18 @@ def read_markdown(path: Path) -> PlainText:
         lines.append(_BLOCK_START.sub("", line) + ("\n" if _HEADING.match(line) else ""))
     text.passages.append(Passage(str(path), "\n".join(lines)))
     return text
+
+
+def _bibliography_names(front_matter: str) -> list[str]:
+    """The files of the front matter's `bibliography:` field, in order."""
+    field = _BIBLIOGRAPHY.search(front_matter)
+    if field is None:
+        return []
+    inline, items = field.groups()
+    names = inline.strip().strip("[]").split(",") + [
+        item.strip().lstrip("-") for item in items.splitlines()
+    ]
+    return [name.strip().strip("'\"") for name in names if name.strip().strip("'\"")]
 
 
 def _cite(source: str, text: PlainText) -> str:

@@ -55,6 +55,8 @@ class PlainText:
 
     passages: list[Passage] = field(default_factory=list)
     citations: list[Citation] = field(default_factory=list)
+    # the .bib files the draft names (\\bibliography, \\addbibresource, pandoc's front matter)
+    bibliographies: list[Path] = field(default_factory=list)
 
     def cite(self, keys: list[str], line: int) -> str:
         """Record a citation; returns the placeholder that stands for it in the text."""
