@@ -283,7 +283,12 @@ def test_a_draft_without_citations(cli, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("content", "says"),
-    [(b"\x89PNG\r\n\x1a\n\x00\x00\x00", "binary file"), (b"Caf\xe9 \\cite{a}.\n", "not UTF-8")],
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00", "binary file"),
+        (b"Caf\xe9 \\cite{a}.\n", "not UTF-8"),
+        (b"%PDF-1.5\n%\xe2\xe3\xcf\xd3\n", "a PDF: check reads the draft's source"),
+        (b"PK\x03\x04\x14\x00\x06\x00word/document.xml", "a Word or OpenDocument file"),
+    ],
 )
 def test_unreadable_drafts(cli, tmp_path: Path, content: bytes, says: str) -> None:
     draft = tmp_path / "draft.tex"

@@ -69,6 +69,13 @@ def read_draft(path: Path) -> str:
     if not path.is_file():
         raise DraftError(f"No such draft: {path}. Pass the path of a .tex or .md file.")
     data = path.read_bytes()
+    if data.startswith(b"%PDF-"):
+        raise DraftError(f"{path} is a PDF: check reads the draft's source, its .tex or .md file.")
+    if data.startswith(b"PK\x03\x04"):  # .docx and .odt are zip archives
+        raise DraftError(
+            f"{path} is a zip archive, such as a Word or OpenDocument file: save the draft as "
+            "Markdown with pandoc citations ([@key]) or as LaTeX, and check that."
+        )
     if b"\x00" in data[:BINARY_SNIFF_BYTES]:
         raise DraftError(f"{path} is a binary file, not a draft: pass a .tex or .md file.")
     try:
