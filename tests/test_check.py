@@ -437,3 +437,19 @@ def test_the_example_draft_reads_as_the_readme_says(cli, seed_store: Path) -> No
     ]
     wrong = result.json()["pairs"][3]
     assert wrong["suggestions"][0]["key"] == "mem2025agentic"
+
+
+@pytest.mark.parametrize(
+    "latex",
+    [
+        "A claim \\cite{a}. A link \\href{ left open",  # pylatexenc's own text of \href crashed
+        "A claim \\cite{a}. Math $x \\href{ left open",  # and inside math
+        "A claim \\cite{a}. \\input{" + "an unclosed brace " * 20,  # no file name: too long
+    ],
+)
+def test_malformed_latex_is_read_as_far_as_it_goes(tmp_path: Path, latex: str) -> None:
+    from assistant.draftcheck import parse_draft
+
+    draft = tmp_path / "draft.tex"
+    draft.write_text(latex)
+    assert [(s.sentence, s.keys) for s in parse_draft(draft)] == [("A claim.", ["a"])]

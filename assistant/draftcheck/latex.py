@@ -120,7 +120,7 @@ class _LatexReader:
                 self.parts.append(" " if node.specials_chars == "~" else node.specials_chars)
             elif isinstance(node, LatexMathNode):
                 inline = node.displaytype == "inline"
-                self.parts.append(_TEXT.nodelist_to_text([node]) if inline else " ")
+                self.parts.append(_text_of(node) if inline else " ")
             elif isinstance(node, LatexGroupNode):
                 self._walk(node.nodelist)
             elif isinstance(node, LatexEnvironmentNode):
@@ -157,7 +157,7 @@ class _LatexReader:
             if groups:
                 self._walk(groups)
             else:  # \ldots, \%, \LaTeX: their text
-                self.parts.append(_TEXT.nodelist_to_text([node]))
+                self.parts.append(_text_of(node))
 
     def _bibliography(self, macro: str, names: str) -> None:
         for name in filter(None, (n.strip() for n in names.split(","))):
@@ -167,12 +167,30 @@ class _LatexReader:
     def _input(self, name: str) -> None:
         """Walk an input file where it exists (LaTeX adds .tex), once, as its own passages."""
         candidates = [self.root / name, self.root / f"{name}.tex"]
-        path = next((p.resolve() for p in candidates if p.is_file()), None)
+        path = next((p.resolve() for p in candidates if _is_file(p)), None)
         if path is None or path in self.seen:
             return
         self.seen.add(path)
         self._end_passage()
         _LatexReader(path, self.root, self.text, self.seen).read()
+
+
+def _text_of(node: LatexMacroNode | LatexMathNode) -> str:
+    """pylatexenc's plain text of a macro or inline math; none for a malformed macro whose
+    arguments its text rules read but the tolerant parse did not find (an unclosed `\\href{`)."""
+    try:
+        return str(_TEXT.nodelist_to_text([node]))
+    except (AttributeError, IndexError):
+        return ""
+
+
+def _is_file(path: Path) -> bool:
+    """Whether `path` is a file; False for a name no file can have (an unclosed `\\input{`
+    runs on past any file name's length)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
 
 
 def _one_cite(multicite: re.Match[str]) -> str:
