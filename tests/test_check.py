@@ -453,3 +453,14 @@ def test_malformed_latex_is_read_as_far_as_it_goes(tmp_path: Path, latex: str) -
     draft = tmp_path / "draft.tex"
     draft.write_text(latex)
     assert [(s.sentence, s.keys) for s in parse_draft(draft)] == [("A claim.", ["a"])]
+
+
+def test_an_unclosed_bibliography_is_no_file_to_read(
+    cli, tmp_path: Path, seed_store: Path, keyword_judge
+) -> None:
+    draft = tmp_path / "draft.tex"
+    draft.write_text("A claim \\cite{a}. \\bibliography{" + "an unclosed brace " * 20)
+    result = cli("check", draft, "--store", seed_store, "--json")
+    assert result.code == EXIT_WEAK_CITATIONS and "which is not there" in result.err
+    [pair] = result.json()["pairs"]
+    assert pair["reason"] == "not in the library: not in the store"

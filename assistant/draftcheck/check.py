@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from assistant.chunking import split_sentences
 from assistant.draftcheck import read_plain
 from assistant.draftcheck.library import cited_papers
-from assistant.draftcheck.sentences import citing_sentences
+from assistant.draftcheck.sentences import citing_sentences, is_file
 from assistant.errors import DraftError
 from assistant.lexical import terms
 from assistant.papers import Paper
@@ -106,7 +106,7 @@ def check_draft(
     text = read_plain(draft)
     sentences = citing_sentences(text)
     named = [] if bib is not None else list(dict.fromkeys(text.bibliographies))
-    bibs = [bib] if bib is not None else [path for path in named if path.is_file()]
+    bibs = [bib] if bib is not None else [path for path in named if is_file(path)]
     pairs = [
         CheckedPair(file=s.file, line=s.line, sentence=s.sentence, key=key)
         for s in sentences
@@ -133,7 +133,7 @@ def check_draft(
         pairs=pairs,
         sentences=len(sentences),
         bibliographies=[str(path) for path in bibs],
-        missing_bibliographies=[str(path) for path in named if not path.is_file()],
+        missing_bibliographies=[str(path) for path in named if not is_file(path)],
     )
 
 

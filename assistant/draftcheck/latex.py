@@ -25,7 +25,13 @@ from pylatexenc.latexwalker import (
 )
 from pylatexenc.macrospec import LatexContextDb, MacroSpec
 
-from assistant.draftcheck.sentences import Passage, PlainText, line_breaks_of, read_draft
+from assistant.draftcheck.sentences import (
+    Passage,
+    PlainText,
+    is_file,
+    line_breaks_of,
+    read_draft,
+)
 
 # natbib's and biblatex's citation commands; all take [prenote][postnote]{keys}.
 CITE_MACROS = frozenset(
@@ -167,7 +173,7 @@ class _LatexReader:
     def _input(self, name: str) -> None:
         """Walk an input file where it exists (LaTeX adds .tex), once, as its own passages."""
         candidates = [self.root / name, self.root / f"{name}.tex"]
-        path = next((p.resolve() for p in candidates if _is_file(p)), None)
+        path = next((p.resolve() for p in candidates if is_file(p)), None)
         if path is None or path in self.seen:
             return
         self.seen.add(path)
@@ -182,15 +188,6 @@ def _text_of(node: LatexMacroNode | LatexMathNode) -> str:
         return str(_TEXT.nodelist_to_text([node]))
     except (AttributeError, IndexError):
         return ""
-
-
-def _is_file(path: Path) -> bool:
-    """Whether `path` is a file; False for a name no file can have (an unclosed `\\input{`
-    runs on past any file name's length)."""
-    try:
-        return path.is_file()
-    except OSError:
-        return False
 
 
 def _one_cite(multicite: re.Match[str]) -> str:

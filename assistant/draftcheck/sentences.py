@@ -88,6 +88,15 @@ def read_draft(path: Path) -> str:
         ) from None
 
 
+def is_file(path: Path) -> bool:
+    """Whether a path the draft names is a file; False for a name no file can have (an unclosed
+    `\\input{` runs on past any file name's length)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
 def line_breaks_of(match: re.Match[str]) -> str:
     """Text that is not read, reduced to its line breaks so later lines keep their numbers."""
     return "\n" * match.group().count("\n")
