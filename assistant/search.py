@@ -18,7 +18,7 @@ from assistant.chunking import sentences_of
 from assistant.embedders import Embedder, make_query_embedder
 from assistant.errors import PaperNotFoundError, QueryError
 from assistant.lexical import LexicalIndex, PaperTable, index_folder, rebuild_lock, terms
-from assistant.papers import Paper
+from assistant.papers import Paper, near_key
 from assistant.settings import SearchSettings, Settings
 from assistant.store import Store
 
@@ -208,8 +208,13 @@ class Searcher:
         known = {paper.key for paper in self.store.papers_by_key(named)}
         unknown = [key for key in named if key not in known]
         if unknown:
+            stored = self.store.keys()
+            named_as = [
+                f"{key!r} (did you mean {near}?)" if (near := near_key(key, stored)) else repr(key)
+                for key in unknown
+            ]
             raise PaperNotFoundError(
-                f"No paper with key {', '.join(map(repr, unknown))} in {self.store.location}; "
+                f"No paper with key {', '.join(named_as)} in {self.store.location}; "
                 "`litreview papers list` shows the keys."
             )
 

@@ -328,6 +328,10 @@ def test_an_unknown_key_is_an_error_naming_it(cli, seed_settings: Settings, opti
     assert result.code == 1
     assert "nosuch2099" in result.err and "just2024read" not in result.err
     assert "litreview papers list" in result.err
+    mistyped = cli(
+        "search", RECALL_QUESTION, option, "Just2024read", "--store", seed_settings.store.path
+    )
+    assert mistyped.code == 1 and "'Just2024read' (did you mean just2024read?)" in mistyped.err
 
 
 @pytest.mark.parametrize(
