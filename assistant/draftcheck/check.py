@@ -106,7 +106,8 @@ def check_draft(
     text = read_plain(draft)
     sentences = citing_sentences(text)
     named = [] if bib is not None else list(dict.fromkeys(text.bibliographies))
-    bibs = [bib] if bib is not None else [path for path in named if is_file(path)]
+    missing = [path for path in named if not is_file(path)]
+    bibs = [bib] if bib is not None else [path for path in named if path not in missing]
     pairs = [
         CheckedPair(file=s.file, line=s.line, sentence=s.sentence, key=key)
         for s in sentences
@@ -133,7 +134,7 @@ def check_draft(
         pairs=pairs,
         sentences=len(sentences),
         bibliographies=[str(path) for path in bibs],
-        missing_bibliographies=[str(path) for path in named if not is_file(path)],
+        missing_bibliographies=[str(path) for path in missing],
     )
 
 

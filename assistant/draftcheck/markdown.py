@@ -49,10 +49,11 @@ def read_markdown(path: Path) -> PlainText:
     source = _EMPHASIS.sub("", _cite(_FOOTNOTE_MARK.sub("", source), text)).replace("\\@", "@")
     lines: list[str] = []
     for line in source.split("\n"):
-        if _BLOCK_START.match(line) or _TABLE_ROW.match(line):  # the block before it ends here
+        table_row = _TABLE_ROW.match(line)
+        if _BLOCK_START.match(line) or table_row:  # the block before it ends here
             text.passages.append(Passage(str(path), "\n".join(lines)))
             lines = []
-        if _TABLE_ROW.match(line):
+        if table_row:
             cells = line.strip().strip("|").split("|")
             text.passages.extend(Passage(str(path), cell) for cell in cells)
             continue

@@ -27,9 +27,6 @@ _BY_EXTENSION = {
     ".csv": "csv",
     ".tsv": "csv",
 }
-# Text files are listing pages unless their first bytes say otherwise (a RIS or Web of Science
-# export saved as .txt).
-_TEXT_EXTENSIONS = {".txt"}
 _JSON_EXTENSIONS = {".json", ".jsonl", ".ndjson"}
 PDF_REASON = (
     "a PDF: PDFs are not read; export the papers' metadata with abstracts from Zotero (or "
@@ -60,7 +57,8 @@ def detect_format(path: Path) -> str | None:
         return "csv"
     if head.startswith(("{", "[")):
         return _json_flavour(path)
-    return "listing" if suffix in _TEXT_EXTENSIONS else None
+    # a .txt is a listing page unless its first bytes said otherwise (RIS or Web of Science)
+    return "listing" if suffix == ".txt" else None
 
 
 def _json_flavour(path: Path) -> str:
