@@ -541,6 +541,36 @@ def test_bibtex_eprint_that_looks_like_arxiv_and_field_given_twice(tmp_path: Pat
     assert where(rejected) == {"entry d (line 4)": "field given twice: title; keep one"}
 
 
+def test_bibtex_crossref_child_takes_its_volume_from_the_parent(tmp_path: Path) -> None:
+    # DBLP and many reference managers write a paper's year and venue once, on the volume
+    path = tmp_path / "dblp.bib"
+    path.write_text(
+        "@inproceedings{child, author={Ada Lovelace}, title={Engines}, abstract={x},\n"
+        "  crossref={DBLP:conf/nips/2017}, pages={1--9}}\n"
+        "@inproceedings{own, title={Own year}, abstract={y}, year={2016},\n"
+        "  crossref={dblp:CONF/nips/2017}}\n"
+        "@inproceedings{dangling, title={Lost}, abstract={z}, crossref={nowhere}}\n"
+        "@inproceedings{own, title={Same key}, abstract={w}, crossref={DBLP:conf/nips/2017}}\n"
+        "@proceedings{DBLP:conf/nips/2017, title={Advances in Neural Information Processing"
+        " Systems 30}, year={2017}, publisher={Curran}, doi={10.5555/volume},\n"
+        "  abstract={The volume's own text.}}\n"
+    )
+    papers, _ = split(read_file(path))
+    child, own, dangling, same_key, volume = papers
+    assert (child.year, child.venue, child.doi) == (
+        2017,
+        "Advances in Neural Information Processing Systems 30",
+        None,  # the volume's DOI is not the paper's: papers that shared it would merge
+    )
+    assert child.abstract == "x"
+    assert child.bibtex_fields["publisher"] == "Curran"
+    assert "crossref" not in child.bibtex_fields  # the export stands without the volume
+    assert (own.year, own.venue) == (2016, "Advances in Neural Information Processing Systems 30")
+    assert (dangling.year, dangling.bibtex_fields["crossref"]) == (None, "nowhere")
+    assert same_key.year == 2017  # a repeated key is parsed alone, its volume still found
+    assert volume.title.startswith("Advances")
+
+
 # ---------------------------------------------------------------------------------------------
 # RIS
 

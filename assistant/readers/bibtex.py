@@ -14,6 +14,7 @@ from bibtexparser.model import (
     DuplicateBlockKeyBlock,
     DuplicateFieldKeyBlock,
     Entry,
+    Field,
     ParsingFailedBlock,
 )
 from pylatexenc.latex2text import LatexNodes2Text
@@ -38,6 +39,14 @@ _ENTRY_KEY = re.compile(r"@\s*\w+\s*[{(]\s*([^,\s{}()=]*)")
 _VENUE_FIELDS = ("journal", "journaltitle", "booktitle")
 # `_location` writes "entry KEY (line N)"; a rejection names its entry this way.
 _LOCATION_KEY = re.compile(r"^entry (\S+) \(line \d+\)$")
+# What a `crossref` child takes from its parent volume where it gives none (BibTeX's rule,
+# kept to the fields that describe the volume: its DOI, URL or abstract are not the paper's).
+_INHERITED = (
+    "year", "date", "month", "booktitle", "journal", "journaltitle", "volume", "number",
+    "series", "editor", "publisher", "organization", "address", "location",
+)  # fmt: skip
+# Volumes whose title is their children's booktitle (biblatex's inheritance rule).
+_VOLUME_TYPES = ("proceedings", "book", "collection", "mvproceedings", "mvbook", "mvcollection")
 
 
 def read(path: Path) -> Iterator[ReadItem]:
@@ -51,12 +60,14 @@ def read(path: Path) -> Iterator[ReadItem]:
     except Exception as exc:  # noqa: BLE001 - reported as the file's rejection
         yield Rejected(str(path), "file", f"BibTeX parser failed: {exc!r}")
         return
+    volumes = {entry.key.lower(): entry for entry in library.entries}
     for block in library.blocks:
         if isinstance(block, Entry):
-            yield checked(entry_fields(block), path, _location(block, block.key))
+            entry = _with_volume(block, volumes)
+            yield checked(entry_fields(entry), path, _location(block, block.key))
         elif isinstance(block, DuplicateBlockKeyBlock):
             # Same key twice: both are papers here; deduplication happens in the store.
-            yield from _reparsed(block, library, path)
+            yield from _reparsed(block, library, path, volumes)
         elif isinstance(block, DuplicateFieldKeyBlock):
             keys = ", ".join(sorted(block.duplicate_keys))
             yield Rejected(
@@ -88,6 +99,25 @@ def entry_fields(entry: Entry) -> dict[str, Any]:
     }
 
 
+def _with_volume(entry: Entry, volumes: dict[str, Entry]) -> Entry:
+    """`entry` with the fields it lacks taken from the volume its `crossref` names (keys
+    compared without case, as BibTeX does); the field itself goes once resolved, so an export
+    stands alone. An entry whose volume is not in the file is returned as it is."""
+    crossref = next((field for field in entry.fields if field.key.lower() == "crossref"), None)
+    volume = volumes.get(str(crossref.value).strip().lower()) if crossref else None
+    if volume is None:
+        return entry
+    given = {field.key.lower() for field in entry.fields}
+    offered = {field.key.lower(): field.value for field in volume.fields}
+    if volume.entry_type.lower() in _VOLUME_TYPES and "title" in offered:
+        offered.setdefault("booktitle", offered["title"])
+    taken = [
+        Field(name, offered[name]) for name in _INHERITED if name in offered and name not in given
+    ]
+    kept = [field for field in entry.fields if field is not crossref]
+    return Entry(entry.entry_type, entry.key, kept + taken, entry.start_line, entry.raw)
+
+
 def venue_field(values: dict[str, str]) -> str | None:
     """The field a venue is read from: the first non-empty of journal, journaltitle, booktitle."""
     return next((name for name in _VENUE_FIELDS if values.get(name)), None)
@@ -103,12 +133,15 @@ def latex_to_text(latex: str) -> str:
     return " ".join(_ESCAPED.sub(r"\1", latex).split())  # "50\\%" is "50%"
 
 
-def _reparsed(block: DuplicateBlockKeyBlock, library: Library, path: Path) -> Iterator[ReadItem]:
+def _reparsed(
+    block: DuplicateBlockKeyBlock, library: Library, path: Path, volumes: dict[str, Entry]
+) -> Iterator[ReadItem]:
     """The duplicate entry, parsed alone: bibtexparser leaves it raw, strings unresolved."""
     strings: list[Block] = list(library.strings)
     alone = bibtexparser.parse_string(block.raw or "", library=Library(strings))
     for entry in alone.entries:
-        yield checked(entry_fields(entry), path, _location(block, entry.key))
+        fields = entry_fields(_with_volume(entry, volumes))
+        yield checked(fields, path, _location(block, entry.key))
 
 
 def entry_key(location: str) -> str | None:
