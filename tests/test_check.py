@@ -419,8 +419,10 @@ def test_without_bib_the_bibliography_the_draft_names_is_read(
     [pair] = result.json()["pairs"]
     assert pair["verdict"] == "supported" and pair["evidence"] in MUSE[1]
     assert result.json()["bibliographies"] == [str(refs)]
-    if "gone.bib" in text:
-        assert "gone.bib" in result.err
+    gone = [str(tmp_path / "gone.bib")] if "gone.bib" in text else []
+    assert result.json()["missing_bibliographies"] == gone
+    if gone:
+        assert "gone.bib, which is not there" in result.err
 
 
 def test_the_example_draft_reads_as_the_readme_says(cli, seed_store: Path) -> None:
@@ -464,3 +466,15 @@ def test_an_unclosed_bibliography_is_no_file_to_read(
     assert result.code == EXIT_WEAK_CITATIONS and "which is not there" in result.err
     [pair] = result.json()["pairs"]
     assert pair["reason"] == "not in the library: not in the store"
+
+
+def test_a_missing_bibliography_is_named_even_when_check_stops_early(
+    cli, tmp_path: Path, keyword_judge
+) -> None:
+    # without the .bib there is no store to fall back on: both facts are the researcher's to fix
+    draft = tmp_path / "draft.tex"
+    draft.write_text("A claim \\cite{a}.\n\\bibliography{refs}\n")
+    result = cli("check", draft, "--store", tmp_path / "nostore")
+    assert result.code == 1
+    assert f"The draft names {tmp_path / 'refs.bib'}, which is not there" in result.err
+    assert "No store" in result.err

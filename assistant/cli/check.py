@@ -63,16 +63,21 @@ def check_command(
         with progress_bar(
             "judging", "citations", show=not as_json, lines_off_terminal=False
         ) as told:
-            report = check_draft(draft, settings, chosen, bib, retrieve, k, told)
-    for missing in report.missing_bibliographies:
-        stderr.print(f"The draft names {missing}, which is not there: pass --bib with its path.")
-    if bib is None and report.bibliographies:
-        stderr.print(f"Read the draft's bibliography: {', '.join(report.bibliographies)}.")
+            report = check_draft(
+                draft, settings, chosen, bib, retrieve, k, told, _tell_bibliographies
+            )
     if as_json:
         print_json(with_cascade(report.as_json(), chosen))
     else:
         _print_report(report)
     raise typer.Exit(report.exit_status)
+
+
+def _tell_bibliographies(read: list[Path], missing: list[Path]) -> None:
+    for path in missing:
+        stderr.print(f"The draft names {path}, which is not there: pass --bib with its path.")
+    if read:
+        stderr.print(f"Reading the draft's bibliography: {', '.join(map(str, read))}.")
 
 
 def _print_report(report: CheckReport) -> None:

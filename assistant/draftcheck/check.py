@@ -85,7 +85,12 @@ class CheckReport(BaseModel):
         for pair in pairs:
             if pair["suggestions"] is None:
                 del pair["suggestions"]
-        return {"pairs": pairs, "summary": self.summary(), "bibliographies": self.bibliographies}
+        return {
+            "pairs": pairs,
+            "summary": self.summary(),
+            "bibliographies": self.bibliographies,
+            "missing_bibliographies": self.missing_bibliographies,
+        }
 
 
 def check_draft(
@@ -96,11 +101,13 @@ def check_draft(
     searcher: Callable[[], Searcher] | None = None,
     k: int = 5,
     progress: Callable[[int, int], None] | None = None,
+    named_bibliographies: Callable[[list[Path], list[Path]], None] | None = None,
 ) -> CheckReport:
     """Judge each citation of `draft`; given a `searcher` (opened once the .bib is stored),
     suggest the papers among the `k` it retrieves that support each weak one's sentence.
     `progress(done, total)` hears of the citations judged. Without `bib`, the .bib files the
-    draft names are read, those that are there."""
+    draft names are read, those that are there; `named_bibliographies(read, missing)` hears
+    of them before anything else can fail."""
     if bib is not None and not bib.is_file():
         raise DraftError(f"No such .bib file: {bib}. Pass --bib with your bibliography.")
     text = read_plain(draft)
@@ -108,6 +115,8 @@ def check_draft(
     named = [] if bib is not None else list(dict.fromkeys(text.bibliographies))
     missing = [path for path in named if not is_file(path)]
     bibs = [bib] if bib is not None else [path for path in named if path not in missing]
+    if named and named_bibliographies:
+        named_bibliographies([path for path in named if path not in missing], missing)
     pairs = [
         CheckedPair(file=s.file, line=s.line, sentence=s.sentence, key=key)
         for s in sentences
