@@ -40,6 +40,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -245,7 +246,7 @@ def trained_on(args: argparse.Namespace, pairs: list[Pair]) -> int:
 def save(model: CrossEncoder, path: Path, pair_count: int, max_tokens: int) -> None:
     """The adapters and head, marked as fine-tuned on `pair_count` human-labelled pairs, and
     with how many tokens of a pair they read when that is not the sentence pairs' default."""
-    marks = {HUMAN_PAIRS: np.array(pair_count)}
+    marks: dict[str, Any] = {HUMAN_PAIRS: np.array(pair_count)}
     if max_tokens != MAX_PAIR_TOKENS:
         marks[MAX_TOKENS] = np.array(max_tokens)
     np.savez_compressed(path, **model.arrays(), **marks)

@@ -14,6 +14,7 @@ it saw, how many tokens it reads), so evals/train_judge.py still reads it per fo
 import argparse
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from judge_pairs import FOLDS  # evals/judge_pairs.py, beside this script
@@ -21,10 +22,10 @@ from judge_pairs import FOLDS  # evals/judge_pairs.py, beside this script
 
 def interpolate(
     start: Mapping[str, np.ndarray], tuned: Mapping[str, np.ndarray], alpha: float
-) -> dict[str, np.ndarray]:
+) -> dict[str, Any]:
     """`tuned`'s arrays, each `alpha` of the way from `start`'s to its own; what `start` lacks
     (the fine-tune's marks) as it is."""
-    out = {}
+    out: dict[str, Any] = {}
     for key, array in tuned.items():
         if key in start and array.dtype.kind == "f":
             moved = alpha * array.astype(np.float32) + (1 - alpha) * start[key].astype(np.float32)

@@ -5,6 +5,7 @@ new cross-encoder does not re-embed every pair, and a rerun featurises nothing."
 
 import ast
 import hashlib
+import inspect
 import json
 import sys
 import tempfile
@@ -71,7 +72,7 @@ def cache_path(kind: str, texts: Texts, extra: bytes = b"") -> Path:
     afresh."""
     digest = hashlib.sha256(json.dumps(list(texts)).encode())
     for module in CODE[kind]:
-        digest.update(code_of(Path(module.__file__)).encode())
+        digest.update(code_of(Path(inspect.getfile(module))).encode())
     digest.update(extra)
     return Path(tempfile.gettempdir()) / f"judge-{kind}-{digest.hexdigest()[:16]}.npz"
 

@@ -359,8 +359,8 @@ def main() -> None:
     )
     print(f"{sum(map(len, abstracts))} sentences from {len(abstracts)} abstracts")
     counts = Counter((LABELS[label], how) for _, _, label, how in pairs)
-    for (label, how), n in sorted(counts.items()):
-        print(f"  {label:13s} {how:24s} {n:7d}")
+    for (name, how), n in sorted(counts.items()):
+        print(f"  {name:13s} {how:24s} {n:7d}")
     print(f"{len(pairs)} pairs: {dict(Counter(LABELS[p[2]] for p in pairs))}")
     with args.out.open("w", encoding="utf-8") as out:
         for premise, hypothesis, label, how in pairs:

@@ -91,9 +91,9 @@ class CrossEncoder(nn.Module):
         weights = mask.unsqueeze(-1).float()
         return self.head((hidden * weights).sum(1) / weights.sum(1))
 
-    def arrays(self) -> dict[str, np.ndarray]:
+    def arrays(self) -> dict[str, Any]:
         """Adapters and head as float16 arrays, named as `assistant.cross_encoder` reads them."""
-        out = {"scale": np.float32(next(iter(self.adapters.values())).scale)}
+        out: dict[str, Any] = {"scale": np.float32(next(iter(self.adapters.values())).scale)}
         for name, adapter in self.adapters.items():
             out[f"{name}.a"] = adapter.a.detach().numpy().astype(np.float16)
             out[f"{name}.b"] = adapter.b.detach().numpy().astype(np.float16)
@@ -141,7 +141,7 @@ def batches(
     tokenizer: object, pairs: list[tuple[str, str, int]], size: int
 ) -> list[tuple[torch.Tensor, ...]]:
     """Padded (ids, types, mask, labels) tensors, `size` pairs each, in the order given."""
-    out = []
+    out: list[tuple[torch.Tensor, ...]] = []
     for start in range(0, len(pairs), size):
         chunk = pairs[start : start + size]
         encodings = tokenizer.encode_batch([(h, p) for h, p, _ in chunk])  # type: ignore[attr-defined]
@@ -259,11 +259,12 @@ def report(
     for how, hits in sorted(by_how.items()):
         print(f"  {how:16s} {np.mean(hits):.3f} ({len(hits)})")
     g = probabilities(model, tokenizer, gold)
-    y = np.array([label == 0 for _, _, label in gold], int)
+    supports = np.array([label == 0 for _, _, label in gold], int)
     print(
-        f"SciFact gold rationale sentences ({y.sum()} SUPPORT, {len(y) - y.sum()} REFUTE): "
-        f"AUC entail-minus-contradict {auc(y, g[:, 0] - g[:, 2]):.3f}, "
-        f"AUC of -P(contradicted) {auc(y, -g[:, 2]):.3f}"
+        f"SciFact gold rationale sentences ({supports.sum()} SUPPORT, "
+        f"{len(supports) - supports.sum()} REFUTE): "
+        f"AUC entail-minus-contradict {auc(supports, g[:, 0] - g[:, 2]):.3f}, "
+        f"AUC of -P(contradicted) {auc(supports, -g[:, 2]):.3f}"
     )
 
 
