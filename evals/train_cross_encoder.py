@@ -23,7 +23,6 @@ run's. `--start` goes on from stored adapters, e.g. for `--epochs 2` over the re
 """
 
 import argparse
-import json
 import math
 import random
 import time
@@ -34,6 +33,7 @@ from typing import Any
 import numpy as np
 import torch
 from judge_fitting import auc  # evals/judge_fitting.py, beside this script
+from judge_pairs import read_jsonl
 from torch import nn
 from transformers import BertModel
 
@@ -229,19 +229,15 @@ def train(
 
 def gold_sentences(data: Path) -> list[tuple[str, str, int]]:
     """SciFact's claim-vs-rationale-sentence pairs: label 0 SUPPORT, 2 REFUTE."""
-    corpus = {}
-    with (data / "scifact" / "corpus.jsonl").open(encoding="utf-8") as lines:
-        for line in lines:
-            doc = json.loads(line)
-            corpus[str(doc["doc_id"])] = doc["abstract"]
+    corpus = {
+        str(doc["doc_id"]): doc["abstract"] for doc in read_jsonl(data / "scifact" / "corpus.jsonl")
+    }
     out = []
-    with (data / "scifact" / "claims_train.jsonl").open(encoding="utf-8") as lines:
-        for line in lines:
-            claim = json.loads(line)
-            for doc_id, entries in claim["evidence"].items():
-                for entry in entries:
-                    label = 0 if entry["label"] == "SUPPORT" else 2
-                    out += [(claim["claim"], corpus[doc_id][i], label) for i in entry["sentences"]]
+    for claim in read_jsonl(data / "scifact" / "claims_train.jsonl"):
+        for doc_id, entries in claim["evidence"].items():
+            for entry in entries:
+                label = 0 if entry["label"] == "SUPPORT" else 2
+                out += [(claim["claim"], corpus[doc_id][i], label) for i in entry["sentences"]]
     return out
 
 
@@ -292,8 +288,7 @@ def main() -> None:
     torch.set_num_threads(2)
     model_dir = MiniLMQueryEncoder(EmbeddingSettings()).model_dir
     tokenizer = pair_tokenizer(model_dir)
-    with args.pairs.open(encoding="utf-8") as lines:
-        records = [json.loads(line) for line in lines]
+    records = read_jsonl(args.pairs)
     pairs = [(r["hypothesis"], r["premise"], r["label"], r["how"]) for r in records]
     held, pairs = pairs[:HELD_OUT], pairs[HELD_OUT : HELD_OUT + args.train_pairs]
     gold = gold_sentences(args.data)
