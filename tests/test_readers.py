@@ -350,6 +350,44 @@ def test_arxiv_snapshot_fields() -> None:
     assert plain.categories == ["cs.CL", "cs.LG"]
 
 
+@pytest.mark.parametrize(
+    ("tex", "text"),
+    [
+        ("reduces accuracy by up to 15\\% while", "reduces accuracy by up to 15% while"),
+        ("we introduce \\textbf{ghost sentences} and \\emph{unique ids}",
+         "we introduce ghost sentences and unique ids"),
+        ("conditions B (\\eg, Indoors), \\ie the rest, Smith \\etal",
+         "conditions B (e.g., Indoors), i.e. the rest, Smith et al."),
+        ("{\\em bold} claims, ``quoted'' words, R\\&D", 'bold claims, "quoted" words, R&D'),
+        ('Sch\\"olkopf, Bal\\\'azs, G\\"{o}del, Erd\\H{o}s, \\c{C}a\\u{g}lar, {\\"u}ber',
+         "Schölkopf, Balázs, Gödel, Erdős, Çağlar, über"),
+        # math is kept as written; % and ~ mean what their authors meant, not TeX's comment and tie
+        ("costs $O(n^2)$ and $\\textbf{x}_i$, ~10% faster, 5% of",
+         "costs $O(n^2)$ and $\\textbf{x}_i$, ~10% faster, 5% of"),
+        ("a \\unknown{macro} stays", "a \\unknown{macro} stays"),
+    ],
+)  # fmt: skip
+def test_arxiv_tex_is_read_as_plain_text(tex: str, text: str) -> None:
+    from assistant.readers.tex_marks import plain_text
+
+    assert plain_text(tex) == text
+
+
+def test_arxiv_papers_lose_their_tex_marks(tmp_path: Path) -> None:
+    record = {
+        "id": "2401.00001",
+        "title": "The \\emph{Mamba} in the room",
+        "abstract": "Gains of 15\\% over $\\mathcal{O}(n)$ baselines.",
+        "authors": 'Bernhard Sch\\"olkopf and Ada Lovelace',
+    }
+    snapshot = tmp_path / "arxiv.jsonl"
+    snapshot.write_text(json.dumps(record) + "\n")
+    [paper] = split(read_file(snapshot, "arxiv"))[0]
+    assert paper.title == "The Mamba in the room"
+    assert paper.abstract == "Gains of 15% over $\\mathcal{O}(n)$ baselines."
+    assert paper.authors == ["Bernhard Schölkopf", "Ada Lovelace"]
+
+
 # ---------------------------------------------------------------------------------------------
 # CSV and TSV
 
@@ -618,6 +656,18 @@ def listing_entry(title: str, byline: str, date: str) -> str:
     separator, date."""
     byline = f"  • {byline}" if byline.endswith("authors") else byline
     return f"{title}\n\nThe abstract of {title.lower()}.\n\n{byline}\n·\n{date}\n\n"
+
+
+def test_listing_papers_lose_their_tex_marks(tmp_path: Path) -> None:
+    # the seed pages show abstracts as their authors typed them for arXiv: "15\%", "\eg"
+    page = tmp_path / "page.txt"
+    page.write_text(
+        PAGE_HEADER
+        + "\\textbf{Bold} title\n\nRecall improves by 15\\% (\\eg, MQAR).\n\n  • 3 authors\n·\n"
+        + "Jun 12, 2025\n"
+    )
+    [paper] = split(read_file(page))[0]
+    assert (paper.title, paper.abstract) == ("Bold title", "Recall improves by 15% (e.g., MQAR).")
 
 
 def test_an_impossible_listing_date_keeps_the_paper_without_a_date(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""The arXiv metadata snapshot (Kaggle `arxiv-metadata-oai-snapshot.json`): one paper per line."""
+"""The arXiv metadata snapshot (Kaggle `arxiv-metadata-oai-snapshot.json`): one paper per line,
+its TeX marks (`15\\%`, `\\emph{..}`, `Sch\\"olkopf`) read as plain text, math kept."""
 
 import re
 from collections.abc import Iterator
@@ -8,6 +9,7 @@ from typing import Any
 
 from assistant.readers.base import ReadItem, author_names, year_of
 from assistant.readers.json_records import read_json_lines
+from assistant.readers.tex_marks import plain_text
 
 ABS_URL = "https://arxiv.org/abs/{}"
 # "A, B, and C" / "A, B and C": commas and the word "and" both separate names.
@@ -26,9 +28,9 @@ def arxiv_fields(record: dict[str, Any]) -> dict[str, Any]:
     parsed = record.get("authors_parsed")
     authors = author_names(parsed) if parsed else _split_authors(record.get("authors") or "")
     return {
-        "title": record.get("title") or "",
-        "abstract": record.get("abstract") or "",
-        "authors": authors,
+        "title": plain_text(str(record.get("title") or "")),
+        "abstract": plain_text(str(record.get("abstract") or "")),
+        "authors": [plain_text(name) for name in authors],
         # update_date is the last revision, so it only stands in when v1's date is missing.
         "year": year_of(submitted or record.get("update_date")),
         "date": submitted,

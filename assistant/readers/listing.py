@@ -22,6 +22,7 @@ from datetime import date
 from pathlib import Path
 
 from assistant.readers.base import ReadItem, Rejected, checked, decoded_lines
+from assistant.readers.tex_marks import plain_text
 
 _MONTHS = {m: i for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}
 _DATE = re.compile(r"^(?P<month>[A-Z][a-z]{2}) (?P<day>\d{1,2})(?:, (?P<year>\d{4}))?(?: \d+)?$")
@@ -56,7 +57,8 @@ def read(path: Path) -> Iterator[ReadItem]:
         number, title = lines[i]
         abstract = lines[i + 1][1] if i + 1 < len(lines) else ""
         i += 2
-        fields: dict[str, object] = {"title": title, "abstract": abstract}
+        # abstracts as typed for arXiv: "15\%", "\eg"
+        fields: dict[str, object] = {"title": plain_text(title), "abstract": plain_text(abstract)}
         if i + 1 < len(lines) and (_AUTHORS.match(lines[i][1]) or lines[i + 1][1] == _SEPARATOR):
             byline = _AUTHORS.match(lines[i][1])
             if byline:
