@@ -49,6 +49,9 @@ def test_seed_corpus_survives_bibtex_and_json_export_and_reingest(
         assert _texts(again) == _texts(original), format_name
         assert [p.authors for p in again.papers()] == [p.authors for p in original.papers()]
         assert again.info().chunks == original.info().chunks
+    # JSON holds every field: author counts and dates of listing pages come back too
+    whole = [p.model_dump(exclude={"sources"}) for p in _store(fresh).papers()]
+    assert whole == [p.model_dump(exclude={"sources"}) for p in original.papers()]
 
 
 def test_a_users_bib_keeps_entry_types_fields_and_doi_case(cli, tmp_path: Path) -> None:

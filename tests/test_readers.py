@@ -277,6 +277,82 @@ def test_json_field_of_the_wrong_shape_rejects_only_its_record(tmp_path: Path) -
     assert rejected[0].reason.startswith("a field has an unexpected shape")
 
 
+def test_csl_json_keeps_citation_keys_and_literal_names(tmp_path: Path) -> None:
+    # Zotero and Better BibTeX write CSL JSON, pandoc's bibliography format: `id` is the key
+    # where it is one, not where it is Zotero's item URI
+    path = tmp_path / "refs.json"
+    records = [
+        {"id": "smith2020deep", "type": "article-journal", "title": "Deep nets",
+         "abstract": "We study deep nets.", "author": [{"family": "Smith", "given": "Jane"}],
+         "issued": {"date-parts": [[2020, 5]]}, "DOI": "10.1/abc", "container-title": "J. Nets"},
+        {"id": "http://zotero.org/users/1/items/ABCD", "type": "paper-conference",
+         "title": "Other", "abstract": "Other text.", "author": [{"literal": "DeepMind Team"}],
+         "issued": {"date-parts": [["2021"]]}, "citation-key": "team2021other"},
+        {"id": "http://zotero.org/users/1/items/EFGH", "type": "report", "title": "Third",
+         "abstract": "Third text."},
+    ]  # fmt: skip
+    path.write_text(json.dumps(records))
+    papers, rejected = split(read_file(path))
+    assert rejected == []
+    assert [(p.key, p.authors, p.year) for p in papers] == [
+        ("smith2020deep", ["Jane Smith"], 2020),
+        ("team2021other", ["DeepMind Team"], 2021),
+        (None, [], None),
+    ]
+    assert (papers[0].doi, papers[0].venue) == ("10.1/abc", "J. Nets")
+
+
+def test_openalex_works_export(tmp_path: Path) -> None:
+    # OpenAlex gives abstracts as an inverted index (word -> positions) under `results`
+    work = {
+        "id": "https://openalex.org/W1", "doi": "https://doi.org/10.2/XYZ",
+        "display_name": "Open work", "publication_year": 2022,
+        "authorships": [{"author": {"display_name": "Ada Lovelace"}},
+                        {"author": {"display_name": "Charles Babbage"}}],
+        "abstract_inverted_index": {"Open": [0], "works": [1, 4], "and": [3], "help.": [5],
+                                    "read,": [2]},
+        "primary_location": {"source": {"display_name": "Nature"}},
+    }  # fmt: skip
+    path = tmp_path / "works.json"
+    path.write_text(json.dumps({"meta": {"count": 1}, "results": [work]}))
+    papers, rejected = split(read_file(path))
+    assert rejected == []
+    [paper] = papers
+    assert (paper.title, paper.abstract) == ("Open work", "Open works read, and works help.")
+    assert paper.authors == ["Ada Lovelace", "Charles Babbage"]
+    assert (paper.year, paper.doi, paper.venue) == (2022, "10.2/XYZ", "Nature")
+
+
+def test_semantic_scholar_export_ids_and_venue(tmp_path: Path) -> None:
+    paper_record = {
+        "paperId": "abc", "title": "S2 paper", "abstract": "S2 text.", "year": 2019,
+        "authors": [{"authorId": "1", "name": "Bob Jones"}],
+        "externalIds": {"DOI": "10.3/s2", "ArXiv": "1901.00001", "CorpusId": 42},
+        "journal": {"name": "J. Mach. Learn.", "volume": "3"},
+    }  # fmt: skip
+    path = tmp_path / "s2.json"
+    path.write_text(json.dumps({"total": 1, "data": [paper_record]}))
+    papers, rejected = split(read_file(path))
+    assert rejected == []
+    [paper] = papers
+    assert (paper.doi, paper.arxiv_id, paper.venue) == ("10.3/s2", "1901.00001", "J. Mach. Learn.")
+    assert paper.authors == ["Bob Jones"]
+
+
+def test_litreviews_own_json_export_reads_back_whole(tmp_path: Path) -> None:
+    exported = Paper(
+        key="team2024notes", title="Notes", abstract="A note.", author_count=8,
+        organization="A Lab", date="2024-06-12", year=2024, categories=["cs.CL"],
+        external_ids={"scifact": "7"}, sources=["elsewhere.txt:3"],
+        bibtex_type="misc", bibtex_fields={"note": "{Kept}"},
+    )  # fmt: skip
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps([exported.model_dump()]))
+    [paper] = split(read_file(path))[0]
+    assert paper.model_dump(exclude={"sources"}) == exported.model_dump(exclude={"sources"})
+    assert paper.sources == [f"{path}:record 1 (line 1)"]
+
+
 # ---------------------------------------------------------------------------------------------
 # SciFact and BEIR
 

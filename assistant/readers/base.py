@@ -98,8 +98,9 @@ def author_names(value: Any) -> list[str]:
         return [comma_name(name.strip()) for name in value.split(separator) if name.strip()]
     names = []
     for author in value:
-        if isinstance(author, dict):
-            name = author.get("name") or " ".join(
+        if isinstance(author, dict):  # CSL's given/family or literal, OpenAlex's display_name
+            name = author.get("name") or author.get("display_name") or author.get("literal")
+            name = name or " ".join(
                 str(part) for part in (author.get("given"), author.get("family")) if part
             )
         elif isinstance(author, list) and author:  # arXiv authors_parsed: [last, first, suffix]
@@ -113,7 +114,8 @@ def author_names(value: Any) -> list[str]:
     return names
 
 
-def _folded(name: str) -> str:
+def folded(name: str) -> str:
+    """A field name in lower-case letters and digits: 'Publication Year' is 'publicationyear'."""
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
@@ -134,7 +136,7 @@ COMMON_FIELDS: dict[str, tuple[str, ...]] = {
 
 def paper_fields(record: Mapping[str, Any]) -> dict[str, Any]:
     """Map a record with common field names (any case or punctuation) to Paper fields."""
-    by_folded = {_folded(str(k)): v for k, v in record.items() if v not in (None, "")}
+    by_folded = {folded(str(k)): v for k, v in record.items() if v not in (None, "")}
     fields: dict[str, Any] = {}
     for target, names in COMMON_FIELDS.items():
         value = next((by_folded[n] for n in names if n in by_folded), None)
@@ -146,11 +148,18 @@ def paper_fields(record: Mapping[str, Any]) -> dict[str, Any]:
             fields["year"] = year_of(value)
         elif target == "abstract" and isinstance(value, list):
             fields["abstract"] = " ".join(str(part) for part in value)
-        else:
-            fields[target] = value if isinstance(value, str) else str(value)
+        elif text := _text_of(value):
+            fields[target] = text
     fields.setdefault("title", "")
     fields.setdefault("abstract", "")
     return fields
+
+
+def _text_of(value: Any) -> str:
+    """A field's text; an object (Semantic Scholar's `journal`) gives its name."""
+    if isinstance(value, dict):
+        return str(value.get("name") or value.get("display_name") or "")
+    return value if isinstance(value, str) else str(value)
 
 
 def read_nothing_from(path: Path, reason: str) -> Iterator[ReadItem]:

@@ -5,11 +5,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from assistant.readers.base import ReadItem, Rejected, checked, decoded_lines, paper_fields
+from assistant.readers.base import ReadItem, Rejected, checked, decoded_lines
+from assistant.readers.json_fields import json_paper_fields
 
 JSON_LINES_SUFFIXES = (".jsonl", ".ndjson")
-# Keys under which exports nest their list of records, tried in this order.
-LIST_KEYS = ("papers", "items", "records", "data")
+# Keys under which exports nest their list of records, tried in this order (Semantic
+# Scholar's API answers with `data`, OpenAlex's with `results`).
+LIST_KEYS = ("papers", "items", "records", "data", "results")
 
 FieldsOf = Callable[[dict[str, Any]], dict[str, Any]]
 _DECODER = json.JSONDecoder()
@@ -19,14 +21,14 @@ def read(path: Path) -> Iterator[ReadItem]:
     """Papers from a .json document or a JSON Lines file."""
     lines, bad = decoded_lines(path)
     if path.suffix.lower() in JSON_LINES_SUFFIXES:
-        yield from _line_items(path, lines, bad, paper_fields)
+        yield from _line_items(path, lines, bad, json_paper_fields)
         return
     text = "".join(lines)
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
         if _first_line_is_object(lines):
-            yield from _line_items(path, lines, bad, paper_fields)
+            yield from _line_items(path, lines, bad, json_paper_fields)
         else:
             yield from bad
             yield Rejected(
@@ -37,7 +39,7 @@ def read(path: Path) -> Iterator[ReadItem]:
     line, counted_to = 1, 0
     for number, (offset, record) in enumerate(_records(text, document), start=1):
         line, counted_to = line + text.count("\n", counted_to, offset), offset
-        yield _record_item(record, paper_fields, path, f"record {number} (line {line})")
+        yield _record_item(record, json_paper_fields, path, f"record {number} (line {line})")
 
 
 def read_json_lines(path: Path, fields_of: FieldsOf) -> Iterator[ReadItem]:
