@@ -1,5 +1,6 @@
 """`litreview check`: a researcher's own draft, its citations judged against their library."""
 
+import json
 import os
 import re
 import subprocess
@@ -423,6 +424,27 @@ def test_without_bib_the_bibliography_the_draft_names_is_read(
     assert result.json()["missing_bibliographies"] == gone
     if gone:
         assert "gone.bib, which is not there" in result.err
+
+
+def test_a_pandoc_draft_with_a_csl_json_bibliography(cli, tmp_path: Path, keyword_judge) -> None:
+    # pandoc reads CSL JSON as readily as BibTeX; Zotero and Better BibTeX export it
+    records = [
+        {"id": "muse2024", "type": "article", "title": MUSE[0], "abstract": MUSE[1],
+         "issued": {"date-parts": [[2024]]}},
+        {"id": "bare2020", "type": "article", "title": "Bare", "issued": {"date-parts": [[2020]]}},
+    ]  # fmt: skip
+    (tmp_path / "refs.json").write_text(json.dumps(records))
+    draft = tmp_path / "draft.md"
+    draft.write_text(
+        "---\nbibliography: refs.json\n---\n"
+        f"{MUSE_CLAIM} [@muse2024]. Language is hard [@bare2020].\n"
+    )
+    result = cli("check", draft, "--store", tmp_path / "store", "--json")
+    assert pairs_of(result) == [
+        ("draft.md", 4, "muse2024", "supported"),
+        ("draft.md", 4, "bare2020", "no abstract"),
+    ]
+    assert result.code == EXIT_WEAK_CITATIONS, result.err
 
 
 def test_the_example_draft_reads_as_the_readme_says(cli, seed_store: Path) -> None:

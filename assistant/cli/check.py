@@ -29,9 +29,9 @@ def check_command(
     bib: Annotated[
         Path | None,
         typer.Option(
-            help="Its .bib file, ingested into the store first; without it, the .bib files the "
-            "draft names (\\bibliography, \\addbibresource, pandoc's bibliography:), then the "
-            "store.",
+            help="Its .bib (or CSL JSON) file, ingested into the store first; without it, the "
+            "files the draft names (\\bibliography, \\addbibresource, pandoc's bibliography:), "
+            "then the store.",
             show_default=False,
         ),
     ] = None,

@@ -41,13 +41,14 @@ def cited_papers(keys: list[str], settings: Settings, bibs: Sequence[Path]) -> R
 
 
 def _from_bib(bib: Path, settings: Settings) -> Resolved:
-    """The .bib's entries by their own key, as stored (ingested first). An entry without an
-    abstract is judged against the stored paper it names, where the store holds one."""
-    items = list(read_file(bib, "bibtex"))
+    """The bibliography's entries (BibTeX, or pandoc's CSL JSON) by their own key, as stored
+    (ingested first). An entry without an abstract is judged against the stored paper it
+    names, where the store holds one."""
+    items = list(read_file(bib))
     found: Resolved = {}
     bare: list[Paper] = []
     for item in items:
-        if isinstance(item, Rejected) and (key := entry_key(item.location)):
+        if isinstance(item, Rejected) and (key := _key_of(item)):
             found[key] = NO_ABSTRACT if "missing abstract" in item.reason else item.reason
             if found[key] == NO_ABSTRACT and item.paper is not None:
                 bare.append(item.paper)
@@ -67,6 +68,11 @@ def _from_bib(bib: Path, settings: Settings) -> Resolved:
     for entry in bare:
         found[entry.key or ""] = matched.get(entry.key or "", NO_ABSTRACT)
     return found
+
+
+def _key_of(rejected: Rejected) -> str | None:
+    """The cited key of a rejected entry: the record's, or the one its location names."""
+    return (rejected.paper.key if rejected.paper else None) or entry_key(rejected.location)
 
 
 def _stored_as(store: Store, entries: list[Paper]) -> dict[str, Paper]:
