@@ -92,6 +92,12 @@ FORMATS = {
         lambda t, a, n: f"TY  - JOUR\nTI  - {t}\nAB  - {a}\nPY  - {2000 + n}\nER  - \n",
         "record 1 (line 1)",
     ),
+    "medline": Format(
+        ".nbib", "medline", "", "", "\n",
+        lambda t, a, n: f"PMID- {n}\nDP  - {2000 + n} Jan\nTI  - {t}\nAB  - {a}\n"
+        "FAU - Author, Ada\n",
+        "record 1 (line 1)",
+    ),
 }
 # fmt: on
 
@@ -188,6 +194,7 @@ def test_detect_format_picks_the_reader(filename: str, reader: str) -> None:
         ("export", "@article{k, title={T}, abstract={A}}\n", "bibtex"),
         ("export", "TY  - JOUR\nTI  - T\nAB  - A\nER  - \n", "ris"),
         ("saved.txt", "TY  - JOUR\nTI  - T\nAB  - A\nER  - \n", "ris"),  # not a listing page
+        ("pubmed.txt", "PMID- 1\nTI  - T\nAB  - A\n", "medline"),  # PubMed's "PubMed" format
     ],
 )
 def test_detect_format_sees_past_a_byte_order_mark(
@@ -719,6 +726,54 @@ def test_ris_record_missing_its_er_line_does_not_swallow_the_next(tmp_path: Path
     papers, rejected = split(read_file(path))
     assert [(p.title, p.abstract) for p in papers] == [("Closed", "Second.")]
     assert where(rejected) == {"record 1 (line 1)": "no 'ER  -' line closing the record"}
+
+
+# ---------------------------------------------------------------------------------------------
+# PubMed (MEDLINE tagged text: "Save" as PubMed format, or a citation manager's .nbib)
+
+PUBMED = """PMID- 31452104
+OWN - NLM
+DP  - 2019 Oct 15
+TI  - Aspirin lowers the risk of colorectal adenoma recurrence: a randomised
+      controlled trial.
+LID - S0000-0000(19)30000-1 [pii]
+LID - 10.1000/ASP.2019.01 [doi]
+AB  - BACKGROUND: Aspirin may prevent adenomas. METHODS: We randomised 900
+      patients. RESULTS: Recurrence fell by a fifth.
+FAU - Smith, John A
+AU  - Smith JA
+FAU - Doe, Jane
+AU  - Doe J
+JT  - The Journal of Things
+TA  - J Things
+
+PMID- 31452105
+DP  - 2019
+TI  - A comment without an abstract.
+FAU - Roe, Richard
+"""
+
+
+def test_pubmed_records_with_wrapped_fields_ids_and_names(tmp_path: Path) -> None:
+    path = tmp_path / "pubmed-aspirin.txt"
+    path.write_text(PUBMED)
+    assert detect_format(path) == "medline"
+    papers, rejected = split(read_file(path))
+    [paper] = papers
+    assert paper.title == (
+        "Aspirin lowers the risk of colorectal adenoma recurrence: a randomised controlled trial."
+    )
+    assert paper.abstract.startswith("BACKGROUND: Aspirin may prevent adenomas. METHODS: We")
+    assert paper.abstract.endswith("900 patients. RESULTS: Recurrence fell by a fifth.")
+    assert paper.authors == ["Smith, John A", "Doe, Jane"]  # full names, surname first
+    assert (paper.year, paper.doi, paper.venue) == (
+        2019,
+        "10.1000/ASP.2019.01",
+        "The Journal of Things",
+    )
+    assert paper.external_ids == {"pubmed": "31452104"}
+    assert paper.url == "https://pubmed.ncbi.nlm.nih.gov/31452104/"
+    assert where(rejected) == {"record 2 (line 17)": "missing abstract"}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from assistant.errors import LitreviewError
-from assistant.readers import arxiv, bibtex, csv_table, json_records, listing, ris, scifact
+from assistant.readers import arxiv, bibtex, csv_table, json_records, listing, medline, ris, scifact
 from assistant.readers.base import ReadItem, Rejected, is_binary, read_nothing_from
 
 Reader = Callable[[Path], Iterator[ReadItem]]
@@ -18,6 +18,7 @@ READERS: dict[str, Reader] = {
     "csv": csv_table.read,
     "bibtex": bibtex.read,
     "ris": ris.read,
+    "medline": medline.read,
 }
 
 _BY_EXTENSION = {
@@ -26,6 +27,7 @@ _BY_EXTENSION = {
     ".ris": "ris",
     ".csv": "csv",
     ".tsv": "csv",
+    ".nbib": "medline",
 }
 _JSON_EXTENSIONS = {".json", ".jsonl", ".ndjson"}
 PDF_REASON = (
@@ -55,9 +57,12 @@ def detect_format(path: Path) -> str | None:
         return "ris"
     if head.startswith("PT\t"):  # Web of Science's tab-delimited export
         return "csv"
+    if head.startswith("PMID-"):  # PubMed's MEDLINE format
+        return "medline"
     if head.startswith(("{", "[")):
         return _json_flavour(path)
-    # a .txt is a listing page unless its first bytes said otherwise (RIS or Web of Science)
+    # a .txt is a listing page unless its first bytes said otherwise (RIS, Web of Science,
+    # PubMed)
     return "listing" if suffix == ".txt" else None
 
 
