@@ -4,8 +4,10 @@ import json
 import os
 import re
 import subprocess
+import zipfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from xml.sax.saxutils import escape as xml_escape
 
 import pytest
 from fault_server import FaultServer, ok
@@ -500,3 +502,112 @@ def test_a_missing_bibliography_is_named_even_when_check_stops_early(
     assert result.code == 1
     assert f"The draft names {tmp_path / 'refs.bib'}, which is not there" in result.err
     assert "No store" in result.err
+
+
+# ---------------------------------------------------------------------------------------------
+# Word drafts cited with Zotero or Mendeley
+
+_W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+
+
+def _run(text: str) -> str:
+    return f'<w:r><w:t xml:space="preserve">{xml_escape(text)}</w:t></w:r>'
+
+
+def _field(code: str, shown: str) -> str:
+    """A complex field as Word writes it, its code cut over two runs as Word often does."""
+    mark = '<w:r><w:fldChar w:fldCharType="{}"/></w:r>'.format
+    half = len(code) // 2
+    codes = "".join(
+        f'<w:r><w:instrText xml:space="preserve">{xml_escape(part)}</w:instrText></w:r>'
+        for part in (code[:half], code[half:])
+    )
+    return mark("begin") + codes + mark("separate") + _run(shown) + mark("end")
+
+
+def _citation(*items: dict, program: str = "ZOTERO_ITEM CSL_CITATION") -> str:
+    code = f" ADDIN {program} " + json.dumps({"citationID": "c", "citationItems": list(items)})
+    return _field(code, "(Author, 2024)")
+
+
+def _item(uri: str, **data: object) -> dict:
+    return {"id": uri, "uris": [uri], "itemData": {"type": "article-journal", **data}}
+
+
+def _write_docx(path: Path, paragraphs: list[str], footnotes: list[str]) -> None:
+    def part(tag: str, inner: list[str]) -> str:
+        return f"<w:{tag} {_W}>" + "".join(f"<w:p>{p}</w:p>" for p in inner) + f"</w:{tag}>"
+
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", part("document", paragraphs))
+        archive.writestr("word/footnotes.xml", part("footnotes", footnotes))
+
+
+def test_a_word_draft_with_zotero_and_mendeley_citations(
+    cli, tmp_path: Path, keyword_judge
+) -> None:
+    muse = _item(
+        "http://zotero.org/users/1/items/MUSE", title=MUSE[0], abstract=MUSE[1], DOI="10.5/muse",
+        author=[{"family": "Shi", "given": "Weijia"}], issued={"date-parts": [[2024]]},
+    )  # fmt: skip
+    ocr = _item("http://zotero.org/users/1/items/OCR", title=OCR[0], abstract=OCR[1])
+    ocr["itemData"]["citation-key"] = "ocr2024"  # Better BibTeX gives Zotero items their keys
+    bare = _item("ITEM-1", title="MUSE, the version without an abstract", DOI="10.5/MUSE")
+    draft = tmp_path / "paper.docx"
+    _write_docx(
+        draft,
+        [
+            _run("Introduction"),
+            _run(f"{MUSE_CLAIM} ") + _citation(muse) + _run(". Not cited here. See ")
+            + _field(' HYPERLINK "https://x.org" ', "our site") + _run("."),
+            _run(f"{OCR_CLAIM} ") + _citation(ocr, muse) + _run("."),
+            _run("Language models forget ") + _citation(bare, program="CSL_CITATION") + _run("."),
+        ],
+        [_run("Most footnotes say little ") + _citation(muse) + _run(".")],
+    )  # fmt: skip
+    result = cli("check", draft, "--store", tmp_path / "store", "--json")
+    assert result.code == EXIT_WEAK_CITATIONS, result.err
+    assert pairs_of(result) == [
+        ("paper.docx", 2, "shi2024muse", "supported"),
+        ("paper.docx", 3, "ocr2024", "supported"),
+        ("paper.docx", 3, "shi2024muse", "unsupported"),
+        # no abstract: judged against the stored paper its DOI names
+        ("paper.docx", 4, "museversion", "supported"),
+        ("paper.docx#footnotes", 1, "shi2024muse", "supported"),
+    ]
+    sentences = [pair["sentence"] for pair in result.json()["pairs"]]
+    assert sentences[0] == f"{MUSE_CLAIM}."  # what the field showed, "(Author, 2024)", is not read
+    assert sentences[3] == "Language models forget."
+
+
+@pytest.mark.parametrize(
+    ("parts", "says"),
+    [
+        (None, "cannot be read as a Word document"),  # cut short: no zip directory
+        ({"content.xml": "<office/>"}, "a zip archive but no Word document"),  # OpenDocument
+        ({"word/document.xml": "<w:document"}, "word/document.xml is not well-formed XML"),
+    ],
+)
+def test_unreadable_word_drafts(cli, tmp_path: Path, parts: dict | None, says: str) -> None:
+    draft = tmp_path / "draft.docx"
+    if parts is None:
+        draft.write_bytes(b"PK\x03\x04\x14\x00\x06\x00word/document.xml")
+    else:
+        with zipfile.ZipFile(draft, "w") as archive:
+            for name, text in parts.items():
+                archive.writestr(name, text)
+    result = cli("check", draft)
+    assert result.code == 1
+    assert result.err.startswith("Error: ") and says in result.err, result.err
+    assert "Traceback" not in result.err
+
+
+def test_a_word_draft_without_citation_fields_says_where_citations_are_read(
+    cli, tmp_path: Path
+) -> None:
+    draft = tmp_path / "typed.docx"
+    _write_docx(draft, [_run("Attention wins (Vaswani et al., 2017).")], [])
+    result = cli("check", draft)
+    assert result.code == 0, result.err
+    assert "No citations found" in result.out and "Zotero or Mendeley" in result.out

@@ -69,7 +69,7 @@ def check_command(
     if as_json:
         print_json(with_cascade(report.as_json(), chosen))
     else:
-        _print_report(report)
+        _print_report(report, draft)
     raise typer.Exit(report.exit_status)
 
 
@@ -80,9 +80,14 @@ def _tell_bibliographies(read: list[Path], missing: list[Path]) -> None:
         stderr.print(f"Reading the draft's bibliography: {', '.join(map(str, read))}.")
 
 
-def _print_report(report: CheckReport) -> None:
+def _print_report(report: CheckReport, draft: Path) -> None:
     if not report.pairs:
         console.print("No citations found in the draft.")
+        if draft.suffix.lower() == ".docx":
+            console.print(
+                "A Word draft's citations are read from its Zotero or Mendeley citation "
+                "fields; citations typed as text are not seen."
+            )
         return
     place = None
     for pair in report.pairs:

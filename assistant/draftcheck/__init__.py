@@ -6,6 +6,7 @@ from pathlib import Path
 from assistant.draftcheck.latex import read_latex
 from assistant.draftcheck.markdown import read_markdown
 from assistant.draftcheck.sentences import CitingSentence, PlainText, citing_sentences, read_draft
+from assistant.draftcheck.word import read_word
 
 # Draft formats by file extension; any other file is LaTeX when it looks like it.
 READERS: dict[str, Callable[[Path], PlainText]] = {
@@ -17,12 +18,14 @@ READERS: dict[str, Callable[[Path], PlainText]] = {
     ".qmd": read_markdown,
     ".rmd": read_markdown,
     ".txt": read_markdown,
+    ".docx": read_word,
 }
 _LATEX_SIGNS = ("\\cite", "\\begin{", "\\section", "\\documentclass")
 
 
 def read_plain(path: Path) -> PlainText:
-    """A LaTeX or Markdown draft as plain text, its citations and the .bib files it names."""
+    """A LaTeX, Markdown or Word draft as plain text, its citations and the .bib files it names
+    (or, for Word, the cited items it holds)."""
     reader = READERS.get(path.suffix.lower())
     if reader is None:
         text = read_draft(path)
@@ -31,7 +34,7 @@ def read_plain(path: Path) -> PlainText:
 
 
 def parse_draft(path: Path) -> list[CitingSentence]:
-    """The citing sentences of a LaTeX or Markdown draft, in order."""
+    """The citing sentences of a LaTeX, Markdown or Word draft, in order."""
     return citing_sentences(read_plain(path))
 
 

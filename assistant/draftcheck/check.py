@@ -122,7 +122,8 @@ def check_draft(
         for s in sentences
         for key in s.keys
     ]
-    papers = cited_papers([pair.key for pair in pairs], settings, bibs) if pairs else {}
+    keys = [pair.key for pair in pairs]
+    papers = cited_papers(keys, settings, bibs, text.entries) if pairs else {}
     judged = [pair for pair in pairs if isinstance(papers[pair.key], Paper)]
     for pair in pairs:
         if not isinstance(found := papers[pair.key], Paper):

@@ -7,6 +7,7 @@ from assistant.errors import StoreError
 from assistant.ingest import ingest_items
 from assistant.papers import Paper, near_key
 from assistant.readers import Rejected, read_file
+from assistant.readers.base import ReadItem
 from assistant.readers.bibtex import entry_key
 from assistant.settings import Settings
 from assistant.store import Store
@@ -19,12 +20,14 @@ Resolved = dict[str, Paper | str]
 """Cited key -> the stored paper, or why there is none to judge against."""
 
 
-def cited_papers(keys: list[str], settings: Settings, bibs: Sequence[Path]) -> Resolved:
-    """Each key's paper: from the first of `bibs` that has the key, else from the store; else
-    a reason."""
-    found: Resolved = {}
+def cited_papers(
+    keys: list[str], settings: Settings, bibs: Sequence[Path], carried: Sequence[ReadItem] = ()
+) -> Resolved:
+    """Each key's paper: from the records the draft `carried` (a Word draft's items), else the
+    first of `bibs` that has the key, else from the store; else a reason."""
+    found: Resolved = _from_entries(list(carried), "the draft", settings) if carried else {}
     for bib in bibs:
-        for key, paper in _from_bib(bib, settings).items():
+        for key, paper in _from_entries(list(read_file(bib)), bib.name, settings).items():
             found.setdefault(key, paper)
     rest = [key for key in dict.fromkeys(keys) if key not in found]
     if rest:
@@ -40,11 +43,10 @@ def cited_papers(keys: list[str], settings: Settings, bibs: Sequence[Path]) -> R
     return found
 
 
-def _from_bib(bib: Path, settings: Settings) -> Resolved:
-    """The bibliography's entries (BibTeX, or pandoc's CSL JSON) by their own key, as stored
-    (ingested first). An entry without an abstract is judged against the stored paper it
-    names, where the store holds one."""
-    items = list(read_file(bib))
+def _from_entries(items: list[ReadItem], source: str, settings: Settings) -> Resolved:
+    """A bibliography's entries (a .bib, pandoc's CSL JSON, a Word draft's items) by their own
+    key, as stored (ingested first). An entry without an abstract is judged against the stored
+    paper it names, where the store holds one."""
     found: Resolved = {}
     bare: list[Paper] = []
     for item in items:
@@ -63,7 +65,7 @@ def _from_bib(bib: Path, settings: Settings) -> Resolved:
         return found
     for entry in entries:
         found[entry.key or ""] = matched.get(
-            entry.key or "", f"{NOT_FOUND}: {bib.name}'s entry was not stored"
+            entry.key or "", f"{NOT_FOUND}: {source}'s entry was not stored"
         )
     for entry in bare:
         found[entry.key or ""] = matched.get(entry.key or "", NO_ABSTRACT)

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from assistant.chunking import split_sentences
 from assistant.errors import DraftError
+from assistant.readers.base import ReadItem
 
 BINARY_SNIFF_BYTES = 8_192
 _PLACEHOLDER = re.compile("\\[\ue000(\\d+)\\]")
@@ -57,6 +58,8 @@ class PlainText:
     citations: list[Citation] = field(default_factory=list)
     # the .bib files the draft names (\\bibliography, \\addbibresource, pandoc's front matter)
     bibliographies: list[Path] = field(default_factory=list)
+    # the records the draft carries itself: a Word draft's Zotero or Mendeley items
+    entries: list[ReadItem] = field(default_factory=list)
 
     def cite(self, keys: list[str], line: int) -> str:
         """Record a citation; returns the placeholder that stands for it in the text."""
@@ -73,8 +76,9 @@ def read_draft(path: Path) -> str:
         raise DraftError(f"{path} is a PDF: check reads the draft's source, its .tex or .md file.")
     if data.startswith(b"PK\x03\x04"):  # .docx and .odt are zip archives
         raise DraftError(
-            f"{path} is a zip archive, such as a Word or OpenDocument file: save the draft as "
-            "Markdown with pandoc citations ([@key]) or as LaTeX, and check that."
+            f"{path} is a zip archive, such as a Word or OpenDocument file: check reads Word "
+            "drafts named .docx (cited with Zotero or Mendeley), Markdown with pandoc citations "
+            "([@key]) and LaTeX; save the draft as one of those and check that."
         )
     if b"\x00" in data[:BINARY_SNIFF_BYTES]:
         raise DraftError(f"{path} is a binary file, not a draft: pass a .tex or .md file.")
