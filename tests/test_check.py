@@ -582,21 +582,26 @@ def test_a_word_draft_with_zotero_and_mendeley_citations(
 
 
 @pytest.mark.parametrize(
-    ("parts", "says"),
+    ("name", "parts", "says"),
     [
-        (None, "cannot be read as a Word document"),  # cut short: no zip directory
-        ({"content.xml": "<office/>"}, "a zip archive but no Word document"),  # OpenDocument
-        ({"word/document.xml": "<w:document"}, "word/document.xml is not well-formed XML"),
+        ("a.docx", None, "cannot be read as a Word document"),  # cut short: no zip directory
+        ("a.docx", {"content.xml": "<office/>"}, "a zip archive but no Word document"),
+        ("a.docx", {"word/document.xml": "<w:document"}, "document.xml is not well-formed XML"),
+        ("a.odt", None, "cannot be read as an OpenDocument file"),
+        ("a.odt", {"word/document.xml": "<w/>"}, "a zip archive but no OpenDocument text"),
+        ("a.odt", {"content.xml": "<office:document"}, "content.xml is not well-formed XML"),
     ],
 )
-def test_unreadable_word_drafts(cli, tmp_path: Path, parts: dict | None, says: str) -> None:
-    draft = tmp_path / "draft.docx"
+def test_unreadable_word_processor_drafts(
+    cli, tmp_path: Path, name: str, parts: dict | None, says: str
+) -> None:
+    draft = tmp_path / name
     if parts is None:
         draft.write_bytes(b"PK\x03\x04\x14\x00\x06\x00word/document.xml")
     else:
         with zipfile.ZipFile(draft, "w") as archive:
-            for name, text in parts.items():
-                archive.writestr(name, text)
+            for part, text in parts.items():
+                archive.writestr(part, text)
     result = cli("check", draft)
     assert result.code == 1
     assert result.err.startswith("Error: ") and says in result.err, result.err
@@ -611,3 +616,50 @@ def test_a_word_draft_without_citation_fields_says_where_citations_are_read(
     result = cli("check", draft)
     assert result.code == 0, result.err
     assert "No citations found" in result.out and "Zotero or Mendeley" in result.out
+
+
+_ODT = (
+    'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"'
+)
+
+
+def _mark(*items: dict) -> str:
+    """A citation as Zotero leaves it in LibreOffice: a reference mark named by its code."""
+    code = "ZOTERO_ITEM CSL_CITATION " + json.dumps({"citationItems": list(items)}) + " RNDx1"
+    name = xml_escape(code, {'"': "&quot;"})
+    return (
+        f'<text:reference-mark-start text:name="{name}"/>(Shi et al., 2024)'
+        f'<text:reference-mark-end text:name="{name}"/>'
+    )
+
+
+def test_an_opendocument_draft_with_zotero_citations(cli, tmp_path: Path, keyword_judge) -> None:
+    muse = _item(
+        "http://zotero.org/users/1/items/MUSE", title=MUSE[0], abstract=MUSE[1],
+        author=[{"family": "Shi", "given": "Weijia"}], issued={"date-parts": [[2024]]},
+    )  # fmt: skip
+    body = (
+        "<text:h>Introduction</text:h>"
+        f"<text:p>{MUSE_CLAIM}<text:s/>{_mark(muse)}. Plain text.</text:p>"
+        f"<text:p><text:span>Transformers</text:span> leak {_mark(muse)}."
+        f"<text:note><text:note-body><text:p>Most notes cite {_mark(muse)}.</text:p>"
+        "</text:note-body></text:note> After the note.</text:p>"
+    )
+    draft = tmp_path / "paper.odt"
+    with zipfile.ZipFile(draft, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+        archive.writestr(
+            "content.xml",
+            f"<office:document-content {_ODT}><office:body><office:text>{body}"
+            "</office:text></office:body></office:document-content>",
+        )
+    result = cli("check", draft, "--store", tmp_path / "store", "--json")
+    assert result.code == EXIT_WEAK_CITATIONS, result.err
+    assert pairs_of(result) == [
+        ("paper.odt", 2, "shi2024muse", "supported"),
+        ("paper.odt", 3, "shi2024muse", "unsupported"),
+        ("paper.odt", 4, "shi2024muse", "supported"),
+    ]
+    sentences = [pair["sentence"] for pair in result.json()["pairs"]]
+    assert sentences == [f"{MUSE_CLAIM}.", "Transformers leak.", "Most notes cite."]

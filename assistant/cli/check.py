@@ -25,7 +25,10 @@ from assistant.draftcheck.check import CheckedPair, CheckReport, check_draft
 
 
 def check_command(
-    draft: Annotated[Path, typer.Argument(help="The draft: .tex (with \\input files) or .md.")],
+    draft: Annotated[
+        Path,
+        typer.Argument(help="The draft: .tex (with \\input files), .md, .docx or .odt."),
+    ],
     bib: Annotated[
         Path | None,
         typer.Option(
@@ -83,10 +86,10 @@ def _tell_bibliographies(read: list[Path], missing: list[Path]) -> None:
 def _print_report(report: CheckReport, draft: Path) -> None:
     if not report.pairs:
         console.print("No citations found in the draft.")
-        if draft.suffix.lower() == ".docx":
+        if draft.suffix.lower() in (".docx", ".odt"):
             console.print(
-                "A Word draft's citations are read from its Zotero or Mendeley citation "
-                "fields; citations typed as text are not seen."
+                "A word processor's citations are read from the citations Zotero or Mendeley "
+                "inserted; citations typed as text are not seen."
             )
         return
     place = None

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from assistant.draftcheck.latex import read_latex
 from assistant.draftcheck.markdown import read_markdown
+from assistant.draftcheck.opendocument import read_opendocument
 from assistant.draftcheck.sentences import CitingSentence, PlainText, citing_sentences, read_draft
 from assistant.draftcheck.word import read_word
 
@@ -19,13 +20,14 @@ READERS: dict[str, Callable[[Path], PlainText]] = {
     ".rmd": read_markdown,
     ".txt": read_markdown,
     ".docx": read_word,
+    ".odt": read_opendocument,
 }
 _LATEX_SIGNS = ("\\cite", "\\begin{", "\\section", "\\documentclass")
 
 
 def read_plain(path: Path) -> PlainText:
-    """A LaTeX, Markdown or Word draft as plain text, its citations and the .bib files it names
-    (or, for Word, the cited items it holds)."""
+    """A LaTeX, Markdown, Word or OpenDocument draft as plain text, its citations and the .bib
+    files it names (or the cited items a word processor's draft holds)."""
     reader = READERS.get(path.suffix.lower())
     if reader is None:
         text = read_draft(path)
@@ -34,7 +36,7 @@ def read_plain(path: Path) -> PlainText:
 
 
 def parse_draft(path: Path) -> list[CitingSentence]:
-    """The citing sentences of a LaTeX, Markdown or Word draft, in order."""
+    """The citing sentences of a LaTeX, Markdown, Word or OpenDocument draft, in order."""
     return citing_sentences(read_plain(path))
 
 

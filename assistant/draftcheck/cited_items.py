@@ -1,0 +1,80 @@
+"""The items a word processor's citations hold: Zotero and Mendeley write each citation's
+items as CSL JSON into the document (`ZOTERO_ITEM CSL_CITATION {...}`, `CSL_CITATION {...}`).
+
+The items are the draft's own bibliography: each gets its citation key (Better BibTeX's, or one
+made as the store makes keys) and its record goes to `PlainText.entries`, where check treats it
+as a .bib entry: judged against its abstract, or, without one, against the stored paper its
+DOI, arXiv id or title names.
+"""
+
+import json
+from pathlib import Path
+from typing import Any
+
+from assistant.draftcheck.sentences import PlainText
+from assistant.papers import Paper, citation_key
+from assistant.readers.base import checked
+from assistant.readers.json_fields import json_paper_fields
+
+CITATION_MARK = "CSL_CITATION"  # Zotero writes ZOTERO_ITEM CSL_CITATION, Mendeley not
+_DECODER = json.JSONDecoder()
+
+
+def is_citation(code: str) -> bool:
+    """Whether a field code or reference-mark name is a Zotero or Mendeley citation."""
+    return CITATION_MARK in code
+
+
+class CitedItems:
+    """Turns citation codes into placeholders in `text`, one key per distinct item."""
+
+    def __init__(self, text: PlainText, path: Path) -> None:
+        self.text = text
+        self.path = path
+        self.keys: dict[str, str] = {}  # an item's id or URI -> its key
+
+    def cite(self, code: str, line: int) -> str:
+        """The placeholder for the citation whose code (CSL JSON after its name) is `code`."""
+        keys = [self._key(item) for item in _items(code) if isinstance(item, dict)]
+        return self.text.cite(keys, line)
+
+    def _key(self, item: dict[str, Any]) -> str:
+        """The item's key, its record added to the draft's bibliography the first time."""
+        uris = item.get("uris")
+        ids = [str(uri) for uri in (uris if isinstance(uris, list) else [])]
+        ids.append(str(item.get("id")))
+        known = next((self.keys[i] for i in ids if i in self.keys), None)
+        if known is not None:
+            return known
+        data = item.get("itemData")
+        try:
+            fields = json_paper_fields(data if isinstance(data, dict) else {})
+        # an item of another shape than CSL JSON's is no record: rejected as untitled
+        except (TypeError, ValueError, AttributeError, IndexError, KeyError):
+            fields = {"title": "", "abstract": ""}
+        key = fields.get("key") or _made_key(fields, set(self.keys.values()))
+        self.text.entries.append(checked({**fields, "key": key}, self.path, f"citation {key}"))
+        self.keys.update(dict.fromkeys(ids, key))
+        return key
+
+
+def _items(code: str) -> list[Any]:
+    """The citation items of a code; none where its JSON is cut or malformed."""
+    start = code.find("{")
+    try:
+        data, _ = _DECODER.raw_decode(code, start) if start >= 0 else ({}, 0)
+    except json.JSONDecodeError:
+        return []
+    items = data.get("citationItems") if isinstance(data, dict) else None
+    return items if isinstance(items, list) else []
+
+
+def _made_key(fields: dict[str, Any], taken: set[str]) -> str:
+    """A key as the store makes them, from the item's first author, year and title."""
+    named = Paper.model_construct(
+        title=str(fields.get("title") or ""),
+        abstract="",
+        authors=[str(a) for a in fields.get("authors") or []],
+        year=fields.get("year") if isinstance(fields.get("year"), int) else None,
+    )
+    return citation_key(named, taken)

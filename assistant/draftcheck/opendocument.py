@@ -1,0 +1,78 @@
+"""OpenDocument drafts (.odt, LibreOffice Writer) cited with Zotero or Mendeley: each citation
+is a reference mark named by its code, `ZOTERO_ITEM CSL_CITATION {...} RND...`, around what it
+shows, "(Smith, 2020)", which is not read (`cited_items` reads the code).
+
+Paragraphs and headings are passages, a footnote's paragraphs too (after the text around it);
+a sentence's "line" is its paragraph's number.
+"""
+
+import zipfile
+from pathlib import Path
+from xml.etree import ElementTree
+
+from assistant.draftcheck.cited_items import CitedItems, is_citation
+from assistant.draftcheck.sentences import Passage, PlainText
+from assistant.errors import DraftError
+
+_TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
+_PARAGRAPHS = (f"{_TEXT}p", f"{_TEXT}h")
+_SPACES = (f"{_TEXT}s", f"{_TEXT}tab", f"{_TEXT}line-break")
+
+
+def read_opendocument(path: Path) -> PlainText:
+    """An .odt draft as plain text with placeholders for its Zotero or Mendeley citations."""
+    text = PlainText()
+    items = CitedItems(text, path)
+    paragraphs = [e for e in _content(path).iter() if e.tag in _PARAGRAPHS]
+    for number, paragraph in enumerate(paragraphs, start=1):
+        reading = _Paragraph(items, number)
+        reading.walk(paragraph)
+        text.passages.append(Passage(str(path), "".join(reading.pieces)))
+    return text
+
+
+def _content(path: Path) -> ElementTree.Element:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            data = archive.read("content.xml")
+    except KeyError:
+        raise DraftError(f"{path} is a zip archive but no OpenDocument text (.odt).") from None
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise DraftError(f"{path} cannot be read as an OpenDocument file: {exc}.") from None
+    try:
+        return ElementTree.fromstring(data)
+    except ElementTree.ParseError as exc:
+        raise DraftError(f"{path}: content.xml is not well-formed XML ({exc}).") from None
+
+
+class _Paragraph:
+    """One paragraph's text; a citation's mark becomes a placeholder and what it shows is
+    skipped; a footnote inside is left to be read as paragraphs of its own."""
+
+    def __init__(self, items: CitedItems, line: int) -> None:
+        self.items = items
+        self.line = line
+        self.pieces: list[str] = []
+        self.hiding: str | None = None  # the citation mark whose shown text is being skipped
+
+    def walk(self, element: ElementTree.Element) -> None:
+        self._add(element.text)
+        for child in element:
+            self._enter(child)
+            self._add(child.tail)
+
+    def _enter(self, child: ElementTree.Element) -> None:
+        name = child.get(f"{_TEXT}name") or ""
+        if child.tag == f"{_TEXT}reference-mark-start" and is_citation(name):
+            self.pieces.append(self.items.cite(name, self.line))
+            self.hiding = name
+        elif child.tag == f"{_TEXT}reference-mark-end" and name == self.hiding:
+            self.hiding = None
+        elif child.tag in _SPACES:
+            self._add(" ")
+        elif child.tag not in (f"{_TEXT}note", *_PARAGRAPHS):
+            self.walk(child)
+
+    def _add(self, text: str | None) -> None:
+        if text and self.hiding is None:
+            self.pieces.append(text)
