@@ -1,4 +1,5 @@
-"""Ingest: read files, merge duplicates, give keys, chunk, embed, and store, under a write lock."""
+"""Ingest: read files, merge duplicates, give keys, chunk, embed, and store, under a write lock;
+and removal, under the same lock."""
 
 import contextlib
 from collections import defaultdict
@@ -10,13 +11,14 @@ from pydantic import BaseModel
 
 from assistant.chunking import chunk_paper, embedding_text
 from assistant.embedders import Embedder, embedder_name, make_embedder
-from assistant.errors import StoreBusyError
-from assistant.papers import Paper, citation_key, merge, same_work
+from assistant.errors import PaperNotFoundError, StoreBusyError
+from assistant.papers import Paper, citation_key, merge, near_key, same_work
 from assistant.readers import Rejected, input_files, read_file
 from assistant.readers.base import ReadItem
 from assistant.search import lexical_index
 from assistant.settings import Settings, StoreSettings
 from assistant.store import Store
+from assistant.workspace import existing_store
 
 PAPERS_PER_BATCH = 256
 LOCK_FILE = "write.lock"
@@ -188,6 +190,46 @@ def ingest_items(
         papers_total=info.papers,
         chunks_total=info.chunks,
     )
+
+
+class RemovalReport(BaseModel):
+    """What `papers remove` did: the keys removed, their chunks, and what the store holds."""
+
+    removed: list[str]
+    chunks_removed: int
+    papers_total: int
+    chunks_total: int
+
+
+def remove_papers(keys: Sequence[str], settings: Settings) -> RemovalReport:
+    """Delete the stored papers `keys`, all or none: a key the store lacks is an error naming
+    the key it most likely meant."""
+    store = existing_store(settings.store)
+    keys = list(dict.fromkeys(keys))
+    with write_lock(settings.store):
+        stored = {paper.key for paper in store.papers_by_key(keys)}
+        missing = [key for key in keys if key not in stored]
+        if missing:
+            raise PaperNotFoundError(
+                f"Not in {store.location}: {_with_hints(missing, store.keys())}; nothing was "
+                "removed. `litreview papers list` shows keys."
+            )
+        with store.writing(store.embedder or ""):
+            chunks = store.remove(keys)
+        lexical_index(store, settings)  # so the first search after it is quick
+    info = store.info()
+    return RemovalReport(
+        removed=keys, chunks_removed=chunks, papers_total=info.papers, chunks_total=info.chunks
+    )
+
+
+def _with_hints(missing: list[str], known: list[str]) -> str:
+    """The missing keys, each with the stored key it most likely meant."""
+    named = []
+    for key in missing:
+        near = near_key(key, known)
+        named.append(f"{key} (did you mean {near}?)" if near else key)
+    return ", ".join(named)
 
 
 def _embed_and_write(

@@ -319,6 +319,12 @@ class Store:
                 metadatas=[_paper_metadata(papers[i]) for i in part],
             )
 
+    def remove(self, keys: list[str]) -> int:
+        """Delete papers `keys`: their records, then their chunks, which no record points to
+        now. Returns the number of chunks deleted."""
+        self._required(PAPERS).delete(ids=keys)
+        return self._sweep(keys)
+
     def _sweep(self, keys: list[str] | None) -> int:
         """Sweep the chunks of papers `keys` (None: all) that no record points to."""
         live = _nobody if self._exclusive else self._registry().live_writers

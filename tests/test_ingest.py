@@ -66,6 +66,40 @@ def test_papers_list_show_and_bibtex_export(cli, tmp_path: Path) -> None:
     assert [r["key"] for r in records] == keys and all(r["abstract"] for r in records)
 
 
+@pytest.mark.parametrize("mode", ["embedded", "server"])
+def test_papers_remove_deletes_records_chunks_and_search_hits(
+    cli, tmp_path: Path, request: pytest.FixtureRequest, mode: str
+) -> None:
+    where = ["--chroma-url", request.getfixturevalue("chroma_server")] if mode == "server" else []
+    seeds = SEEDS / "001_87e089f88a505442.txt"
+    first = cli("ingest", seeds, *where, "--json").json()
+    zoology = "zoology2023measuring"
+    question = "measuring and improving recall in efficient language models"
+    hits = cli("search", question, *where, "--json").json()
+    assert zoology in [hit["key"] for hit in hits]  # the lexical index is built
+    own_chunks = len(cli("papers", "show", zoology, *where, "--json").json()["chunks"])
+
+    unknown = cli("papers", "remove", zoology, "zoology2023measurin", *where)
+    assert unknown.code == 1 and f"did you mean {zoology}?" in unknown.err
+    assert len(cli("papers", "list", *where, "--json").json()) == first["papers_total"]
+
+    removed = cli("papers", "remove", zoology, *where, "--json")
+    assert removed.code == 0, removed.err
+    assert removed.json() == {
+        "removed": [zoology],
+        "chunks_removed": own_chunks,
+        "papers_total": first["papers_total"] - 1,
+        "chunks_total": first["chunks_total"] - own_chunks,
+    }
+    assert cli("papers", "show", zoology, *where).code == 1
+    hits = cli("search", question, *where, "--json").json()
+    assert zoology not in [hit["key"] for hit in hits]
+    # the paper's files bring it back, under its key
+    again = cli("ingest", seeds, *where, "--json").json()
+    assert (again["added"], again["chunks_total"]) == (1, first["chunks_total"])
+    assert cli("papers", "show", zoology, *where).code == 0
+
+
 def test_store_info_reports_embedder_counts_and_index(cli) -> None:
     assert cli("ingest", SEEDS).code == 0
     info = cli("store", "info", "--json").json()

@@ -1,4 +1,4 @@
-"""`litreview papers`: list, show and export what the store holds."""
+"""`litreview papers`: list, show, export and remove what the store holds."""
 
 import sys
 from pathlib import Path
@@ -20,7 +20,9 @@ from assistant.export import EXPORTERS, record_json
 from assistant.store import Store
 from assistant.workspace import existing_store
 
-app = typer.Typer(help="List, show and export the papers in the store.", no_args_is_help=True)
+app = typer.Typer(
+    help="List, show, export and remove the papers in the store.", no_args_is_help=True
+)
 
 
 @app.command("list")
@@ -45,6 +47,37 @@ def list_papers(
         authors = str(len(paper.authors) or paper.author_count or "")
         rows.append(f"{paper.key:<{width}}  {paper.year or '':>4}  {authors:>7}  {paper.title}")
     sys.stdout.write("\n".join(rows) + f"\n{len(papers)} papers\n")
+
+
+@app.command("remove")
+def remove_papers_command(
+    keys: Annotated[list[str], typer.Argument(help="Citation keys, as `papers list` shows them.")],
+    wait: Annotated[
+        float | None,
+        typer.Option(
+            "--wait",
+            help="Seconds to wait for another writer's lock (default: 0).",
+            show_default=False,
+        ),
+    ] = None,
+    store: StoreOption = None,
+    chroma_url: ChromaUrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Remove papers and their chunks; ingesting their files again brings them back."""
+    from assistant.ingest import remove_papers
+
+    settings = load_settings(store, chroma_url)
+    if wait is not None:
+        settings.store.lock_timeout = wait
+    report = remove_papers(keys, settings)
+    if as_json:
+        print_json(report.model_dump())
+        return
+    console.print(
+        f"Removed {', '.join(report.removed)} ({report.chunks_removed} chunks); the store "
+        f"holds {report.papers_total} papers in {report.chunks_total} chunks."
+    )
 
 
 @app.command("show")
