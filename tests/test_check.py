@@ -1,5 +1,6 @@
 """`litreview check`: a researcher's own draft, its citations judged against their library."""
 
+import base64
 import json
 import os
 import re
@@ -615,7 +616,7 @@ def test_a_word_draft_without_citation_fields_says_where_citations_are_read(
     _write_docx(draft, [_run("Attention wins (Vaswani et al., 2017).")], [])
     result = cli("check", draft)
     assert result.code == 0, result.err
-    assert "No citations found" in result.out and "Zotero or Mendeley" in result.out
+    assert "No citations found" in result.out and "Zotero, Mendeley or EndNote" in result.out
 
 
 _ODT = (
@@ -663,3 +664,59 @@ def test_an_opendocument_draft_with_zotero_citations(cli, tmp_path: Path, keywor
     ]
     sentences = [pair["sentence"] for pair in result.json()["pairs"]]
     assert sentences == [f"{MUSE_CLAIM}.", "Transformers leak.", "Most notes cite."]
+
+
+def _endnote_record(number: int, title: str, abstract: str = "", **more: str) -> str:
+    """One cited reference as EndNote writes it into a field: its XML export, text in <style>."""
+    style = '<style face="normal" font="default" size="100%">{}</style>'.format
+    fields = "".join(f"<{tag}>{style(xml_escape(text))}</{tag}>" for tag, text in more.items())
+    abstract_xml = f"<abstract>{style(xml_escape(abstract))}</abstract>" if abstract else ""
+    return (
+        f"<Cite><Author>Shi</Author><Year>2024</Year><RecNum>{number}</RecNum><record>"
+        f"<rec-number>{number}</rec-number><contributors><authors><author>{style('Shi, Weijia')}"
+        f"</author></authors></contributors><titles><title>{style(xml_escape(title))}</title>"
+        f"</titles><dates><year>{style('2024')}</year></dates>{abstract_xml}{fields}</record></Cite>"
+    )
+
+
+def test_a_word_draft_with_endnote_citations(cli, tmp_path: Path, keyword_judge) -> None:
+    muse = "<EndNote>" + _endnote_record(7, MUSE[0], MUSE[1]) + "</EndNote>"
+    # a long citation: the code is only "ADDIN EN.CITE", the XML is base64 in a nested field
+    ocr = (
+        "<EndNote>"
+        + _endnote_record(9, OCR[0], OCR[1])
+        + _endnote_record(7, MUSE[0])
+        + "</EndNote>"
+    )
+    data = base64.b64encode(ocr.encode()).decode()
+    nested = (
+        '<w:r><w:fldChar w:fldCharType="begin"/></w:r>'
+        '<w:r><w:instrText xml:space="preserve"> ADDIN EN.CITE </w:instrText></w:r>'
+        f'<w:r><w:fldChar w:fldCharType="begin"><w:fldData xml:space="preserve">{data}'
+        "</w:fldData></w:fldChar></w:r>"
+        '<w:r><w:instrText xml:space="preserve"> ADDIN EN.CITE.DATA </w:instrText></w:r>'
+        '<w:r><w:fldChar w:fldCharType="end"/></w:r>'
+        '<w:r><w:fldChar w:fldCharType="separate"/></w:r>'
+        + _run("(Out, 2025; Shi, 2024)")
+        + '<w:r><w:fldChar w:fldCharType="end"/></w:r>'
+    )
+    draft = tmp_path / "paper.docx"
+    _write_docx(
+        draft,
+        [
+            _run(f"{MUSE_CLAIM} ") + _field(f" ADDIN EN.CITE {muse}", "(Shi, 2024)") + _run("."),
+            _run(f"{OCR_CLAIM} ") + nested + _run("."),
+        ],
+        [],
+    )
+    result = cli("check", draft, "--store", tmp_path / "store", "--json")
+    assert result.code == EXIT_WEAK_CITATIONS, result.err
+    assert pairs_of(result) == [
+        ("paper.docx", 1, "shi2024muse", "supported"),
+        ("paper.docx", 2, "shi2024generalization", "supported"),
+        ("paper.docx", 2, "shi2024muse", "unsupported"),  # record 7 again: the same key
+    ]
+    assert [pair["sentence"] for pair in result.json()["pairs"]][:2] == [
+        f"{MUSE_CLAIM}.",
+        f"{OCR_CLAIM}.",
+    ]

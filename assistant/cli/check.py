@@ -88,8 +88,8 @@ def _print_report(report: CheckReport, draft: Path) -> None:
         console.print("No citations found in the draft.")
         if draft.suffix.lower() in (".docx", ".odt"):
             console.print(
-                "A word processor's citations are read from the citations Zotero or Mendeley "
-                "inserted; citations typed as text are not seen."
+                "A word processor's citations are read from the citations Zotero, Mendeley or "
+                "EndNote inserted; citations typed as text are not seen."
             )
         return
     place = None

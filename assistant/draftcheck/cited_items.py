@@ -35,27 +35,37 @@ class CitedItems:
 
     def cite(self, code: str, line: int) -> str:
         """The placeholder for the citation whose code (CSL JSON after its name) is `code`."""
-        keys = [self._key(item) for item in _items(code) if isinstance(item, dict)]
-        return self.text.cite(keys, line)
+        items = [item for item in _items(code) if isinstance(item, dict)]
+        return self.cite_records([(_ids(item), _csl_fields(item)) for item in items], line)
 
-    def _key(self, item: dict[str, Any]) -> str:
-        """The item's key, its record added to the draft's bibliography the first time."""
-        uris = item.get("uris")
-        ids = [str(uri) for uri in (uris if isinstance(uris, list) else [])]
-        ids.append(str(item.get("id")))
+    def cite_records(self, records: list[tuple[list[str], dict[str, Any]]], line: int) -> str:
+        """The placeholder for a citation of `records`: each one's ids and Paper fields."""
+        return self.text.cite([self._key(ids, fields) for ids, fields in records], line)
+
+    def _key(self, ids: list[str], fields: dict[str, Any]) -> str:
+        """The record's key, the record added to the draft's bibliography the first time."""
         known = next((self.keys[i] for i in ids if i in self.keys), None)
         if known is not None:
             return known
-        data = item.get("itemData")
-        try:
-            fields = json_paper_fields(data if isinstance(data, dict) else {})
-        # an item of another shape than CSL JSON's is no record: rejected as untitled
-        except (TypeError, ValueError, AttributeError, IndexError, KeyError):
-            fields = {"title": "", "abstract": ""}
         key = fields.get("key") or _made_key(fields, set(self.keys.values()))
         self.text.entries.append(checked({**fields, "key": key}, self.path, f"citation {key}"))
         self.keys.update(dict.fromkeys(ids, key))
         return key
+
+
+def _ids(item: dict[str, Any]) -> list[str]:
+    """What names one item across citations: its URIs and its id."""
+    uris = item.get("uris")
+    return [str(uri) for uri in (uris if isinstance(uris, list) else [])] + [str(item.get("id"))]
+
+
+def _csl_fields(item: dict[str, Any]) -> dict[str, Any]:
+    data = item.get("itemData")
+    try:
+        return json_paper_fields(data if isinstance(data, dict) else {})
+    # an item of another shape than CSL JSON's is no record: rejected as untitled
+    except (TypeError, ValueError, AttributeError, IndexError, KeyError):
+        return {"title": "", "abstract": ""}
 
 
 def _items(code: str) -> list[Any]:

@@ -1,7 +1,8 @@
-"""Word drafts (.docx) cited with Zotero or Mendeley: each citation is a field whose code holds
-its items (`ADDIN ZOTERO_ITEM CSL_CITATION {...}`, Mendeley's `ADDIN CSL_CITATION {...}`; read
-by `cited_items`); what the field shows, "(Smith et al., 2020)", is not read. A citation typed
-as text has no items and is not seen. Body paragraphs, then footnotes and endnotes, are
+"""Word drafts (.docx) cited with Zotero, Mendeley or EndNote: each citation is a field whose
+code holds its references (`ADDIN ZOTERO_ITEM CSL_CITATION {...}`, Mendeley's `ADDIN
+CSL_CITATION {...}`, read by `cited_items`; EndNote's `ADDIN EN.CITE <EndNote>...`, read by
+`endnote_cites`); what the field shows, "(Smith et al., 2020)", is not read. A citation typed
+as text holds no reference and is not seen. Body paragraphs, then footnotes and endnotes, are
 passages; a sentence's "line" is its paragraph's number in its part.
 """
 
@@ -12,6 +13,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 from assistant.draftcheck.cited_items import CitedItems, is_citation
+from assistant.draftcheck.endnote_cites import CITE_MARK, DATA_MARK, endnote_records, endnote_xml
 from assistant.draftcheck.sentences import Passage, PlainText
 from assistant.errors import DraftError
 
@@ -20,7 +22,8 @@ _PARTS = ("word/document.xml", "word/footnotes.xml", "word/endnotes.xml")
 
 
 def read_word(path: Path) -> PlainText:
-    """A .docx draft as plain text with placeholders for its Zotero or Mendeley citations."""
+    """A .docx draft as plain text with placeholders for its Zotero, Mendeley or EndNote
+    citations."""
     text = PlainText()
     items = CitedItems(text, path)
     for part, root in _parts(path):
@@ -63,7 +66,7 @@ class _Fields:
     def take(self, element: ElementTree.Element) -> None:
         tag = element.tag
         if tag == f"{_W}fldChar":
-            self._field_mark(element.get(f"{_W}fldCharType"))
+            self._field_mark(element)
         elif tag == f"{_W}instrText" and self.open:
             self.open[-1]["code"] += element.text or ""
         elif tag == f"{_W}t" and not (self.open and self._hidden()):
@@ -74,17 +77,28 @@ class _Fields:
     def text(self) -> str:
         return "".join(self.pieces)
 
-    def _field_mark(self, kind: str | None) -> None:
+    def _field_mark(self, mark: ElementTree.Element) -> None:
+        kind = mark.get(f"{_W}fldCharType")
         if kind == "begin":
-            self.open.append({"code": "", "showing": False})
+            data = "".join(part.text or "" for part in mark.iter(f"{_W}fldData"))
+            self.open.append({"code": "", "showing": False, "data": data})
         elif kind == "separate" and self.open:
             self.open[-1]["showing"] = True
         elif kind == "end" and self.open:
-            code = self.open.pop()["code"]
-            if is_citation(code):
-                self.pieces.append(self.items.cite(code, self.line))
+            self._field_end(self.open.pop())
+
+    def _field_end(self, field: dict[str, Any]) -> None:
+        code = field["code"]
+        if DATA_MARK in code:  # EndNote's data field: its XML belongs to the field around it
+            if self.open:
+                self.open[-1]["data"] += field["data"]
+        elif CITE_MARK in code:
+            records = endnote_records(endnote_xml(code, field["data"]))
+            self.pieces.append(self.items.cite_records(records, self.line))
+        elif is_citation(code):
+            self.pieces.append(self.items.cite(code, self.line))
 
     def _hidden(self) -> bool:
         """A run inside a field's code, or inside what a citation field shows."""
         field = self.open[-1]
-        return not field["showing"] or is_citation(field["code"])
+        return not field["showing"] or is_citation(field["code"]) or CITE_MARK in field["code"]
