@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from xml.sax.saxutils import escape as xml_escape
 
 import pytest
 
@@ -91,6 +92,14 @@ FORMATS = {
         ".ris", "ris", "", "", "\n",
         lambda t, a, n: f"TY  - JOUR\nTI  - {t}\nAB  - {a}\nPY  - {2000 + n}\nER  - \n",
         "record 1 (line 1)",
+    ),
+    "endnote": Format(
+        ".xml", "endnote", '<?xml version="1.0" encoding="UTF-8"?>\n<xml><records>\n',
+        "</records></xml>\n", "\n",
+        lambda t, a, n: f"<record><titles><title><style>{xml_escape(t)}</style></title></titles>"
+        f"<abstract><style>{xml_escape(a)}</style></abstract><dates><year>{2000 + n}</year>"
+        "</dates></record>",
+        "record 1",
     ),
     "medline": Format(
         ".nbib", "medline", "", "", "\n",
@@ -774,6 +783,45 @@ def test_pubmed_records_with_wrapped_fields_ids_and_names(tmp_path: Path) -> Non
     assert paper.external_ids == {"pubmed": "31452104"}
     assert paper.url == "https://pubmed.ncbi.nlm.nih.gov/31452104/"
     assert where(rejected) == {"record 2 (line 17)": "missing abstract"}
+
+
+# ---------------------------------------------------------------------------------------------
+# EndNote XML (File > Export, XML)
+
+
+def test_endnote_xml_export_fields_and_a_broken_file(tmp_path: Path) -> None:
+    style = '<style face="normal" font="default" size="100%">{}</style>'.format
+    path = tmp_path / "My EndNote Library.xml"
+    path.write_text(
+        '<?xml version="1.0" encoding="UTF-8" ?><xml><records><record>'
+        "<database name='My Library.enl'>My Library.enl</database><ref-type name='Journal"
+        " Article'>17</ref-type><contributors><authors>"
+        f"<author>{style('Smith, John A.')}</author><author>{style('Doe, J.')}</author>"
+        f"</authors></contributors><titles><title>{style('Aspirin and ')}"
+        f'<style face="italic">{"adenomas"}</style></title>'
+        f"<secondary-title>{style('The Journal of Things')}</secondary-title></titles>"
+        f"<dates><year>{style('2019')}</year></dates>"
+        f"<electronic-resource-num>{style('10.1000/asp.2019.01')}</electronic-resource-num>"
+        f"<abstract>{style('Aspirin lowered recurrence by a fifth.')}</abstract>"
+        "</record></records></xml>\n"
+    )
+    assert detect_format(path) == "endnote"
+    [paper] = split(read_file(path))[0]
+    assert (paper.title, paper.abstract) == (
+        "Aspirin and adenomas",
+        "Aspirin lowered recurrence by a fifth.",
+    )
+    assert paper.authors == ["Smith, John A.", "Doe, J."]
+    assert (paper.year, paper.doi, paper.venue) == (
+        2019,
+        "10.1000/asp.2019.01",
+        "The Journal of Things",
+    )
+    broken = tmp_path / "cut.xml"
+    broken.write_text("<xml><records><record><titles>\n<title>Cut short")
+    assert where(split(read_file(broken, "endnote"))[1]) == {
+        "line 2": "not well-formed XML (column 17); nothing read"
+    }
 
 
 # ---------------------------------------------------------------------------------------------

@@ -43,8 +43,8 @@ def ingest_command(
     chroma_url: ChromaUrlOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Add papers (listing pages, JSON/JSONL, SciFact/BEIR, arXiv, CSV, BibTeX, RIS, PubMed)
-    to the store."""
+    """Add papers (listing pages, JSON/JSONL, SciFact/BEIR, arXiv, CSV, BibTeX, RIS, PubMed,
+    EndNote XML) to the store."""
     settings = load_settings(store, chroma_url)
     if wait is not None:
         settings.store.lock_timeout = wait

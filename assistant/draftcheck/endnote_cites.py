@@ -1,8 +1,8 @@
 """EndNote's citations in Word: a field `ADDIN EN.CITE <EndNote><Cite>...</Cite></EndNote>`.
 Where that XML is long, the code is only `ADDIN EN.CITE` and the XML sits, base64-encoded, in
 the `w:fldData` of a field nested inside it, `ADDIN EN.CITE.DATA`. Each <Cite> holds a <record>
-in EndNote's XML export format: title, authors, year, journal, DOI, and the abstract where the
-library has one.
+in EndNote's XML export format (read by `assistant.readers.endnote_xml`): title, authors, year,
+journal, DOI, and the abstract where the library has one.
 """
 
 import base64
@@ -11,7 +11,7 @@ import re
 from typing import Any
 from xml.etree import ElementTree
 
-from assistant.readers.base import year_of
+from assistant.readers.endnote_xml import joined_text, record_fields
 
 CITE_MARK = "EN.CITE"
 DATA_MARK = "EN.CITE.DATA"
@@ -43,32 +43,11 @@ def endnote_records(xml: str) -> list[tuple[list[str], dict[str, Any]]]:
         record = cite.find("record")
         if record is None:
             continue
-        number = _text(record, "rec-number") or _text(cite, "RecNum")
-        fields = _fields(record)
+        number = _text_of(record.find("rec-number")) or _text_of(cite.find("RecNum"))
+        fields = record_fields(record)
         found.append(([f"endnote:{number}" if number else f"title:{fields['title']}"], fields))
     return found
 
 
-def _fields(record: ElementTree.Element) -> dict[str, Any]:
-    authors = record.findall("contributors/authors/author")
-    return {
-        "title": _text(record, "titles/title"),
-        "abstract": _text(record, "abstract"),
-        "authors": [name for name in map(_joined, authors) if name],
-        "year": year_of(_text(record, "dates/year")),
-        "doi": _text(record, "electronic-resource-num") or None,
-        "venue": _text(record, "titles/secondary-title")
-        or _text(record, "periodical/full-title")
-        or None,
-        "url": _text(record, "urls/related-urls/url") or None,
-    }
-
-
-def _text(element: ElementTree.Element, path: str) -> str:
-    found = element.find(path)
-    return _joined(found) if found is not None else ""
-
-
-def _joined(element: ElementTree.Element) -> str:
-    """An element's text, its <style> runs joined, whitespace collapsed."""
-    return " ".join("".join(element.itertext()).split())
+def _text_of(element: ElementTree.Element | None) -> str:
+    return joined_text(element) if element is not None else ""

@@ -5,7 +5,17 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from assistant.errors import LitreviewError
-from assistant.readers import arxiv, bibtex, csv_table, json_records, listing, medline, ris, scifact
+from assistant.readers import (
+    arxiv,
+    bibtex,
+    csv_table,
+    endnote_xml,
+    json_records,
+    listing,
+    medline,
+    ris,
+    scifact,
+)
 from assistant.readers.base import ReadItem, Rejected, is_binary, read_nothing_from
 
 Reader = Callable[[Path], Iterator[ReadItem]]
@@ -19,6 +29,7 @@ READERS: dict[str, Reader] = {
     "bibtex": bibtex.read,
     "ris": ris.read,
     "medline": medline.read,
+    "endnote": endnote_xml.read,
 }
 
 _BY_EXTENSION = {
@@ -59,6 +70,8 @@ def detect_format(path: Path) -> str | None:
         return "csv"
     if head.startswith("PMID-"):  # PubMed's MEDLINE format
         return "medline"
+    if suffix == ".xml" and "<records>" in head:  # EndNote's XML export
+        return "endnote"
     if head.startswith(("{", "[")):
         return _json_flavour(path)
     # a .txt is a listing page unless its first bytes said otherwise (RIS, Web of Science,
