@@ -720,3 +720,26 @@ def test_a_word_draft_with_endnote_citations(cli, tmp_path: Path, keyword_judge)
         f"{MUSE_CLAIM}.",
         f"{OCR_CLAIM}.",
     ]
+
+
+def test_a_word_draft_with_mendeley_cite_content_controls(
+    cli, tmp_path: Path, keyword_judge
+) -> None:
+    # Mendeley Cite (the add-in of Mendeley Reference Manager) keeps each citation's items as
+    # base64 JSON in the tag of a content control around what the citation shows
+    muse = _item(
+        "mendeley-1", title=MUSE[0], abstract=MUSE[1],
+        author=[{"family": "Shi", "given": "Weijia"}], issued={"date-parts": [[2024]]},
+    )  # fmt: skip
+    payload = json.dumps({"citationID": "MENDELEY_CITATION_1", "citationItems": [muse]})
+    tag = "MENDELEY_CITATION_v3_" + base64.b64encode(payload.encode()).decode()
+    control = (
+        f'<w:sdt><w:sdtPr><w:tag w:val="{tag}"/></w:sdtPr>'
+        f"<w:sdtContent>{_run('(Shi et al., 2024)')}</w:sdtContent></w:sdt>"
+    )
+    draft = tmp_path / "paper.docx"
+    _write_docx(draft, [_run(f"{MUSE_CLAIM} ") + control + _run(". Plain.")], [])
+    result = cli("check", draft, "--store", tmp_path / "store", "--json")
+    assert result.code == 0, result.err
+    assert pairs_of(result) == [("paper.docx", 1, "shi2024muse", "supported")]
+    assert result.json()["pairs"][0]["sentence"] == f"{MUSE_CLAIM}."

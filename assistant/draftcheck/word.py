@@ -1,11 +1,14 @@
 """Word drafts (.docx) cited with Zotero, Mendeley or EndNote: each citation is a field whose
-code holds its references (`ADDIN ZOTERO_ITEM CSL_CITATION {...}`, Mendeley's `ADDIN
+code holds its references (`ADDIN ZOTERO_ITEM CSL_CITATION {...}`, Mendeley Desktop's `ADDIN
 CSL_CITATION {...}`, read by `cited_items`; EndNote's `ADDIN EN.CITE <EndNote>...`, read by
-`endnote_cites`); what the field shows, "(Smith et al., 2020)", is not read. A citation typed
-as text holds no reference and is not seen. Body paragraphs, then footnotes and endnotes, are
-passages; a sentence's "line" is its paragraph's number in its part.
+`endnote_cites`), or, from Mendeley Cite, a content control whose tag holds them
+(`MENDELEY_CITATION_v3_` and base64 CSL JSON); what a citation shows, "(Smith et al., 2020)",
+is not read. A citation typed as text holds no reference and is not seen. Body paragraphs, then
+footnotes and endnotes, are passages; a sentence's "line" is its paragraph's number in its part.
 """
 
+import base64
+import binascii
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +22,7 @@ from assistant.errors import DraftError
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _PARTS = ("word/document.xml", "word/footnotes.xml", "word/endnotes.xml")
+MENDELEY_CITE = "MENDELEY_CITATION_v3_"
 
 
 def read_word(path: Path) -> PlainText:
@@ -28,11 +32,25 @@ def read_word(path: Path) -> PlainText:
     items = CitedItems(text, path)
     for part, root in _parts(path):
         for number, paragraph in enumerate(root.iter(f"{_W}p"), start=1):
-            field = _Fields(items, number)
-            for element in paragraph.iter():
-                field.take(element)
-            text.passages.append(Passage(f"{path}#{part}" if part else str(path), field.text()))
+            passage = _paragraph_text(paragraph, items, number)
+            text.passages.append(Passage(f"{path}#{part}" if part else str(path), passage))
     return text
+
+
+def _paragraph_text(paragraph: ElementTree.Element, items: CitedItems, number: int) -> str:
+    """A paragraph's text, each citation in it a placeholder."""
+    fields = _Fields(items, number)
+    shown_by_citations: set[ElementTree.Element] = set()
+    for element in paragraph.iter():
+        if element in shown_by_citations:
+            continue
+        code = _mendeley_cite(element)
+        if code is not None:  # a content control: what it shows is not read
+            shown_by_citations.update(element.iter())
+            fields.pieces.append(items.cite(code, number))
+        else:
+            fields.take(element)
+    return fields.text()
 
 
 def _parts(path: Path) -> Iterator[tuple[str, ElementTree.Element]]:
@@ -51,6 +69,21 @@ def _parts(path: Path) -> Iterator[tuple[str, ElementTree.Element]]:
         except ElementTree.ParseError as exc:
             raise DraftError(f"{path}: {name} is not well-formed XML ({exc}).") from None
         yield ("" if name == _PARTS[0] else name.removeprefix("word/").removesuffix(".xml")), root
+
+
+def _mendeley_cite(element: ElementTree.Element) -> str | None:
+    """The citation code (CSL JSON) of a Mendeley Cite content control: its tag is
+    `MENDELEY_CITATION_v3_` and the JSON in base64."""
+    if element.tag != f"{_W}sdt":
+        return None
+    tag = element.find(f"{_W}sdtPr/{_W}tag")
+    value = tag.get(f"{_W}val", "") if tag is not None else ""
+    if not value.startswith(MENDELEY_CITE):
+        return None
+    try:
+        return base64.b64decode(value.removeprefix(MENDELEY_CITE)).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return ""  # a citation all the same: what it shows is not read
 
 
 class _Fields:
