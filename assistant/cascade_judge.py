@@ -31,14 +31,23 @@ class CascadeJudge:
 
     def judge_all(self, pairs: Sequence[tuple[str, str]]) -> list[Verdict]:
         """One verdict per pair, in order; the band's pairs go to the model in one call."""
+        return self.judged(pairs)[0]
+
+    def judged(self, pairs: Sequence[tuple[str, str]]) -> tuple[list[Verdict], list[bool]]:
+        """`judge_all`'s verdicts, and for each pair whether the model was asked about it."""
         verdicts = [self._settled(verdict) for verdict in self.offline.judge_all(pairs)]
         band = [i for i, verdict in enumerate(verdicts) if self._uncertain(verdict)]
         if band:
             for i, verdict in zip(band, self.llm.judge_all([pairs[i] for i in band]), strict=True):
                 verdicts[i] = verdict
-        self.pairs += len(pairs)
-        self.asked += len(band)
-        return verdicts
+        self.count(len(pairs), len(band))
+        asked = set(band)
+        return verdicts, [i in asked for i in range(len(pairs))]
+
+    def count(self, pairs: int, asked: int) -> None:
+        """Add pairs to the counts: judged now, or by the run a resumed one carries on."""
+        self.pairs += pairs
+        self.asked += asked
 
     def judge_grid(self, claims: Sequence[str], sources: Sequence[str]) -> Grid:
         """Every claim against every source; the model gets the claims with an uncertain cell
@@ -52,8 +61,7 @@ class CascadeJudge:
                 for c, verdict in zip(columns, row, strict=True):
                     if self._uncertain(grid[r][c]):
                         grid[r][c] = verdict
-        self.pairs += len(claims) * len(sources)
-        self.asked += len(rows) * len(columns)
+        self.count(len(claims) * len(sources), len(rows) * len(columns))
         return grid
 
     def summary(self) -> str:

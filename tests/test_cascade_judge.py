@@ -191,3 +191,31 @@ def test_the_cascade_with_the_bundled_model(cli, local_model: str, monkeypatch) 
     assert result.code == 0, result.err
     assert "cascade judge: 4 of 4 pairs" in result.err
     assert result.json()["n"] == 4
+
+
+def test_a_resumed_eval_counts_the_pairs_the_interrupted_run_sent_to_the_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant.evaluation.checkpoint import Checkpoint
+    from assistant.evaluation.judging import JudgeCase, evaluate_judge
+
+    cases = [JudgeCase(f"c{i}", claim, SOURCE, "SUPPORT") for i, claim in enumerate(OFFLINE)]
+
+    def run(interrupt: bool) -> dict[str, int]:
+        def stop(done: int, total: int) -> None:
+            if interrupt:
+                raise KeyboardInterrupt
+
+        checkpoint = Checkpoint(tmp_path / "judge.jsonl", {"judge": "cascade"})
+        with FaultServer([ok("PAIR 1: supported")] * 2) as server:
+            cascade = CascadeJudge(FixedJudge(OFFLINE), LLMJudge(_chat(server)), 0.2, 0.8)
+            try:
+                evaluate_judge(cases, cascade, checkpoint, stop)
+            except KeyboardInterrupt:
+                pass
+        return cascade.as_json()
+
+    # batches of 4: the first holds one of the two pairs in the band, the second the other
+    monkeypatch.setattr("assistant.evaluation.judging.BATCH", 4)
+    assert run(interrupt=True) == {"pairs": 4, "sent_to_model": 1}
+    assert run(interrupt=False) == {"pairs": 5, "sent_to_model": 2}  # as one whole run counts

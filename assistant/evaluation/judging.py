@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, get_args
 
+from assistant.cascade_judge import CascadeJudge
 from assistant.errors import LitreviewError
 from assistant.evaluation.checkpoint import Checkpoint
 from assistant.evaluation.files import json_lines
@@ -90,12 +91,19 @@ def evaluate_judge(
     checkpoint: Checkpoint,
     progress: Progress | None = None,
 ) -> JudgeReport:
-    """Judge every case (those an interrupted run finished come from `checkpoint`)."""
+    """Judge every case (those an interrupted run finished come from `checkpoint`). A cascade
+    judge's counts take in the pairs of the run resumed, as if judged now."""
+    cascade = judge if isinstance(judge, CascadeJudge) else None
+    if cascade is not None:
+        resumed = [checkpoint.done[case.id] for case in cases if case.id in checkpoint.done]
+        cascade.count(len(resumed), sum(bool(result.get("sent")) for result in resumed))
     for start in range(0, len(cases), BATCH):
         batch = [case for case in cases[start : start + BATCH] if case.id not in checkpoint.done]
-        verdicts = judge.judge_all([(case.claim, case.source) for case in batch])
-        for case, verdict in zip(batch, verdicts, strict=True):
-            checkpoint.record(case.id, {"label": verdict.label, "score": verdict.score})
+        pairs = [(case.claim, case.source) for case in batch]
+        verdicts, sent = cascade.judged(pairs) if cascade else (judge.judge_all(pairs), [])
+        for i, (case, verdict) in enumerate(zip(batch, verdicts, strict=True)):
+            result = {"label": verdict.label, "score": verdict.score}
+            checkpoint.record(case.id, result | ({"sent": sent[i]} if sent else {}))
         if progress:
             progress(min(start + BATCH, len(cases)), len(cases))
     results = [checkpoint.done[case.id] for case in cases]
