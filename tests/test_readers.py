@@ -500,6 +500,28 @@ def test_zotero_csv_export() -> None:
     }
 
 
+def test_a_table_without_an_abstract_column_is_one_rejection_saying_where_to_get_one(
+    tmp_path: Path,
+) -> None:
+    # PubMed's "Save as CSV" holds no abstracts: one line saying so, not one per row
+    path = tmp_path / "csv-aspirin-set.csv"
+    path.write_text(
+        "PMID,Title,Authors,Citation,Journal/Book,Publication Year,DOI\n"
+        '1,"Aspirin, again","Smith JA, Doe J","J Things. 2019",J Things,2019,10.1/a\n'
+        '2,"Aspirin, still","Roe R","J Things. 2020",J Things,2020,10.1/b\n'
+    )
+    papers, rejected = split(read_file(path))
+    assert papers == []
+    assert [(r.location, r.reason) for r in rejected] == [
+        (
+            "line 1",
+            "no abstract column (the header has: PMID, Title, Authors, Citation, Journal/Book, "
+            "Publication Year, DOI); export the table with abstracts. PubMed's CSV has none: "
+            "save the search as format PubMed (a .txt) instead",
+        )
+    ]
+
+
 def test_row_with_too_few_columns_is_rejected(tmp_path: Path) -> None:
     path = tmp_path / "short.csv"
     path.write_text("title,abstract,year\nOne,First.,2001\nTwo,Second.\n")

@@ -4,9 +4,21 @@ import csv
 from collections.abc import Iterator
 from pathlib import Path
 
-from assistant.readers.base import ReadItem, Rejected, checked, decoded_lines, paper_fields
+from assistant.readers.base import (
+    COMMON_FIELDS,
+    ReadItem,
+    Rejected,
+    checked,
+    decoded_lines,
+    folded,
+    paper_fields,
+)
 
 DELIMITERS = (",", "\t", ";")
+_NO_ABSTRACTS = (
+    "no abstract column (the header has: {}); export the table with abstracts. PubMed's CSV "
+    "has none: save the search as format PubMed (a .txt) instead"
+)
 
 
 def read(path: Path) -> Iterator[ReadItem]:
@@ -18,6 +30,10 @@ def read(path: Path) -> Iterator[ReadItem]:
     if isinstance(header, str):
         reason = f"unreadable header row: {header}; nothing read"
         yield Rejected(str(path), f"line {header_line}", reason)
+        return
+    if not any(folded(name) in COMMON_FIELDS["abstract"] for name in header):
+        columns = ", ".join(header[:12]) + (", ..." if len(header) > 12 else "")
+        yield Rejected(str(path), f"line {header_line}", _NO_ABSTRACTS.format(columns))
         return
     for number, (line, row) in enumerate(rows, start=1):
         location = f"record {number} (line {line})"
