@@ -2,6 +2,7 @@
 
 import os
 import re
+import zipfile
 from pathlib import Path
 
 import bibtexparser
@@ -178,6 +179,17 @@ def test_a_pdf_is_told_to_export_its_metadata_instead(
     [rejected] = result.json()["rejected"]
     assert "PDFs are not read" in rejected["reason"]
     assert "BibTeX, RIS or CSV" in rejected["reason"] and "--format" not in rejected["reason"]
+
+
+def test_a_word_draft_is_told_to_go_to_check(cli, tmp_path: Path) -> None:
+    draft = tmp_path / "paper.docx"
+    with zipfile.ZipFile(draft, "w") as archive:
+        archive.writestr("word/document.xml", "<w:document/>")
+    result = cli("ingest", draft, "--json")
+    assert result.code == 3
+    [rejected] = result.json()["rejected"]
+    assert "a Word or OpenDocument file" in rejected["reason"]
+    assert f"litreview check {draft}" in rejected["reason"]
 
 
 def test_the_same_files_through_another_path_change_nothing(

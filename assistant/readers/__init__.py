@@ -45,6 +45,10 @@ PDF_REASON = (
     "a PDF: PDFs are not read; export the papers' metadata with abstracts from Zotero (or "
     "your reference manager) as BibTeX, RIS or CSV and ingest that file"
 )
+ZIP_REASON = (
+    "a zip archive, such as a Word or OpenDocument file: ingest reads reference exports "
+    "(BibTeX, RIS, CSV, JSON); to check a draft's citations, run `litreview check {}`"
+)
 # Keys that tell a JSON-lines flavour apart from generic records.
 _JSONL_FLAVOURS = (
     ({"doc_id", "abstract"}, "scifact"),
@@ -122,6 +126,8 @@ def read_file(path: Path, format_name: str | None = None) -> Iterator[ReadItem]:
         return read_nothing_from(path, "empty file")
     if _is_pdf(path):  # even under --format: no reader takes PDFs
         return read_nothing_from(path, PDF_REASON)
+    if _is_zip(path):
+        return read_nothing_from(path, ZIP_REASON.format(path))
     if is_binary(path):
         return read_nothing_from(path, "binary file, not a text export; nothing read")
     name = format_name or detect_format(path)
@@ -131,6 +137,11 @@ def read_file(path: Path, format_name: str | None = None) -> Iterator[ReadItem]:
     if name not in READERS:
         raise LitreviewError(f"Unknown format {name!r}; choose one of: {', '.join(READERS)}")
     return READERS[name](path)
+
+
+def _is_zip(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(4) == b"PK\x03\x04"
 
 
 def _is_pdf(path: Path) -> bool:
