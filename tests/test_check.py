@@ -743,3 +743,22 @@ def test_a_word_draft_with_mendeley_cite_content_controls(
     assert result.code == 0, result.err
     assert pairs_of(result) == [("paper.docx", 1, "shi2024muse", "supported")]
     assert result.json()["pairs"][0]["sentence"] == f"{MUSE_CLAIM}."
+
+
+def test_a_word_text_box_is_read_once(cli, tmp_path: Path, keyword_judge) -> None:
+    # Word writes a text box twice (for new readers and, under mc:Fallback, for old ones),
+    # each copy a paragraph inside the paragraph that anchors it
+    muse = _item("http://zotero.org/users/1/items/MUSE", title=MUSE[0], abstract=MUSE[1])
+    boxed = f"<w:p>{_run(f'{MUSE_CLAIM} ') + _citation(muse) + _run('.')}</w:p>"
+    mc = 'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"'
+    anchor = (
+        _run("Anchor text. ")
+        + f"<w:r><mc:AlternateContent {mc}><mc:Choice><w:drawing><w:txbxContent>{boxed}"
+        + f"</w:txbxContent></w:drawing></mc:Choice><mc:Fallback><w:pict><w:txbxContent>{boxed}"
+        + "</w:txbxContent></w:pict></mc:Fallback></mc:AlternateContent></w:r>"
+    )
+    draft = tmp_path / "boxed.docx"
+    _write_docx(draft, [anchor], [])
+    result = cli("check", draft, "--store", tmp_path / "store", "--json")
+    assert result.code == 0, result.err
+    assert [pair["sentence"] for pair in result.json()["pairs"]] == [f"{MUSE_CLAIM}."]

@@ -23,6 +23,7 @@ from assistant.errors import DraftError
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _PARTS = ("word/document.xml", "word/footnotes.xml", "word/endnotes.xml")
 MENDELEY_CITE = "MENDELEY_CITATION_v3_"
+_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 
 
 def read_word(path: Path) -> PlainText:
@@ -31,23 +32,29 @@ def read_word(path: Path) -> PlainText:
     text = PlainText()
     items = CitedItems(text, path)
     for part, root in _parts(path):
-        for number, paragraph in enumerate(root.iter(f"{_W}p"), start=1):
+        # a text box is written twice, the copy for old readers under mc:Fallback
+        copies = {element for fallback in root.iter(_FALLBACK) for element in fallback.iter()}
+        paragraphs = [p for p in root.iter(f"{_W}p") if p not in copies]
+        for number, paragraph in enumerate(paragraphs, start=1):
             passage = _paragraph_text(paragraph, items, number)
             text.passages.append(Passage(f"{path}#{part}" if part else str(path), passage))
     return text
 
 
 def _paragraph_text(paragraph: ElementTree.Element, items: CitedItems, number: int) -> str:
-    """A paragraph's text, each citation in it a placeholder."""
+    """A paragraph's text, each citation in it a placeholder; a paragraph inside it (a text
+    box's) is a passage of its own."""
     fields = _Fields(items, number)
-    shown_by_citations: set[ElementTree.Element] = set()
+    skipped: set[ElementTree.Element] = set()
     for element in paragraph.iter():
-        if element in shown_by_citations:
+        if element in skipped:
             continue
         code = _mendeley_cite(element)
         if code is not None:  # a content control: what it shows is not read
-            shown_by_citations.update(element.iter())
+            skipped.update(element.iter())
             fields.pieces.append(items.cite(code, number))
+        elif element.tag in (f"{_W}p", _FALLBACK) and element is not paragraph:
+            skipped.update(element.iter())
         else:
             fields.take(element)
     return fields.text()
