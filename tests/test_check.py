@@ -762,3 +762,24 @@ def test_a_word_text_box_is_read_once(cli, tmp_path: Path, keyword_judge) -> Non
     result = cli("check", draft, "--store", tmp_path / "store", "--json")
     assert result.code == 0, result.err
     assert [pair["sentence"] for pair in result.json()["pairs"]] == [f"{MUSE_CLAIM}."]
+
+
+def test_a_word_draft_with_tracked_changes_is_read_as_it_now_stands(
+    cli, tmp_path: Path, keyword_judge
+) -> None:
+    muse = _item("http://zotero.org/users/1/items/MUSE", title=MUSE[0], abstract=MUSE[1])
+    moved = _run(f"{MUSE_CLAIM} ") + _citation(muse) + _run(".")
+    deleted = '<w:r><w:delText xml:space="preserve">Deleted words. </w:delText></w:r>'
+    draft = tmp_path / "tracked.docx"
+    _write_docx(
+        draft,
+        [
+            f"<w:moveFrom>{moved}</w:moveFrom>",  # where the sentence was: struck through
+            f"<w:del>{deleted}</w:del>" + f"<w:moveTo>{moved}</w:moveTo>",
+        ],
+        [],
+    )
+    result = cli("check", draft, "--store", tmp_path / "store", "--json")
+    assert result.code == 0, result.err
+    assert pairs_of(result) == [("tracked.docx", 2, "musemachine", "supported")]
+    assert result.json()["pairs"][0]["sentence"] == f"{MUSE_CLAIM}."

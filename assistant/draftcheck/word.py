@@ -24,6 +24,9 @@ _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _PARTS = ("word/document.xml", "word/footnotes.xml", "word/endnotes.xml")
 MENDELEY_CITE = "MENDELEY_CITATION_v3_"
 _FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+# Not part of this paragraph as it stands: a paragraph inside it (a text box's, read on its
+# own), the old-reader copy of a text box, and text tracked as moved away or deleted.
+_NOT_READ = (f"{_W}p", _FALLBACK, f"{_W}moveFrom", f"{_W}del")
 
 
 def read_word(path: Path) -> PlainText:
@@ -42,8 +45,7 @@ def read_word(path: Path) -> PlainText:
 
 
 def _paragraph_text(paragraph: ElementTree.Element, items: CitedItems, number: int) -> str:
-    """A paragraph's text, each citation in it a placeholder; a paragraph inside it (a text
-    box's) is a passage of its own."""
+    """A paragraph's text as it now stands, each citation in it a placeholder."""
     fields = _Fields(items, number)
     skipped: set[ElementTree.Element] = set()
     for element in paragraph.iter():
@@ -53,7 +55,7 @@ def _paragraph_text(paragraph: ElementTree.Element, items: CitedItems, number: i
         if code is not None:  # a content control: what it shows is not read
             skipped.update(element.iter())
             fields.pieces.append(items.cite(code, number))
-        elif element.tag in (f"{_W}p", _FALLBACK) and element is not paragraph:
+        elif element.tag in _NOT_READ and element is not paragraph:
             skipped.update(element.iter())
         else:
             fields.take(element)
