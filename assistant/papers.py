@@ -180,7 +180,7 @@ def citation_key(paper: Paper, taken: set[str]) -> str:
     # No year leaves the year out, as Better BibTeX keys do (`memoryr1`, not `memoryndr1`).
     year = str(paper.year) if paper.year else ""
     if paper.authors:
-        surname = normalise_title(_surname(paper.authors[0])).replace(" ", "") or "anon"
+        surname = normalise_title(surname_of(paper.authors[0])).replace(" ", "") or "anon"
         base = f"{surname}{year}{words[0]}"
     else:
         base = f"{words[0]}{year}{words[1] if len(words) > 1 else ''}"
@@ -214,7 +214,7 @@ def near_key(key: str, keys: list[str]) -> str | None:
     return near[0] if near else None
 
 
-def _surname(author: str) -> str:
+def surname_of(author: str) -> str:
     """'Vaswani, Ashish', 'Ashish Vaswani' and 'Vaswani A.' all give 'Vaswani'."""
     author = comma_name(author.strip())
     if "," in author:

@@ -783,3 +783,87 @@ def test_a_word_draft_with_tracked_changes_is_read_as_it_now_stands(
     assert result.code == 0, result.err
     assert pairs_of(result) == [("tracked.docx", 2, "musemachine", "supported")]
     assert result.json()["pairs"][0]["sentence"] == f"{MUSE_CLAIM}."
+
+
+# ---------------------------------------------------------------------------------------------
+# Typed author-year citations (check --author-year)
+
+
+def _library(tmp_path: Path) -> Path:
+    """A .bib of three papers with authors: two by Smith from 2020, one by Shi from 2024."""
+    path = tmp_path / "library.bib"
+    path.write_text(
+        f"@article{{shi2024,\n  author = {{Shi, Weijia and Lee, Jaechan}},\n"
+        f"  title = {{{MUSE[0]}}},\n  year = {{2024}},\n  abstract = {{{MUSE[1]}}}\n}}\n"
+        "@article{smith2020a,\n  author = {Smith, Ann},\n  title = {First},\n"
+        "  year = {2020},\n  abstract = {Bees dance.}\n}\n"
+        "@article{smith2020b,\n  author = {Smith, Bob},\n  title = {Second},\n"
+        "  year = {2020},\n  abstract = {Bees sing.}\n}\n"
+    )
+    return path
+
+
+def test_typed_author_year_citations_are_resolved_by_surname_and_year(
+    cli, tmp_path: Path, keyword_judge
+) -> None:
+    store = tmp_path / "store"
+    assert cli("ingest", _library(tmp_path), "--store", store).code == 0
+    draft = tmp_path / "typed.md"
+    draft.write_text(
+        f"{MUSE_CLAIM} (see Shi et al., 2024).\n"
+        "Most unlearning fails, as Shi and Lee (2024) show.\n"
+        "Bees dance (Smith, 2020; Jones & Brown, 2019).\n"
+        "Table 2 lists them (Table 2, 2020). Sales rose (n = 2,000) in 2021.\n"
+    )
+    plain = cli("check", draft, "--store", store, "--json")
+    assert plain.json()["pairs"] == []  # without --author-year, typed citations are text
+    result = cli("check", draft, "--store", store, "--author-year", "--json")
+    assert result.code == EXIT_WEAK_CITATIONS, result.err
+    assert pairs_of(result) == [
+        ("typed.md", 1, "shi2024", "supported"),
+        ("typed.md", 2, "shi2024", "supported"),
+        ("typed.md", 3, "Smith (2020)",
+         "not in the library: 2 stored papers by Smith from 2020 (smith2020a, smith2020b); "
+         "cite one by its key"),
+        ("typed.md", 3, "Jones (2019)", "not in the library: no stored paper by Jones from 2019"),
+    ]  # fmt: skip
+    sentences = [pair["sentence"] for pair in result.json()["pairs"]]
+    assert sentences[:2] == [f"{MUSE_CLAIM}.", "Most unlearning fails, as Shi and Lee show."]
+
+
+def test_typed_citations_in_a_word_draft(cli, tmp_path: Path, keyword_judge) -> None:
+    store = tmp_path / "store"
+    assert cli("ingest", _library(tmp_path), "--store", store).code == 0
+    draft = tmp_path / "typed.docx"
+    _write_docx(draft, [_run("Intro."), _run(f"{MUSE_CLAIM} (Shi et al., 2024).")], [])
+    result = cli("check", draft, "--store", store, "--author-year", "--json")
+    assert result.code == 0, result.err
+    assert pairs_of(result) == [("typed.docx", 2, "shi2024", "supported")]
+
+
+@pytest.mark.parametrize(
+    ("text", "cited"),
+    [
+        ("Shown (Smith et al., 2019a, 2020).", [["Smith (2019a)", "Smith (2020)"]]),
+        ("Shown (e.g., Smith, 2019; see also Doe and Roe, 2021, p. 4).",
+         [["Smith (2019)", "Doe (2021)"]]),
+        ("Smith & Jones (2019) and Doe et al. (2020, 2021) agree.",
+         [["Smith (2019)"], ["Doe (2020)", "Doe (2021)"]]),
+        ("Müller (2018) disagrees.", [["Müller (2018)"]]),
+        # not citations: a table, a figure, a count, a bare year, capitals, a month, a p value
+        ("See (Table 2, 2020), (n = 2,000), (2019), BERT (2019) and WHO (2020).", []),
+        ("It ran in March (2020) with (p < 0.05, 2020) and (Figure 3, 2021).", []),
+        ("A mixed group (Smith, 2019; Table 2) stays text.", []),
+    ],
+)  # fmt: skip
+def test_which_typed_text_is_an_author_year_citation(text: str, cited: list[list[str]]) -> None:
+    from assistant.draftcheck.author_year import mark_typed
+
+    found: list[list[str]] = []
+
+    def cite(keys: list[str], line: int) -> str:
+        found.append(keys)
+        return "[cited]"
+
+    mark_typed(text, cite, lambda offset: 1)
+    assert found == cited

@@ -49,6 +49,16 @@ def check_command(
     k: Annotated[
         int, typer.Option("-k", min=1, help="Papers retrieved per --suggest sentence.")
     ] = 5,
+    author_year: Annotated[
+        bool,
+        typer.Option(
+            "--author-year",
+            help="Also read citations typed as text, (Smith et al., 2020) or Smith (2020), "
+            "each matched to the stored paper by its first author's surname and year "
+            "(not in LaTeX drafts).",
+            metavar=FLAG,
+        ),
+    ] = False,
     judge: JudgeOption = None,
     llm: LlmOption = None,
     model: ModelOption = None,
@@ -67,7 +77,7 @@ def check_command(
             "judging", "citations", show=not as_json, lines_off_terminal=False
         ) as told:
             report = check_draft(
-                draft, settings, chosen, bib, retrieve, k, told, _tell_bibliographies
+                draft, settings, chosen, bib, retrieve, k, told, _tell_bibliographies, author_year
             )
     if as_json:
         print_json(with_cascade(report.as_json(), chosen))

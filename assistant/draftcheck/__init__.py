@@ -3,10 +3,17 @@
 from collections.abc import Callable
 from pathlib import Path
 
+from assistant.draftcheck.author_year import mark_typed
 from assistant.draftcheck.latex import read_latex
 from assistant.draftcheck.markdown import read_markdown
 from assistant.draftcheck.opendocument import read_opendocument
-from assistant.draftcheck.sentences import CitingSentence, PlainText, citing_sentences, read_draft
+from assistant.draftcheck.sentences import (
+    CitingSentence,
+    Passage,
+    PlainText,
+    citing_sentences,
+    read_draft,
+)
 from assistant.draftcheck.word import read_word
 
 # Draft formats by file extension; any other file is LaTeX when it looks like it.
@@ -25,14 +32,26 @@ READERS: dict[str, Callable[[Path], PlainText]] = {
 _LATEX_SIGNS = ("\\cite", "\\begin{", "\\section", "\\documentclass")
 
 
-def read_plain(path: Path) -> PlainText:
+def read_plain(path: Path, author_year: bool = False) -> PlainText:
     """A LaTeX, Markdown, Word or OpenDocument draft as plain text, its citations and the .bib
-    files it names (or the cited items a word processor's draft holds)."""
+    files it names (or the cited items a word processor's draft holds); with `author_year`,
+    the typed author-year citations of a draft that is not LaTeX too."""
     reader = READERS.get(path.suffix.lower())
     if reader is None:
         text = read_draft(path)
         reader = read_latex if any(sign in text for sign in _LATEX_SIGNS) else read_markdown
-    return reader(path)
+    plain = reader(path)
+    if author_year and reader is not read_latex:
+        plain.passages = [_typed_marked(passage, plain) for passage in plain.passages]
+    return plain
+
+
+def _typed_marked(passage: Passage, plain: PlainText) -> Passage:
+    def line_of(offset: int) -> int:
+        return passage.line + passage.text.count("\n", 0, offset)
+
+    marked = mark_typed(passage.text, plain.cite, line_of)
+    return Passage(passage.file, marked, passage.line)
 
 
 def parse_draft(path: Path) -> list[CitingSentence]:

@@ -14,8 +14,9 @@ from pydantic import BaseModel
 
 from assistant.chunking import split_sentences
 from assistant.draftcheck import read_plain
+from assistant.draftcheck.author_year import is_typed
 from assistant.draftcheck.library import cited_papers
-from assistant.draftcheck.sentences import citing_sentences, is_file
+from assistant.draftcheck.sentences import PlainText, citing_sentences, is_file
 from assistant.errors import DraftError
 from assistant.lexical import terms
 from assistant.papers import Paper
@@ -102,21 +103,19 @@ def check_draft(
     k: int = 5,
     progress: Callable[[int, int], None] | None = None,
     named_bibliographies: Callable[[list[Path], list[Path]], None] | None = None,
+    author_year: bool = False,
 ) -> CheckReport:
     """Judge each citation of `draft`; given a `searcher` (opened once the .bib is stored),
     suggest the papers among the `k` it retrieves that support each weak one's sentence.
     `progress(done, total)` hears of the citations judged. Without `bib`, the .bib files the
     draft names are read, those that are there; `named_bibliographies(read, missing)` hears
-    of them before anything else can fail."""
+    of them before anything else can fail. With `author_year`, typed author-year citations
+    are read too, each reported under the key of the stored paper it resolves to."""
     if bib is not None and not bib.is_file():
         raise DraftError(f"No such .bib file: {bib}. Pass --bib with your bibliography.")
-    text = read_plain(draft)
+    text = read_plain(draft, author_year)
     sentences = citing_sentences(text)
-    named = [] if bib is not None else list(dict.fromkeys(text.bibliographies))
-    missing = [path for path in named if not is_file(path)]
-    bibs = [bib] if bib is not None else [path for path in named if path not in missing]
-    if named and named_bibliographies:
-        named_bibliographies([path for path in named if path not in missing], missing)
+    bibs, missing = _bibliographies(text, bib, named_bibliographies)
     pairs = [
         CheckedPair(file=s.file, line=s.line, sentence=s.sentence, key=key)
         for s in sentences
@@ -124,17 +123,13 @@ def check_draft(
     ]
     keys = [pair.key for pair in pairs]
     papers = cited_papers(keys, settings, bibs, text.entries) if pairs else {}
-    judged = [pair for pair in pairs if isinstance(papers[pair.key], Paper)]
-    for pair in pairs:
-        if not isinstance(found := papers[pair.key], Paper):
-            pair.reason = found
-    sources = [papers[pair.key] for pair in judged]
+    judged, sources = _with_papers(pairs, papers)
     verdicts = _judged(
         judge,
         [(pair.sentence, _source_text(paper)) for pair, paper in zip(judged, sources, strict=True)],
         progress,
     )
-    evidence = closest_sentences([pair.sentence for pair in judged], sources)  # type: ignore[arg-type]
+    evidence = closest_sentences([pair.sentence for pair in judged], sources)
     for pair, verdict, quote in zip(judged, verdicts, evidence, strict=True):
         pair.verdict, pair.score, pair.evidence = verdict.label, round(verdict.score, 4), quote
     weak = [pair for pair in judged if pair.weak]
@@ -146,6 +141,38 @@ def check_draft(
         bibliographies=[str(path) for path in bibs],
         missing_bibliographies=[str(path) for path in missing],
     )
+
+
+def _bibliographies(
+    text: PlainText, bib: Path | None, told: Callable[[list[Path], list[Path]], None] | None
+) -> tuple[list[Path], list[Path]]:
+    """The bibliographies to read (`bib`, else those the draft names that are there) and those
+    the draft names that are not; `told(read, missing)` hears of the draft's."""
+    named = [] if bib is not None else list(dict.fromkeys(text.bibliographies))
+    missing = [path for path in named if not is_file(path)]
+    bibs = [bib] if bib is not None else [path for path in named if path not in missing]
+    if named and told:
+        told([path for path in named if path not in missing], missing)
+    return bibs, missing
+
+
+def _with_papers(
+    pairs: list[CheckedPair], papers: dict[str, Paper | str]
+) -> tuple[list[CheckedPair], list[Paper]]:
+    """The pairs that have a paper to judge against, and their papers; each other pair gets
+    the reason it has none. A typed citation is shown under the key of the paper it names."""
+    judged: list[CheckedPair] = []
+    sources: list[Paper] = []
+    for pair in pairs:
+        found = papers[pair.key]
+        if not isinstance(found, Paper):
+            pair.reason = found
+            continue
+        judged.append(pair)
+        sources.append(found)
+        if is_typed(pair.key):
+            pair.key = found.key or pair.key
+    return judged, sources
 
 
 def _judged(

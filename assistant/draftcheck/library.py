@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from pathlib import Path
 
+from assistant.draftcheck.author_year import is_typed, resolve_typed
 from assistant.errors import StoreError
 from assistant.ingest import ingest_items
 from assistant.papers import Paper, near_key
@@ -30,6 +31,10 @@ def cited_papers(
         for key, paper in _from_entries(list(read_file(bib)), bib.name, settings).items():
             found.setdefault(key, paper)
     rest = [key for key in dict.fromkeys(keys) if key not in found]
+    typed = [key for key in rest if is_typed(key)]
+    if typed:
+        found.update(_typed_papers(typed, existing_store(settings.store)))
+        rest = [key for key in rest if key not in found]
     if rest:
         store = existing_store(settings.store)
         stored = {paper.key: paper for paper in store.papers_by_key(rest)}
@@ -40,6 +45,16 @@ def cited_papers(
             near = near_key(key, known) if key not in stored else None
             hint = f" (did you mean {near}?)" if near else ""
             found[key] = stored.get(key) or f"{NOT_FOUND}: {where}{hint}"
+    return found
+
+
+def _typed_papers(typed: list[str], store: Store) -> Resolved:
+    """The stored paper each typed citation ("Vaswani (2017)") names, or why none."""
+    papers = store.papers()
+    by_key = {paper.key: paper for paper in papers}
+    found: Resolved = {}
+    for key, (stored, why) in resolve_typed(typed, papers).items():
+        found[key] = by_key[stored] if stored else f"{NOT_FOUND}: {why}"
     return found
 
 

@@ -48,18 +48,20 @@ def read_markdown(path: Path) -> PlainText:
     source = _LINK.sub(lambda link: link[1].replace("@", "\\@"), _IMAGE.sub("", source))
     source = _EMPHASIS.sub("", _cite(_FOOTNOTE_MARK.sub("", source), text)).replace("\\@", "@")
     lines: list[str] = []
-    for line in source.split("\n"):
+    start = 1  # the line the passage being gathered starts on
+    for number, line in enumerate(source.split("\n"), start=1):
         table_row = _TABLE_ROW.match(line)
         if _BLOCK_START.match(line) or table_row:  # the block before it ends here
-            text.passages.append(Passage(str(path), "\n".join(lines)))
-            lines = []
+            text.passages.append(Passage(str(path), "\n".join(lines), start))
+            lines, start = [], number
         if table_row:
             cells = line.strip().strip("|").split("|")
-            text.passages.extend(Passage(str(path), cell) for cell in cells)
+            text.passages.extend(Passage(str(path), cell, number) for cell in cells)
+            start = number + 1
             continue
         # a heading ends where its line does
         lines.append(_BLOCK_START.sub("", line) + ("\n" if _HEADING.match(line) else ""))
-    text.passages.append(Passage(str(path), "\n".join(lines)))
+    text.passages.append(Passage(str(path), "\n".join(lines), start))
     return text
 
 

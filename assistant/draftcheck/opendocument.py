@@ -27,7 +27,7 @@ def read_opendocument(path: Path) -> PlainText:
     for number, paragraph in enumerate(paragraphs, start=1):
         reading = _Paragraph(items, number)
         reading.walk(paragraph)
-        text.passages.append(Passage(str(path), "".join(reading.pieces)))
+        text.passages.append(Passage(str(path), "".join(reading.pieces), number))
     return text
 
 

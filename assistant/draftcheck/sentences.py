@@ -48,6 +48,7 @@ class Passage:
 
     file: str
     text: str
+    line: int = 1  # where the passage starts: a line of a text file, a word processor's paragraph
 
 
 @dataclass

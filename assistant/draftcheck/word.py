@@ -40,7 +40,8 @@ def read_word(path: Path) -> PlainText:
         paragraphs = [p for p in root.iter(f"{_W}p") if p not in copies]
         for number, paragraph in enumerate(paragraphs, start=1):
             passage = _paragraph_text(paragraph, items, number)
-            text.passages.append(Passage(f"{path}#{part}" if part else str(path), passage))
+            name = f"{path}#{part}" if part else str(path)
+            text.passages.append(Passage(name, passage, number))
     return text
 
 
