@@ -122,7 +122,18 @@ def cli(store_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest
         captured = capsys.readouterr()
         return CliResult(code, captured.out, captured.err)
 
-    return run
+    yield run
+    close_chroma_clients()
+
+
+def close_chroma_clients() -> None:
+    """Stop the Chroma systems this process opened: each holds a score of files open, and a
+    suite of in-process commands would otherwise run past the 1,024 that select() can watch."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    for system in list(SharedSystemClient._identifier_to_system.values()):
+        system.stop()
+    SharedSystemClient.clear_system_cache()
 
 
 def litreview_process(

@@ -51,6 +51,15 @@ ChromaUrlOption = Annotated[
         show_default=False,
     ),
 ]
+WaitOption = Annotated[
+    float | None,
+    typer.Option(
+        "--wait",
+        help="Seconds to wait for another writer's lock on the store "
+        "(default: 0, or LITREVIEW_STORE__LOCK_TIMEOUT).",
+        show_default=False,
+    ),
+]
 # Typer labels a flag `<bool>` in help as if it took a value; an empty metavar shows none.
 FLAG = ""
 JsonOption = Annotated[
@@ -92,6 +101,7 @@ def load_settings(
     chroma_url: str | None = None,
     llm: str | None = None,
     model: str | None = None,
+    wait: float | None = None,
 ) -> Settings:
     """Settings from files, env and defaults, with the command's flags on top."""
     settings = read_settings()
@@ -99,6 +109,8 @@ def load_settings(
         settings.store.path = store
     if chroma_url is not None:
         settings.store.chroma_url = chroma_url
+    if wait is not None:
+        settings.store.lock_timeout = wait
     if llm not in (None, "local"):
         if not llm.startswith(("http://", "https://")):
             raise ConfigError(

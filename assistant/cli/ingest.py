@@ -9,6 +9,7 @@ from assistant.cli.common import (
     ChromaUrlOption,
     JsonOption,
     StoreOption,
+    WaitOption,
     console,
     load_settings,
     print_json,
@@ -30,24 +31,14 @@ def ingest_command(
         str | None,
         typer.Option("--format", help=f"Read every file as this format: {', '.join(READERS)}."),
     ] = None,
-    wait: Annotated[
-        float | None,
-        typer.Option(
-            "--wait",
-            help="Seconds to wait for another ingest's write lock "
-            "(default: 0, or LITREVIEW_STORE__LOCK_TIMEOUT).",
-            show_default=False,
-        ),
-    ] = None,
+    wait: WaitOption = None,
     store: StoreOption = None,
     chroma_url: ChromaUrlOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Add papers (listing pages, JSON/JSONL, SciFact/BEIR, arXiv, CSV, BibTeX, RIS, PubMed,
     EndNote XML) to the store."""
-    settings = load_settings(store, chroma_url)
-    if wait is not None:
-        settings.store.lock_timeout = wait
+    settings = load_settings(store, chroma_url, wait=wait)
     # quiet off a terminal too: a log gets the summary line, not a line per twentieth
     with progress_bar("ingest", "papers", show=not as_json, lines_off_terminal=False) as progress:
         report = ingest(paths, settings, format_name, progress=progress)

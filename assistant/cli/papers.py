@@ -12,6 +12,7 @@ from assistant.cli.common import (
     ChromaUrlOption,
     JsonOption,
     StoreOption,
+    WaitOption,
     console,
     load_settings,
     print_json,
@@ -52,14 +53,7 @@ def list_papers(
 @app.command("remove")
 def remove_papers_command(
     keys: Annotated[list[str], typer.Argument(help="Citation keys, as `papers list` shows them.")],
-    wait: Annotated[
-        float | None,
-        typer.Option(
-            "--wait",
-            help="Seconds to wait for another writer's lock (default: 0).",
-            show_default=False,
-        ),
-    ] = None,
+    wait: WaitOption = None,
     store: StoreOption = None,
     chroma_url: ChromaUrlOption = None,
     as_json: JsonOption = False,
@@ -67,9 +61,7 @@ def remove_papers_command(
     """Remove papers and their chunks; ingesting their files again brings them back."""
     from assistant.ingest import remove_papers
 
-    settings = load_settings(store, chroma_url)
-    if wait is not None:
-        settings.store.lock_timeout = wait
+    settings = load_settings(store, chroma_url, wait=wait)
     report = remove_papers(keys, settings)
     if as_json:
         print_json(report.model_dump())

@@ -74,8 +74,10 @@ def resolve_typed(keys: Iterable[str], papers: list[Paper]) -> dict[str, tuple[s
             resolved[key] = (found[0], "")
         elif found:
             listed = ", ".join(found)
-            why = f"{len(found)} stored papers by {name} from {year[:4]} ({listed}); cite one by its key"
-            resolved[key] = (None, why)
+            resolved[key] = (
+                None,
+                f"{len(found)} stored papers by {name} from {year[:4]}: {listed}",
+            )
         else:
             resolved[key] = (None, f"no stored paper by {name} from {year[:4]}")
     return resolved

@@ -11,8 +11,8 @@ import base64
 import binascii
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from xml.etree import ElementTree
 
 from assistant.draftcheck.cited_items import CitedItems, is_citation
@@ -96,6 +96,19 @@ def _mendeley_cite(element: ElementTree.Element) -> str | None:
         return ""  # a citation all the same: what it shows is not read
 
 
+@dataclass
+class _Field:
+    """A field begun and not yet ended."""
+
+    code: str = ""  # its instruction text, as its runs are met
+    showing: bool = False  # past its separator: its runs are what it shows
+    data: str = ""  # its binary data (EndNote's, base64)
+
+    @property
+    def is_citation(self) -> bool:
+        return is_citation(self.code) or CITE_MARK in self.code
+
+
 class _Fields:
     """One paragraph's text as its runs are met, fields and all: a citation field becomes a
     placeholder; any other field (a link, a page number) reads as what it shows."""
@@ -104,14 +117,14 @@ class _Fields:
         self.items = items
         self.line = line
         self.pieces: list[str] = []
-        self.open: list[dict[str, Any]] = []  # fields begun and not ended: code, shown or not
+        self.open: list[_Field] = []  # fields begun and not ended, innermost last
 
     def take(self, element: ElementTree.Element) -> None:
         tag = element.tag
         if tag == f"{_W}fldChar":
             self._field_mark(element)
         elif tag == f"{_W}instrText" and self.open:
-            self.open[-1]["code"] += element.text or ""
+            self.open[-1].code += element.text or ""
         elif tag == f"{_W}t" and not (self.open and self._hidden()):
             self.pieces.append(element.text or "")
         elif tag in (f"{_W}tab", f"{_W}br"):
@@ -124,19 +137,19 @@ class _Fields:
         kind = mark.get(f"{_W}fldCharType")
         if kind == "begin":
             data = "".join(part.text or "" for part in mark.iter(f"{_W}fldData"))
-            self.open.append({"code": "", "showing": False, "data": data})
+            self.open.append(_Field(data=data))
         elif kind == "separate" and self.open:
-            self.open[-1]["showing"] = True
+            self.open[-1].showing = True
         elif kind == "end" and self.open:
             self._field_end(self.open.pop())
 
-    def _field_end(self, field: dict[str, Any]) -> None:
-        code = field["code"]
+    def _field_end(self, field: _Field) -> None:
+        code = field.code
         if DATA_MARK in code:  # EndNote's data field: its XML belongs to the field around it
             if self.open:
-                self.open[-1]["data"] += field["data"]
+                self.open[-1].data += field.data
         elif CITE_MARK in code:
-            records = endnote_records(endnote_xml(code, field["data"]))
+            records = endnote_records(endnote_xml(code, field.data))
             self.pieces.append(self.items.cite_records(records, self.line))
         elif is_citation(code):
             self.pieces.append(self.items.cite(code, self.line))
@@ -144,4 +157,4 @@ class _Fields:
     def _hidden(self) -> bool:
         """A run inside a field's code, or inside what a citation field shows."""
         field = self.open[-1]
-        return not field["showing"] or is_citation(field["code"]) or CITE_MARK in field["code"]
+        return not field.showing or field.is_citation
