@@ -867,3 +867,18 @@ def test_which_typed_text_is_an_author_year_citation(text: str, cited: list[list
 
     mark_typed(text, cite, lambda offset: 1)
     assert found == cited
+
+
+def test_word_special_characters_read_as_text(tmp_path: Path) -> None:
+    from assistant.draftcheck import parse_draft
+
+    muse = _item("http://zotero.org/users/1/items/MUSE", title=MUSE[0], abstract=MUSE[1])
+    hyphen, line_break = "<w:r><w:noBreakHyphen/></w:r>", "<w:r><w:cr/></w:r>"
+    draft = tmp_path / "special.docx"
+    paragraph = (
+        _run("State") + hyphen + _run("of") + hyphen + _run("the") + hyphen + _run("art")
+        + line_break + _run("models forget ") + _citation(muse) + _run(".")
+    )  # fmt: skip
+    _write_docx(draft, [paragraph], [])
+    [sentence] = parse_draft(draft)
+    assert sentence.sentence == "State-of-the-art models forget."

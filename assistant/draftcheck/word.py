@@ -26,6 +26,7 @@ MENDELEY_CITE = "MENDELEY_CITATION_v3_"
 _FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 # Not part of this paragraph as it stands: a paragraph inside it (a text box's, read on its
 # own), the old-reader copy of a text box, and text tracked as moved away or deleted.
+_SPACES = (f"{_W}tab", f"{_W}br", f"{_W}cr")
 _NOT_READ = (f"{_W}p", _FALLBACK, f"{_W}moveFrom", f"{_W}del")
 
 
@@ -127,8 +128,10 @@ class _Fields:
             self.open[-1].code += element.text or ""
         elif tag == f"{_W}t" and not (self.open and self._hidden()):
             self.pieces.append(element.text or "")
-        elif tag in (f"{_W}tab", f"{_W}br"):
+        elif tag in _SPACES:
             self.pieces.append(" ")
+        elif tag == f"{_W}noBreakHyphen":
+            self.pieces.append("-")
 
     def text(self) -> str:
         return "".join(self.pieces)
