@@ -882,3 +882,19 @@ def test_word_special_characters_read_as_text(tmp_path: Path) -> None:
     _write_docx(draft, [paragraph], [])
     [sentence] = parse_draft(draft)
     assert sentence.sentence == "State-of-the-art models forget."
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+def test_endnote_data_reads_in_either_encoding(encoding: str) -> None:
+    from assistant.draftcheck.endnote_cites import endnote_records, endnote_xml
+
+    xml = "<EndNote>" + _endnote_record(3, "Café society", "An abstract.") + "</EndNote>"
+    data = base64.b64encode(xml.encode(encoding)).decode()
+    [(ids, fields)] = endnote_records(endnote_xml(" ADDIN EN.CITE ", data))
+    assert ids == ["endnote:3"]
+    assert (fields["title"], fields["abstract"], fields["year"]) == (
+        "Café society",
+        "An abstract.",
+        2024,
+    )
+    assert endnote_records(endnote_xml(" ADDIN EN.CITE ", "not base64 at all!")) == []
