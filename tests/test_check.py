@@ -898,3 +898,24 @@ def test_endnote_data_reads_in_either_encoding(encoding: str) -> None:
         2024,
     )
     assert endnote_records(endnote_xml(" ADDIN EN.CITE ", "not base64 at all!")) == []
+
+
+def test_mendeley_item_numbers_name_no_paper_across_citations(tmp_path: Path) -> None:
+    # Mendeley Desktop numbers each citation's items ITEM-1, ITEM-2, ... afresh, inside
+    # itemData too: neither a key nor the same paper in another citation
+    from assistant.draftcheck import read_plain
+
+    def item(title: str, uuid: str) -> dict:
+        data = {"id": "ITEM-1", "type": "article-journal", "title": title, "abstract": "A."}
+        uri = f"http://www.mendeley.com/documents/?uuid={uuid}"
+        return {"id": "ITEM-1", "uris": [uri], "itemData": data}
+
+    draft = tmp_path / "mendeley.docx"
+    paragraphs = [
+        _run("One claim ") + _citation(item("Deep nets", "u1"), program="CSL_CITATION") + _run("."),
+        _run("Two claim ") + _citation(item("Shallow nets", "u2"), program="CSL_CITATION") + _run("."),
+    ]  # fmt: skip
+    _write_docx(draft, paragraphs, [])
+    plain = read_plain(draft)
+    keys = [key for citation in plain.citations for key in citation.keys]
+    assert keys == ["deepnets", "shallownets"]

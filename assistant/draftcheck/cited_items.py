@@ -8,6 +8,7 @@ DOI, arXiv id or title names.
 """
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from assistant.readers.json_fields import json_paper_fields
 
 CITATION_MARK = "CSL_CITATION"  # Zotero writes ZOTERO_ITEM CSL_CITATION, Mendeley not
 _DECODER = json.JSONDecoder()
+_ITEM_NUMBER = re.compile(r"^ITEM-\d+$")
 
 
 def is_citation(code: str) -> bool:
@@ -54,15 +56,21 @@ class CitedItems:
 
 
 def _ids(item: dict[str, Any]) -> list[str]:
-    """What names one item across citations: its URIs and its id."""
+    """What names one item across citations: its URIs; else its id, unless that is Mendeley
+    Desktop's number within the citation (ITEM-1), which names nothing beyond it."""
     uris = item.get("uris")
-    return [str(uri) for uri in (uris if isinstance(uris, list) else [])] + [str(item.get("id"))]
+    if isinstance(uris, list) and uris:
+        return [str(uri) for uri in uris]
+    known = item.get("id")
+    return [] if known is None or _ITEM_NUMBER.match(str(known)) else [str(known)]
 
 
 def _csl_fields(item: dict[str, Any]) -> dict[str, Any]:
+    """The item's Paper fields; its CSL `id` is the word processor's, no citation key."""
     data = item.get("itemData")
+    fields = data if isinstance(data, dict) else {}
     try:
-        return json_paper_fields(data if isinstance(data, dict) else {})
+        return json_paper_fields({name: value for name, value in fields.items() if name != "id"})
     # an item of another shape than CSL JSON's is no record: rejected as untitled
     except (TypeError, ValueError, AttributeError, IndexError, KeyError):
         return {"title": "", "abstract": ""}
