@@ -919,3 +919,24 @@ def test_mendeley_item_numbers_name_no_paper_across_citations(tmp_path: Path) ->
     plain = read_plain(draft)
     keys = [key for citation in plain.citations for key in citation.keys]
     assert keys == ["deepnets", "shallownets"]
+
+
+def test_an_opendocument_draft_without_its_comments_and_deleted_text(tmp_path: Path) -> None:
+    from assistant.draftcheck import parse_draft
+
+    muse = _item("http://zotero.org/users/1/items/MUSE", title=MUSE[0], abstract=MUSE[1])
+    deleted = f"<text:p>An old claim {_mark(muse)}.</text:p>"
+    body = (
+        "<text:tracked-changes><text:changed-region><text:deletion>"
+        f"{deleted}</text:deletion></text:changed-region></text:tracked-changes>"
+        f"<text:p>Models forget<office:annotation><text:p>Check this {_mark(muse)}.</text:p>"
+        f"</office:annotation> {_mark(muse)}.</text:p>"
+    )
+    draft = tmp_path / "commented.odt"
+    with zipfile.ZipFile(draft, "w") as archive:
+        archive.writestr(
+            "content.xml",
+            f"<office:document-content {_ODT}><office:body><office:text>{body}"
+            "</office:text></office:body></office:document-content>",
+        )
+    assert [(s.sentence, s.line) for s in parse_draft(draft)] == [("Models forget.", 1)]

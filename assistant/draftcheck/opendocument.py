@@ -3,7 +3,7 @@ is a reference mark named by its code, `ZOTERO_ITEM CSL_CITATION {...} RND...`, 
 shows, "(Smith, 2020)", which is not read (`cited_items` reads the code).
 
 Paragraphs and headings are passages, a footnote's paragraphs too (after the text around it);
-a sentence's "line" is its paragraph's number.
+comments and tracked deletions are not read; a sentence's "line" is its paragraph's number.
 """
 
 import zipfile
@@ -17,13 +17,20 @@ from assistant.errors import DraftError
 _TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
 _PARAGRAPHS = (f"{_TEXT}p", f"{_TEXT}h")
 _SPACES = (f"{_TEXT}s", f"{_TEXT}tab", f"{_TEXT}line-break")
+# Not the draft's text: tracked deletions (kept apart, at the top) and comments.
+_NOT_READ = (
+    f"{_TEXT}tracked-changes",
+    "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}annotation",
+)
 
 
 def read_opendocument(path: Path) -> PlainText:
     """An .odt draft as plain text with placeholders for its Zotero or Mendeley citations."""
     text = PlainText()
     items = CitedItems(text, path)
-    paragraphs = [e for e in _content(path).iter() if e.tag in _PARAGRAPHS]
+    root = _content(path)
+    unread = {e for skipped in root.iter() if skipped.tag in _NOT_READ for e in skipped.iter()}
+    paragraphs = [e for e in root.iter() if e.tag in _PARAGRAPHS and e not in unread]
     for number, paragraph in enumerate(paragraphs, start=1):
         reading = _Paragraph(items, number)
         reading.walk(paragraph)
@@ -70,7 +77,7 @@ class _Paragraph:
             self.hiding = None
         elif child.tag in _SPACES:
             self._add(" ")
-        elif child.tag not in (f"{_TEXT}note", *_PARAGRAPHS):
+        elif child.tag not in (f"{_TEXT}note", *_PARAGRAPHS, *_NOT_READ):
             self.walk(child)
 
     def _add(self, text: str | None) -> None:
