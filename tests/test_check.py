@@ -542,7 +542,11 @@ def _write_docx(path: Path, paragraphs: list[str], footnotes: list[str]) -> None
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("[Content_Types].xml", "<Types/>")
         archive.writestr("word/document.xml", part("document", paragraphs))
-        archive.writestr("word/footnotes.xml", part("footnotes", footnotes))
+        notes = "".join(
+            f'<w:footnote w:id="{n}"><w:p>{note}</w:p></w:footnote>'
+            for n, note in enumerate(footnotes, start=1)
+        )
+        archive.writestr("word/footnotes.xml", f"<w:footnotes {_W}>{notes}</w:footnotes>")
 
 
 def test_a_word_draft_with_zotero_and_mendeley_citations(
@@ -940,3 +944,39 @@ def test_an_opendocument_draft_without_its_comments_and_deleted_text(tmp_path: P
             "</office:text></office:body></office:document-content>",
         )
     assert [(s.sentence, s.line) for s in parse_draft(draft)] == [("Models forget.", 1)]
+
+
+def test_a_note_style_citation_is_judged_with_the_sentence_its_note_hangs_from(
+    tmp_path: Path,
+) -> None:
+    # Chicago's notes: the footnote holds nothing but the citation, so the claim is the body
+    # sentence that the note's reference mark follows
+    from assistant.draftcheck import parse_draft
+
+    muse = _item("http://zotero.org/users/1/items/MUSE", title=MUSE[0], abstract=MUSE[1])
+    mark = '<w:r><w:footnoteReference w:id="{}"/></w:r>'.format
+    body = [
+        _run("First sentence here.") + mark(2) + _run(" Second sentence.") + mark(3),
+        _run(f"{MUSE_CLAIM}") + _run(" (") + _citation(muse) + _run(")."),
+    ]
+    notes = (
+        f'<w:footnote w:id="2"><w:p><w:r><w:footnoteRef/></w:r>{_citation(muse)}'
+        "<w:r><w:t>.</w:t></w:r></w:p></w:footnote>"
+        f'<w:footnote w:id="3"><w:p>{_run("A note that says more ")}{_citation(muse)}'
+        f"{_run('.')}</w:p></w:footnote>"
+    )
+    draft = tmp_path / "notes.docx"
+    with zipfile.ZipFile(draft, "w") as archive:
+        archive.writestr(
+            "word/document.xml",
+            f"<w:document {_W}><w:body>"
+            + "".join(f"<w:p>{p}</w:p>" for p in body)
+            + "</w:body></w:document>",
+        )
+        archive.writestr("word/footnotes.xml", f"<w:footnotes {_W}>{notes}</w:footnotes>")
+    found = [(Path(s.file).name, s.line, s.sentence) for s in parse_draft(draft)]
+    assert found == [
+        ("notes.docx", 1, "First sentence here."),
+        ("notes.docx", 2, f"{MUSE_CLAIM}."),
+        ("notes.docx#footnotes", 2, "A note that says more."),
+    ]

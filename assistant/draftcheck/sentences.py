@@ -18,7 +18,8 @@ from assistant.errors import DraftError
 from assistant.readers.base import ReadItem
 
 BINARY_SNIFF_BYTES = 8_192
-_PLACEHOLDER = re.compile("\\[\ue000(\\d+)\\]")
+PLACEHOLDER = re.compile("\\[\ue000(\\d+)\\]")
+"""A citation's placeholder in the text; its group is the citation's number."""
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 # What removing a citation leaves behind: "( )", "[ ; ]", a space before punctuation.
 _EMPTY_BRACKETS = re.compile(r"\(\s*[;,]?\s*\)|\[\s*[;,]?\s*\]")
@@ -114,7 +115,7 @@ def citing_sentences(text: PlainText) -> list[CitingSentence]:
     for passage in text.passages:
         for paragraph in _PARAGRAPH_BREAK.split(passage.text):
             for sentence in split_sentences(" ".join(paragraph.split())):
-                numbers = [int(n) for n in _PLACEHOLDER.findall(sentence)]
+                numbers = [int(n) for n in PLACEHOLDER.findall(sentence)]
                 cited = [text.citations[n] for n in numbers]
                 keys = list(dict.fromkeys(key for citation in cited for key in citation.keys))
                 if keys:
@@ -133,5 +134,5 @@ def citing_sentences(text: PlainText) -> list[CitingSentence]:
 
 
 def _without_citations(sentence: str) -> str:
-    bare = _EMPTY_BRACKETS.sub("", _PLACEHOLDER.sub("", sentence))
+    bare = _EMPTY_BRACKETS.sub("", PLACEHOLDER.sub("", sentence))
     return _SPACE_BEFORE_PUNCTUATION.sub(r"\1", " ".join(bare.split()))

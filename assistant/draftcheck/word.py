@@ -9,6 +9,7 @@ footnotes and endnotes, are passages; a sentence's "line" is its paragraph's num
 
 import base64
 import binascii
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from xml.etree import ElementTree
 
 from assistant.draftcheck.cited_items import CitedItems, is_citation
 from assistant.draftcheck.endnote_cites import CITE_MARK, DATA_MARK, endnote_records, endnote_xml
-from assistant.draftcheck.sentences import Passage, PlainText
+from assistant.draftcheck.sentences import PLACEHOLDER, Citation, Passage, PlainText
 from assistant.errors import DraftError
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -27,6 +28,10 @@ _FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallba
 # Not part of this paragraph as it stands: a paragraph inside it (a text box's, read on its
 # own), the old-reader copy of a text box, and text tracked as moved away or deleted.
 _SPACES = (f"{_W}tab", f"{_W}br", f"{_W}cr")
+_NOTE_KINDS = ("footnote", "endnote")
+_NOTE_REFERENCES = {f"{_W}{kind}Reference": kind for kind in _NOTE_KINDS}
+_WORDS = re.compile(r"[^\W\d_]")  # a letter: a note that has one says more than its citations
+_FINAL_STOP = re.compile(r"[.!?]['\"\u2019\u201d)]*\s*$")
 _NOT_READ = (f"{_W}p", _FALLBACK, f"{_W}moveFrom", f"{_W}del")
 
 
@@ -35,20 +40,66 @@ def read_word(path: Path) -> PlainText:
     citations."""
     text = PlainText()
     items = CitedItems(text, path)
-    for part, root in _parts(path):
-        # a text box is written twice, the copy for old readers under mc:Fallback
-        copies = {element for fallback in root.iter(_FALLBACK) for element in fallback.iter()}
-        paragraphs = [p for p in root.iter(f"{_W}p") if p not in copies]
-        for number, paragraph in enumerate(paragraphs, start=1):
-            passage = _paragraph_text(paragraph, items, number)
-            name = f"{path}#{part}" if part else str(path)
-            text.passages.append(Passage(name, passage, number))
+    parts = dict(_parts(path))
+    # notes first: a note that holds nothing but citations (a note style's) lends them to the
+    # body sentence its reference mark follows
+    notes: dict[str, list[Passage]] = {}
+    citing_notes: dict[tuple[str, str], list[Citation]] = {}
+    for kind in _NOTE_KINDS:
+        if f"{kind}s" in parts:
+            notes[kind] = _notes(kind, parts[f"{kind}s"], items, citing_notes, f"{path}#{kind}s")
+    for number, paragraph in enumerate(_paragraphs(parts[""]), start=1):
+        passage = _paragraph_text(paragraph, _Fields(items, number, citing_notes))
+        text.passages.append(Passage(str(path), passage, number))
+    for passages in notes.values():  # numbered again, after the body's citations
+        text.passages += [_renumbered(passage, text) for passage in passages]
     return text
 
 
-def _paragraph_text(paragraph: ElementTree.Element, items: CitedItems, number: int) -> str:
+def _notes(
+    kind: str,
+    root: ElementTree.Element,
+    items: CitedItems,
+    citing: dict[tuple[str, str], list[Citation]],
+    name: str,
+) -> list[Passage]:
+    """The passages of a footnotes or endnotes part; a note that holds only citations gives
+    none, its citations going to `citing` by (kind, note id) instead."""
+    passages: list[Passage] = []
+    paragraphs = {id(p): n for n, p in enumerate(_paragraphs(root), start=1)}
+    for note in root.iter(f"{_W}{kind}"):
+        first = len(items.text.citations)
+        read = [
+            Passage(name, _paragraph_text(p, _Fields(items, paragraphs[id(p)])), paragraphs[id(p)])
+            for p in _paragraphs(note)
+        ]
+        cited = items.text.citations[first:]
+        if cited and not _WORDS.search(PLACEHOLDER.sub("", "".join(p.text for p in read))):
+            citing[(kind, note.get(f"{_W}id", ""))] = cited
+        else:
+            passages += read
+    return passages
+
+
+def _paragraphs(root: ElementTree.Element) -> list[ElementTree.Element]:
+    """The paragraphs under `root`; a text box's once (its copy for old readers, under
+    mc:Fallback, is skipped)."""
+    copies = {element for fallback in root.iter(_FALLBACK) for element in fallback.iter()}
+    return [p for p in root.iter(f"{_W}p") if p not in copies]
+
+
+def _renumbered(passage: Passage, text: PlainText) -> Passage:
+    """The passage with each citation made again, so it counts after those made before."""
+
+    def again(match: re.Match[str]) -> str:
+        citation = text.citations[int(match.group(1))]
+        return text.cite(list(citation.keys), citation.line)
+
+    return Passage(passage.file, PLACEHOLDER.sub(again, passage.text), passage.line)
+
+
+def _paragraph_text(paragraph: ElementTree.Element, fields: "_Fields") -> str:
     """A paragraph's text as it now stands, each citation in it a placeholder."""
-    fields = _Fields(items, number)
     skipped: set[ElementTree.Element] = set()
     for element in paragraph.iter():
         if element in skipped:
@@ -56,7 +107,7 @@ def _paragraph_text(paragraph: ElementTree.Element, items: CitedItems, number: i
         code = _mendeley_cite(element)
         if code is not None:  # a content control: what it shows is not read
             skipped.update(element.iter())
-            fields.pieces.append(items.cite(code, number))
+            fields.pieces.append(fields.items.cite(code, fields.line))
         elif element.tag in _NOT_READ and element is not paragraph:
             skipped.update(element.iter())
         else:
@@ -114,9 +165,15 @@ class _Fields:
     """One paragraph's text as its runs are met, fields and all: a citation field becomes a
     placeholder; any other field (a link, a page number) reads as what it shows."""
 
-    def __init__(self, items: CitedItems, line: int) -> None:
+    def __init__(
+        self,
+        items: CitedItems,
+        line: int,
+        citing_notes: dict[tuple[str, str], list[Citation]] | None = None,
+    ) -> None:
         self.items = items
         self.line = line
+        self.citing_notes = citing_notes or {}  # a note style's citations, by (kind, note id)
         self.pieces: list[str] = []
         self.open: list[_Field] = []  # fields begun and not ended, innermost last
 
@@ -132,9 +189,21 @@ class _Fields:
             self.pieces.append(" ")
         elif tag == f"{_W}noBreakHyphen":
             self.pieces.append("-")
+        elif tag in _NOTE_REFERENCES:  # the citations of a note that holds nothing else
+            note = (_NOTE_REFERENCES[tag], element.get(f"{_W}id", ""))
+            cited = self.citing_notes.get(note, [])
+            self._before_stop([self.items.text.cite(list(c.keys), self.line) for c in cited])
 
     def text(self) -> str:
         return "".join(self.pieces)
+
+    def _before_stop(self, placeholders: list[str]) -> None:
+        """Placeholders for a note's citations, put before the stop that the note's mark
+        follows ("... here.¹"), so that they cite the sentence the stop ends."""
+        so_far = self.text()
+        stop = _FINAL_STOP.search(so_far)
+        at = stop.start() if stop else len(so_far)
+        self.pieces = [so_far[:at], *placeholders, so_far[at:]]
 
     def _field_mark(self, mark: ElementTree.Element) -> None:
         kind = mark.get(f"{_W}fldCharType")
