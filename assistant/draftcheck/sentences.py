@@ -60,7 +60,7 @@ class PlainText:
     citations: list[Citation] = field(default_factory=list)
     # the .bib files the draft names (\\bibliography, \\addbibresource, pandoc's front matter)
     bibliographies: list[Path] = field(default_factory=list)
-    # the records the draft carries itself: a word processor's Zotero or Mendeley items
+    # the records the draft carries itself: a word processor's Zotero, Mendeley or EndNote ones
     entries: list[ReadItem] = field(default_factory=list)
 
     def cite(self, keys: list[str], line: int) -> str:
@@ -79,8 +79,8 @@ def read_draft(path: Path) -> str:
     if data.startswith(b"PK\x03\x04"):  # .docx and .odt are zip archives
         raise DraftError(
             f"{path} is a zip archive, such as a Word or OpenDocument file: check reads them "
-            "named .docx or .odt (cited with Zotero or Mendeley), Markdown with pandoc citations "
-            "([@key]) and LaTeX; save the draft as one of those and check that."
+            "named .docx or .odt (cited with Zotero, Mendeley or EndNote), Markdown with pandoc "
+            "citations ([@key]) and LaTeX; save the draft as one of those and check that."
         )
     if b"\x00" in data[:BINARY_SNIFF_BYTES]:
         raise DraftError(f"{path} is a binary file, not a draft: pass a .tex or .md file.")
