@@ -980,3 +980,26 @@ def test_a_note_style_citation_is_judged_with_the_sentence_its_note_hangs_from(
         ("notes.docx", 2, f"{MUSE_CLAIM}."),
         ("notes.docx#footnotes", 2, "A note that says more."),
     ]
+
+
+def test_an_opendocument_note_style_citation_goes_to_its_sentence(tmp_path: Path) -> None:
+    from assistant.draftcheck import parse_draft
+
+    muse = _item("http://zotero.org/users/1/items/MUSE", title=MUSE[0], abstract=MUSE[1])
+
+    def note(body: str) -> str:
+        return (
+            "<text:note><text:note-citation>1</text:note-citation><text:note-body>"
+            f"<text:p>{body}</text:p></text:note-body></text:note>"
+        )
+
+    body = f"<text:p>{MUSE_CLAIM}.{note(_mark(muse) + '.')} Then more.{note('A real note ' + _mark(muse) + '.')}</text:p>"
+    draft = tmp_path / "notes.odt"
+    with zipfile.ZipFile(draft, "w") as archive:
+        archive.writestr(
+            "content.xml",
+            f"<office:document-content {_ODT}><office:body><office:text>{body}"
+            "</office:text></office:body></office:document-content>",
+        )
+    found = [(s.line, s.sentence) for s in parse_draft(draft)]
+    assert found == [(1, f"{MUSE_CLAIM}."), (3, "A real note.")]

@@ -7,11 +7,17 @@ comments and tracked deletions are not read; a sentence's "line" is its paragrap
 """
 
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from xml.etree import ElementTree
 
 from assistant.draftcheck.cited_items import CitedItems, is_citation
-from assistant.draftcheck.sentences import Passage, PlainText
+from assistant.draftcheck.sentences import (
+    Passage,
+    PlainText,
+    before_final_stop,
+    says_nothing,
+)
 from assistant.errors import DraftError
 
 _TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
@@ -32,8 +38,11 @@ def read_opendocument(path: Path) -> PlainText:
     unread = {e for skipped in root.iter() if skipped.tag in _NOT_READ for e in skipped.iter()}
     paragraphs = [e for e in root.iter() if e.tag in _PARAGRAPHS and e not in unread]
     for number, paragraph in enumerate(paragraphs, start=1):
-        reading = _Paragraph(items, number)
+        if paragraph in unread:  # a note's, whose citations its mark's sentence took
+            continue
+        reading = _Paragraph(items.cite, number)
         reading.walk(paragraph)
+        unread.update(reading.lent)
         text.passages.append(Passage(str(path), "".join(reading.pieces), number))
     return text
 
@@ -54,13 +63,15 @@ def _content(path: Path) -> ElementTree.Element:
 
 class _Paragraph:
     """One paragraph's text; a citation's mark becomes a placeholder and what it shows is
-    skipped; a footnote inside is left to be read as paragraphs of its own."""
+    skipped. A footnote inside is left to be read as paragraphs of its own, unless it holds
+    nothing but citations (a note style's): those cite the sentence its mark follows."""
 
-    def __init__(self, items: CitedItems, line: int) -> None:
-        self.items = items
+    def __init__(self, cite: Callable[[str, int], str], line: int) -> None:
+        self.cite = cite
         self.line = line
         self.pieces: list[str] = []
         self.hiding: str | None = None  # the citation mark whose shown text is being skipped
+        self.lent: set[ElementTree.Element] = set()  # the elements of notes read here
 
     def walk(self, element: ElementTree.Element) -> None:
         self._add(element.text)
@@ -71,14 +82,31 @@ class _Paragraph:
     def _enter(self, child: ElementTree.Element) -> None:
         name = child.get(f"{_TEXT}name") or ""
         if child.tag == f"{_TEXT}reference-mark-start" and is_citation(name):
-            self.pieces.append(self.items.cite(name, self.line))
+            self.pieces.append(self.cite(name, self.line))
             self.hiding = name
         elif child.tag == f"{_TEXT}reference-mark-end" and name == self.hiding:
             self.hiding = None
         elif child.tag in _SPACES:
             self._add(" ")
-        elif child.tag not in (f"{_TEXT}note", *_PARAGRAPHS, *_NOT_READ):
+        elif child.tag == f"{_TEXT}note":
+            self._note(child)
+        elif child.tag not in (*_PARAGRAPHS, *_NOT_READ):
             self.walk(child)
+
+    def _note(self, note: ElementTree.Element) -> None:
+        codes: list[str] = []
+
+        def noted(code: str, line: int) -> str:
+            codes.append(code)
+            return ""
+
+        probe = _Paragraph(noted, self.line)
+        for paragraph in (e for e in note.iter() if e.tag in _PARAGRAPHS):
+            probe.walk(paragraph)
+        if codes and says_nothing("".join(probe.pieces)):
+            inserted = "".join(self.cite(code, self.line) for code in codes)
+            self.pieces = [before_final_stop("".join(self.pieces), inserted)]
+            self.lent.update(note.iter())
 
     def _add(self, text: str | None) -> None:
         if text and self.hiding is None:

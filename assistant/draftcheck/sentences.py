@@ -21,6 +21,8 @@ BINARY_SNIFF_BYTES = 8_192
 PLACEHOLDER = re.compile("\\[\ue000(\\d+)\\]")
 """A citation's placeholder in the text; its group is the citation's number."""
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+_FINAL_STOP = re.compile(r"[.!?]['\"\u2019\u201d)]*\s*$")
+_LETTER = re.compile(r"[^\W\d_]")
 # What removing a citation leaves behind: "( )", "[ ; ]", a space before punctuation.
 _EMPTY_BRACKETS = re.compile(r"\(\s*[;,]?\s*\)|\[\s*[;,]?\s*\]")
 _SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([.,;:!?])")
@@ -101,6 +103,19 @@ def is_file(path: Path) -> bool:
         return path.is_file()
     except OSError:
         return False
+
+
+def before_final_stop(text: str, inserted: str) -> str:
+    """`text` with `inserted` put before the stop it ends on ("... here." and a note's mark),
+    so that a note's citations cite the sentence that stop ends."""
+    stop = _FINAL_STOP.search(text)
+    at = stop.start() if stop else len(text)
+    return text[:at] + inserted + text[at:]
+
+
+def says_nothing(text: str) -> bool:
+    """Whether text holds no letter but its citations' (a note style's note, cited)."""
+    return not _LETTER.search(PLACEHOLDER.sub("", text))
 
 
 def line_breaks_of(match: re.Match[str]) -> str:

@@ -18,7 +18,14 @@ from xml.etree import ElementTree
 
 from assistant.draftcheck.cited_items import CitedItems, is_citation
 from assistant.draftcheck.endnote_cites import CITE_MARK, DATA_MARK, endnote_records, endnote_xml
-from assistant.draftcheck.sentences import PLACEHOLDER, Citation, Passage, PlainText
+from assistant.draftcheck.sentences import (
+    PLACEHOLDER,
+    Citation,
+    Passage,
+    PlainText,
+    before_final_stop,
+    says_nothing,
+)
 from assistant.errors import DraftError
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -30,8 +37,6 @@ _FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallba
 _SPACES = (f"{_W}tab", f"{_W}br", f"{_W}cr")
 _NOTE_KINDS = ("footnote", "endnote")
 _NOTE_REFERENCES = {f"{_W}{kind}Reference": kind for kind in _NOTE_KINDS}
-_WORDS = re.compile(r"[^\W\d_]")  # a letter: a note that has one says more than its citations
-_FINAL_STOP = re.compile(r"[.!?]['\"\u2019\u201d)]*\s*$")
 _NOT_READ = (f"{_W}p", _FALLBACK, f"{_W}moveFrom", f"{_W}del")
 
 
@@ -74,7 +79,7 @@ def _notes(
             for p in _paragraphs(note)
         ]
         cited = items.text.citations[first:]
-        if cited and not _WORDS.search(PLACEHOLDER.sub("", "".join(p.text for p in read))):
+        if cited and says_nothing("".join(passage.text for passage in read)):
             citing[(kind, note.get(f"{_W}id", ""))] = cited
         else:
             passages += read
@@ -198,12 +203,7 @@ class _Fields:
         return "".join(self.pieces)
 
     def _before_stop(self, placeholders: list[str]) -> None:
-        """Placeholders for a note's citations, put before the stop that the note's mark
-        follows ("... here.¹"), so that they cite the sentence the stop ends."""
-        so_far = self.text()
-        stop = _FINAL_STOP.search(so_far)
-        at = stop.start() if stop else len(so_far)
-        self.pieces = [so_far[:at], *placeholders, so_far[at:]]
+        self.pieces = [before_final_stop(self.text(), "".join(placeholders))]
 
     def _field_mark(self, mark: ElementTree.Element) -> None:
         kind = mark.get(f"{_W}fldCharType")
