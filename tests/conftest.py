@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +18,7 @@ import pytest
 
 from assistant.llm.local import free_port, listening, local_model_server
 from assistant.settings import LocalModelSettings, Settings
+from assistant.verdicts import Grid, Verdict, grid_from_pairs
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -219,3 +220,66 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.terminate()
     server.wait(timeout=10)
+
+
+# ---------------------------------------------------------------------------------------------
+# Checking drafts: two papers to cite, claims to cite them for, and a judge scripted at its seam
+
+OCR = (
+    "Generalization or Hallucination? Understanding Out-of-Context Reasoning in Transformers",
+    "Large language models (LLMs) can acquire new knowledge through fine-tuning, but this process "
+    "exhibits a puzzling duality: models can generalize remarkably from new facts, yet are also "
+    "prone to hallucinating incorrect information. We argue that both behaviors stem from a "
+    "single mechanism known as out-of-context reasoning (OCR). Our experiments across five "
+    "prominent LLMs confirm that OCR indeed drives both generalization and hallucination.",
+)
+MUSE = (
+    "MUSE: Machine Unlearning Six-Way Evaluation for Language Models",
+    "Language models (LMs) are trained on vast amounts of text data, which may include private "
+    "and copyrighted content. We propose MUSE, a comprehensive machine unlearning evaluation "
+    "benchmark that enumerates six diverse desirable properties for unlearned models. Our results "
+    "demonstrate that most algorithms can prevent verbatim memorization and knowledge "
+    "memorization to varying degrees, but only one algorithm does not lead to severe privacy "
+    "leakage.",
+)
+OCR_CLAIM = "Out-of-context reasoning drives both generalization and hallucination in LLMs"
+MUSE_CLAIM = "Most unlearning algorithms prevent verbatim memorization"
+
+
+class KeywordJudge:
+    """Scripted at the judge seam: a source supports a claim when it holds the claim's first
+    word (lower-cased), so a test decides every verdict by what it writes."""
+
+    name = "keyword"
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+
+    def judge(self, claim: str, source: str) -> Verdict:
+        return self.judge_all([(claim, source)])[0]
+
+    def judge_grid(self, claims: Sequence[str], sources: Sequence[str]) -> Grid:
+        return grid_from_pairs(self.judge_all, claims, sources)
+
+    def judge_all(self, pairs: Sequence[tuple[str, str]]) -> list[Verdict]:
+        self.calls.append(len(pairs))
+        return [
+            Verdict(label="supported", score=0.9)
+            if claim.split()[0].lower() in source.lower()
+            else Verdict(label="unsupported", score=0.1)
+            for claim, source in pairs
+        ]
+
+
+@pytest.fixture
+def keyword_judge(monkeypatch: pytest.MonkeyPatch) -> KeywordJudge:
+    judge = KeywordJudge()
+    monkeypatch.setattr("assistant.judges.make_judge", lambda settings, chat, model_cache: judge)
+    return judge
+
+
+def pairs_of(result) -> list[tuple[str, int, str, str | None]]:
+    return [
+        (Path(p["file"]).name, p["line"], p["key"], p["verdict"] or p["reason"])
+        for p in result.json()["pairs"]
+    ]
