@@ -39,6 +39,11 @@ def _item(uri: str, **data: object) -> dict:
     return {"id": uri, "uris": [uri], "itemData": {"type": "article-journal", **data}}
 
 
+def _muse_item() -> dict:
+    """MUSE as a Zotero item without author or year: its key is made from its title."""
+    return _item("http://zotero.org/users/1/items/MUSE", title=MUSE[0], abstract=MUSE[1])
+
+
 def _write_docx(path: Path, paragraphs: list[str], footnotes: list[str]) -> None:
     def part(tag: str, inner: list[str]) -> str:
         return f"<w:{tag} {_W}>" + "".join(f"<w:p>{p}</w:p>" for p in inner) + f"</w:{tag}>"
@@ -133,6 +138,17 @@ _ODT = (
 )
 
 
+def _write_odt(path: Path, body: str) -> None:
+    """An .odt whose text is `body` (OpenDocument text elements)."""
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+        archive.writestr(
+            "content.xml",
+            f"<office:document-content {_ODT}><office:body><office:text>{body}"
+            "</office:text></office:body></office:document-content>",
+        )
+
+
 def _mark(*items: dict) -> str:
     """A citation as Zotero leaves it in LibreOffice: a reference mark named by its code."""
     code = "ZOTERO_ITEM CSL_CITATION " + json.dumps({"citationItems": list(items)}) + " RNDx1"
@@ -156,13 +172,7 @@ def test_an_opendocument_draft_with_zotero_citations(cli, tmp_path: Path, keywor
         "</text:note-body></text:note> After the note.</text:p>"
     )
     draft = tmp_path / "paper.odt"
-    with zipfile.ZipFile(draft, "w") as archive:
-        archive.writestr("mimetype", "application/vnd.oasis.opendocument.text")
-        archive.writestr(
-            "content.xml",
-            f"<office:document-content {_ODT}><office:body><office:text>{body}"
-            "</office:text></office:body></office:document-content>",
-        )
+    _write_odt(draft, body)
     result = cli("check", draft, "--store", tmp_path / "store", "--json")
     assert result.code == EXIT_WEAK_CITATIONS, result.err
     assert pairs_of(result) == [
@@ -257,7 +267,7 @@ def test_a_word_draft_with_mendeley_cite_content_controls(
 def test_a_word_text_box_is_read_once(cli, tmp_path: Path, keyword_judge) -> None:
     # Word writes a text box twice (for new readers and, under mc:Fallback, for old ones),
     # each copy a paragraph inside the paragraph that anchors it
-    muse = _item("http://zotero.org/users/1/items/MUSE", title=MUSE[0], abstract=MUSE[1])
+    muse = _muse_item()
     boxed = f"<w:p>{_run(f'{MUSE_CLAIM} ') + _citation(muse) + _run('.')}</w:p>"
     mc = 'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"'
     anchor = (
@@ -276,7 +286,7 @@ def test_a_word_text_box_is_read_once(cli, tmp_path: Path, keyword_judge) -> Non
 def test_a_word_draft_with_tracked_changes_is_read_as_it_now_stands(
     cli, tmp_path: Path, keyword_judge
 ) -> None:
-    muse = _item("http://zotero.org/users/1/items/MUSE", title=MUSE[0], abstract=MUSE[1])
+    muse = _muse_item()
     moved = _run(f"{MUSE_CLAIM} ") + _citation(muse) + _run(".")
     deleted = '<w:r><w:delText xml:space="preserve">Deleted words. </w:delText></w:r>'
     draft = tmp_path / "tracked.docx"
@@ -380,7 +390,7 @@ def test_which_typed_text_is_an_author_year_citation(text: str, cited: list[list
 def test_word_special_characters_read_as_text(tmp_path: Path) -> None:
     from assistant.draftcheck import parse_draft
 
-    muse = _item("http://zotero.org/users/1/items/MUSE", title=MUSE[0], abstract=MUSE[1])
+    muse = _muse_item()
     hyphen, line_break = "<w:r><w:noBreakHyphen/></w:r>", "<w:r><w:cr/></w:r>"
     draft = tmp_path / "special.docx"
     paragraph = (
@@ -432,7 +442,7 @@ def test_mendeley_item_numbers_name_no_paper_across_citations(tmp_path: Path) ->
 def test_an_opendocument_draft_without_its_comments_and_deleted_text(tmp_path: Path) -> None:
     from assistant.draftcheck import parse_draft
 
-    muse = _item("http://zotero.org/users/1/items/MUSE", title=MUSE[0], abstract=MUSE[1])
+    muse = _muse_item()
     deleted = f"<text:p>An old claim {_mark(muse)}.</text:p>"
     body = (
         "<text:tracked-changes><text:changed-region><text:deletion>"
@@ -441,12 +451,7 @@ def test_an_opendocument_draft_without_its_comments_and_deleted_text(tmp_path: P
         f"</office:annotation> {_mark(muse)}.</text:p>"
     )
     draft = tmp_path / "commented.odt"
-    with zipfile.ZipFile(draft, "w") as archive:
-        archive.writestr(
-            "content.xml",
-            f"<office:document-content {_ODT}><office:body><office:text>{body}"
-            "</office:text></office:body></office:document-content>",
-        )
+    _write_odt(draft, body)
     assert [(s.sentence, s.line) for s in parse_draft(draft)] == [("Models forget.", 1)]
 
 
@@ -457,7 +462,7 @@ def test_a_note_style_citation_is_judged_with_the_sentence_its_note_hangs_from(
     # sentence that the note's reference mark follows
     from assistant.draftcheck import parse_draft
 
-    muse = _item("http://zotero.org/users/1/items/MUSE", title=MUSE[0], abstract=MUSE[1])
+    muse = _muse_item()
     mark = '<w:r><w:footnoteReference w:id="{}"/></w:r>'.format
     body = [
         _run("First sentence here.") + mark(2) + _run(" Second sentence.") + mark(3),
@@ -489,7 +494,7 @@ def test_a_note_style_citation_is_judged_with_the_sentence_its_note_hangs_from(
 def test_an_opendocument_note_style_citation_goes_to_its_sentence(tmp_path: Path) -> None:
     from assistant.draftcheck import parse_draft
 
-    muse = _item("http://zotero.org/users/1/items/MUSE", title=MUSE[0], abstract=MUSE[1])
+    muse = _muse_item()
 
     def note(body: str) -> str:
         return (
@@ -499,11 +504,6 @@ def test_an_opendocument_note_style_citation_goes_to_its_sentence(tmp_path: Path
 
     body = f"<text:p>{MUSE_CLAIM}.{note(_mark(muse) + '.')} Then more.{note('A real note ' + _mark(muse) + '.')}</text:p>"
     draft = tmp_path / "notes.odt"
-    with zipfile.ZipFile(draft, "w") as archive:
-        archive.writestr(
-            "content.xml",
-            f"<office:document-content {_ODT}><office:body><office:text>{body}"
-            "</office:text></office:body></office:document-content>",
-        )
+    _write_odt(draft, body)
     found = [(s.line, s.sentence) for s in parse_draft(draft)]
     assert found == [(1, f"{MUSE_CLAIM}."), (3, "A real note.")]
