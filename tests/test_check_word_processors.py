@@ -507,3 +507,23 @@ def test_an_opendocument_note_style_citation_goes_to_its_sentence(tmp_path: Path
     _write_odt(draft, body)
     found = [(s.line, s.sentence) for s in parse_draft(draft)]
     assert found == [(1, f"{MUSE_CLAIM}."), (3, "A real note.")]
+
+
+def test_typed_and_keyed_citations_keep_the_drafts_order(cli, tmp_path: Path) -> None:
+    from assistant.draftcheck import read_plain
+    from assistant.draftcheck.sentences import citing_sentences
+
+    draft = tmp_path / "mixed.md"
+    draft.write_text("First (Smith, 2020).\n\nSecond [@doe2021].\n\nThird (Roe, 2019).\n")
+    sentences = citing_sentences(read_plain(draft, author_year=True))
+    assert [s.sentence for s in sentences] == ["First.", "Second.", "Third."]
+
+
+def test_a_surname_with_a_particle_is_matched_by_its_last_word() -> None:
+    from assistant.draftcheck.author_year import resolve_typed
+    from assistant.papers import Paper
+
+    berg = Paper(
+        key="vanderberg2019", title="T", abstract="A.", authors=["van der Berg, Anna"], year=2019
+    )
+    assert resolve_typed(["Berg (2019)"], [berg]) == {"Berg (2019)": ("vanderberg2019", "")}

@@ -13,6 +13,7 @@ from assistant.draftcheck.sentences import (
     PlainText,
     citing_sentences,
     read_draft,
+    renumbered,
 )
 from assistant.draftcheck.word import read_word
 
@@ -42,7 +43,9 @@ def read_plain(path: Path, author_year: bool = False) -> PlainText:
         reader = read_latex if any(sign in text for sign in _LATEX_SIGNS) else read_markdown
     plain = reader(path)
     if author_year and reader is not read_latex:
-        plain.passages = [_typed_marked(passage, plain) for passage in plain.passages]
+        marked = [_typed_marked(passage, plain) for passage in plain.passages]
+        # typed citations were made after the others: all made again, in the draft's order
+        plain.passages = [renumbered(passage, plain) for passage in marked]
     return plain
 
 

@@ -65,7 +65,10 @@ def resolve_typed(keys: Iterable[str], papers: list[Paper]) -> dict[str, tuple[s
     by_name_year: dict[tuple[str, int], list[str]] = defaultdict(list)
     for paper in papers:
         if paper.authors and paper.year and paper.key:
-            by_name_year[(_folded(surname_of(paper.authors[0])), paper.year)].append(paper.key)
+            surname = surname_of(paper.authors[0])
+            # "van der Berg" is typed "van der Berg (2019)" or, in a sentence, "Berg (2019)"
+            for name in {_folded(surname), _folded(surname.split()[-1] if surname else "")}:
+                by_name_year[(name, paper.year)].append(paper.key)
     resolved: dict[str, tuple[str | None, str]] = {}
     for key in keys:
         name, year = key.split(TYPED_MARK)

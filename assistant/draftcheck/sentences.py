@@ -105,6 +105,17 @@ def is_file(path: Path) -> bool:
         return False
 
 
+def renumbered(passage: Passage, text: PlainText) -> Passage:
+    """The passage with each of its citations made again, so they count after those made
+    before: citations are listed in the order they were made."""
+
+    def again(match: re.Match[str]) -> str:
+        citation = text.citations[int(match.group(1))]
+        return text.cite(list(citation.keys), citation.line)
+
+    return Passage(passage.file, PLACEHOLDER.sub(again, passage.text), passage.line)
+
+
 def before_final_stop(text: str, inserted: str) -> str:
     """`text` with `inserted` put before the stop it ends on ("... here." and a note's mark),
     so that a note's citations cite the sentence that stop ends."""

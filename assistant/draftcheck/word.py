@@ -9,7 +9,6 @@ footnotes and endnotes, are passages; a sentence's "line" is its paragraph's num
 
 import base64
 import binascii
-import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,11 +18,11 @@ from xml.etree import ElementTree
 from assistant.draftcheck.cited_items import CitedItems, is_citation
 from assistant.draftcheck.endnote_cites import CITE_MARK, DATA_MARK, endnote_records, endnote_xml
 from assistant.draftcheck.sentences import (
-    PLACEHOLDER,
     Citation,
     Passage,
     PlainText,
     before_final_stop,
+    renumbered,
     says_nothing,
 )
 from assistant.errors import DraftError
@@ -57,7 +56,7 @@ def read_word(path: Path) -> PlainText:
         passage = _paragraph_text(paragraph, _Fields(items, number, citing_notes))
         text.passages.append(Passage(str(path), passage, number))
     for passages in notes.values():  # numbered again, after the body's citations
-        text.passages += [_renumbered(passage, text) for passage in passages]
+        text.passages += [renumbered(passage, text) for passage in passages]
     return text
 
 
@@ -91,16 +90,6 @@ def _paragraphs(root: ElementTree.Element) -> list[ElementTree.Element]:
     mc:Fallback, is skipped)."""
     copies = {element for fallback in root.iter(_FALLBACK) for element in fallback.iter()}
     return [p for p in root.iter(f"{_W}p") if p not in copies]
-
-
-def _renumbered(passage: Passage, text: PlainText) -> Passage:
-    """The passage with each citation made again, so it counts after those made before."""
-
-    def again(match: re.Match[str]) -> str:
-        citation = text.citations[int(match.group(1))]
-        return text.cite(list(citation.keys), citation.line)
-
-    return Passage(passage.file, PLACEHOLDER.sub(again, passage.text), passage.line)
 
 
 def _paragraph_text(paragraph: ElementTree.Element, fields: "_Fields") -> str:
