@@ -150,10 +150,10 @@ def _bibliographies(
     the draft names that are not; `told(read, missing)` hears of the draft's."""
     named = [] if bib is not None else list(dict.fromkeys(text.bibliographies))
     missing = [path for path in named if not is_file(path)]
-    bibs = [bib] if bib is not None else [path for path in named if path not in missing]
+    present = [path for path in named if path not in missing]
     if named and told:
-        told([path for path in named if path not in missing], missing)
-    return bibs, missing
+        told(present, missing)
+    return ([bib] if bib is not None else present), missing
 
 
 def _with_papers(

@@ -31,20 +31,26 @@ def cited_papers(
         for key, paper in _from_entries(list(read_file(bib)), bib.name, settings).items():
             found.setdefault(key, paper)
     rest = [key for key in dict.fromkeys(keys) if key not in found]
-    typed = [key for key in rest if is_typed(key)]
-    if typed:
-        found.update(_typed_papers(typed, existing_store(settings.store)))
-        rest = [key for key in rest if key not in found]
     if rest:
         store = existing_store(settings.store)
-        stored = {paper.key: paper for paper in store.papers_by_key(rest)}
+        typed = [key for key in rest if is_typed(key)]
+        if typed:
+            found.update(_typed_papers(typed, store))
         names = ", ".join(bib.name for bib in bibs)
         where = f"not in {names} nor in the store" if bibs else "not in the store"
-        known = store.keys() if len(stored) < len(rest) else []  # read only for a missing key
-        for key in rest:
-            near = near_key(key, known) if key not in stored else None
-            hint = f" (did you mean {near}?)" if near else ""
-            found[key] = stored.get(key) or f"{NOT_FOUND}: {where}{hint}"
+        found.update(_stored_papers([key for key in rest if not is_typed(key)], store, where))
+    return found
+
+
+def _stored_papers(keys: list[str], store: Store, where: str) -> Resolved:
+    """Each key's stored paper, or that it is `where` not, with the key it likely meant."""
+    stored = {paper.key: paper for paper in store.papers_by_key(keys)} if keys else {}
+    known = store.keys() if len(stored) < len(keys) else []  # read only for a missing key
+    found: Resolved = {}
+    for key in keys:
+        near = near_key(key, known) if key not in stored else None
+        hint = f" (did you mean {near}?)" if near else ""
+        found[key] = stored.get(key) or f"{NOT_FOUND}: {where}{hint}"
     return found
 
 
