@@ -368,6 +368,11 @@ def test_typed_citations_in_a_word_draft(cli, tmp_path: Path, keyword_judge) -> 
         ("Smith & Jones (2019) and Doe et al. (2020, 2021) agree.",
          [["Smith (2019)"], ["Doe (2020)", "Doe (2021)"]]),
         ("Müller (2018) disagrees.", [["Müller (2018)"]]),
+        # surnames with particles, in parentheses and in the sentence
+        ("Shown (van der Berg, 2019; de Vries et al., 2020).",
+         [["van der Berg (2019)", "de Vries (2020)"]]),
+        ("As Van der Berg and Smith (2019) and von Neumann (1945) found.",
+         [["Van der Berg (2019)"], ["von Neumann (1945)"]]),
         # not citations: a table, a figure, a count, a bare year, capitals, a month, a p value
         ("See (Table 2, 2020), (n = 2,000), (2019), BERT (2019) and WHO (2020).", []),
         ("It ran in March (2020) with (p < 0.05, 2020) and (Figure 3, 2021).", []),
@@ -526,4 +531,5 @@ def test_a_surname_with_a_particle_is_matched_by_its_last_word() -> None:
     berg = Paper(
         key="vanderberg2019", title="T", abstract="A.", authors=["van der Berg, Anna"], year=2019
     )
-    assert resolve_typed(["Berg (2019)"], [berg]) == {"Berg (2019)": ("vanderberg2019", "")}
+    typed = ["Berg (2019)", "van der Berg (2019)", "Van der Berg (2019)"]
+    assert resolve_typed(typed, [berg]) == {key: ("vanderberg2019", "") for key in typed}

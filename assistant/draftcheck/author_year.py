@@ -17,7 +17,10 @@ from assistant.papers import Paper, normalise_title, surname_of
 
 # A capitalised name with a lower-case letter: "Vaswani", "McDonald", not "BERT" or "WHO"
 _NAME = r"(?=[A-Z][A-Za-z\u00c0-\u024f'\u2019-]*[a-z])[A-Z][A-Za-z\u00c0-\u024f'\u2019-]+"
-_AUTHORS = rf"(?P<first>{_NAME})(?:\s+et\s+al\.?|\s+(?:and|&)\s+{_NAME})?"
+# The particles a surname may begin with: "van der Berg", "de Vries", "Von Neumann"
+_PARTICLE = r"(?:[Vv]an|[Vv]on|[Dd]e[lnrs]?|[Dd]ella|[Dd][aiu]|[Dd]os|[Ll][ae]|ten|ter)\s+"
+_SURNAME = rf"(?:{_PARTICLE})*{_NAME}"
+_AUTHORS = rf"(?P<first>{_SURNAME})(?:\s+et\s+al\.?|\s+(?:and|&)\s+{_SURNAME})?"
 _YEAR = r"(?:19|20)\d\d[a-z]?"
 _YEARS = rf"(?P<years>{_YEAR}(?:\s*,\s*{_YEAR})*)"
 _PREFIX = r"(?:(?:see|e\.g\.|cf\.|also|i\.e\.),?\s+)*"
