@@ -21,7 +21,9 @@ _ARXIV_PREFIX = re.compile(r"^(https?://arxiv\.org/(abs|pdf)/|arxiv:\s*)", re.IG
 _ARXIV_VERSION = re.compile(r"v\d+$")
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 # Initials written after a surname: "J.", "J.-P.", "A.B.", "J" (not "LI": a surname in capitals)
-_INITIALS = re.compile(r"^(?:[A-Z]\.-?){1,3}$|^[A-Z]$")
+# "A.", "J.-P.", "A" and PubMed's "JA": initials after a surname
+_INITIALS = re.compile(r"^(?:[A-Z]\.-?){1,3}$|^[A-Z]{1,3}$")
+_NAME_SUFFIX = re.compile(r"^(?:Jr|Sr|II|III|IV|2nd|3rd|4th)\.?$")
 # Words too common to name a paper by; the key takes the first title word not in this set.
 _KEY_STOPWORDS = frozenset(
     "a an the of on in for to and or with via from by at is are do does how what why when "
@@ -193,13 +195,16 @@ def citation_key(paper: Paper, taken: set[str]) -> str:
 
 
 def comma_name(author: str) -> str:
-    """'Vaswani A.' (Scopus, PubMed: the surname, then initials) as 'Vaswani, A.', the form
-    BibTeX reads; any other name as given."""
+    """'Vaswani A.' and 'Roe RB Jr' (Scopus, PubMed: the surname, then initials) as
+    'Vaswani, A.' and 'Roe, RB Jr', the form BibTeX reads; any other name as given."""
     parts = author.split()
-    cut = len(parts)
+    initials_end = len(parts)
+    while initials_end > 1 and _NAME_SUFFIX.match(parts[initials_end - 1]):
+        initials_end -= 1
+    cut = initials_end
     while cut > 1 and _INITIALS.match(parts[cut - 1]):
         cut -= 1
-    if "," in author or cut == len(parts):
+    if "," in author or cut == initials_end:
         return author
     return f"{' '.join(parts[:cut])}, {' '.join(parts[cut:])}"
 

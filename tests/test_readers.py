@@ -759,6 +759,20 @@ def test_ris_record_missing_its_er_line_does_not_swallow_the_next(tmp_path: Path
     assert where(rejected) == {"record 1 (line 1)": "no 'ER  -' line closing the record"}
 
 
+def test_ris_from_pubmed_names_authors_surname_first(tmp_path: Path) -> None:
+    # PubMed's RIS writes "Smith JA": the surname, then initials without dots
+    path = tmp_path / "pubmed.ris"
+    path.write_text(
+        "TY  - JOUR\nTI  - Aspirin and adenomas\nAB  - Aspirin helps.\nAU  - Smith JA\n"
+        "AU  - Doe J\nAU  - Roe RB Jr\nPY  - 2019\nER  - \n"
+    )
+    from assistant.papers import citation_key
+
+    (paper,), _ = split(read_file(path))
+    assert paper.authors == ["Smith, JA", "Doe, J", "Roe, RB Jr"]
+    assert citation_key(paper, set()) == "smith2019aspirin"
+
+
 # ---------------------------------------------------------------------------------------------
 # PubMed (MEDLINE tagged text: "Save" as PubMed format, or a citation manager's .nbib)
 

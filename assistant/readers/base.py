@@ -106,7 +106,7 @@ def author_names(value: Any) -> list[str]:
         elif isinstance(author, list) and author:  # arXiv authors_parsed: [last, first, suffix]
             name = " ".join(str(part) for part in (*author[1:2], author[0]) if part)
         elif isinstance(author, str):
-            name = author
+            name = comma_name(author.strip())
         else:
             continue
         if isinstance(name, str) and name.strip():

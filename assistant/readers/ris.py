@@ -7,7 +7,14 @@ from typing import Any
 
 import rispy
 
-from assistant.readers.base import ReadItem, Rejected, checked, decoded_lines, year_of
+from assistant.readers.base import (
+    ReadItem,
+    Rejected,
+    author_names,
+    checked,
+    decoded_lines,
+    year_of,
+)
 
 # rispy's names for the tags we read, in order of preference within each Paper field.
 TITLE_KEYS = ("title", "primary_title")  # TI, T1
@@ -42,7 +49,7 @@ def ris_fields(record: dict[str, Any]) -> dict[str, Any]:
     return {
         "title": _first(record, TITLE_KEYS) or "",
         "abstract": _first(record, ABSTRACT_KEYS) or "",
-        "authors": _first(record, AUTHOR_KEYS) or [],
+        "authors": author_names(_first(record, AUTHOR_KEYS)),
         "year": year_of(_first(record, YEAR_KEYS)),
         "doi": record.get("doi"),
         "url": urls[0] if urls else None,
