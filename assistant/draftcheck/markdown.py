@@ -59,8 +59,11 @@ def read_markdown(path: Path) -> PlainText:
             text.passages.extend(Passage(str(path), cell, number) for cell in cells)
             start = number + 1
             continue
-        # a heading ends where its line does
-        lines.append(_BLOCK_START.sub("", line) + ("\n" if _HEADING.match(line) else ""))
+        if _HEADING.match(line):  # a heading ends where its line does
+            text.passages.append(Passage(str(path), _BLOCK_START.sub("", line), number))
+            start = number + 1
+            continue
+        lines.append(_BLOCK_START.sub("", line))
     text.passages.append(Passage(str(path), "\n".join(lines), start))
     return text
 
