@@ -130,6 +130,11 @@ def test_a_word_draft_without_citation_fields_says_where_citations_are_read(
     result = cli("check", draft)
     assert result.code == 0, result.err
     assert "No citations found" in result.out and "Zotero, Mendeley or EndNote" in result.out
+    assert "--author-year" in result.out and "numbered reference list" in result.out
+    markdown = tmp_path / "typed.md"
+    markdown.write_text("Attention wins (Vaswani et al., 2017).\n")
+    result = cli("check", markdown)
+    assert "[@key]" in result.out and "--author-year" in result.out
 
 
 _ODT = (

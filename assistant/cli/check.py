@@ -93,14 +93,27 @@ def _tell_bibliographies(read: list[Path], missing: list[Path]) -> None:
         stderr.print(f"Reading the draft's bibliography: {', '.join(map(str, read))}.")
 
 
+_TYPED = (
+    'by number ("[1]", "[2-4]") when the draft ends with a numbered reference list under a '
+    'References heading, and typed as "(Smith et al., 2020)" with --author-year.'
+)
+_WORD_PROCESSOR = "Citations are read as Zotero, Mendeley or EndNote inserted them, " + _TYPED
+# What check reads as a citation, by the draft's extension: said when it found none
+_CITATIONS_READ = {
+    ".docx": _WORD_PROCESSOR,
+    ".odt": _WORD_PROCESSOR,
+    ".md": "Citations are read in pandoc's form ([@key], @key), " + _TYPED,
+    **dict.fromkeys(
+        (".tex", ".ltx", ".latex"),
+        "Citations are read from \\cite{key} and its kin (\\citep, \\parencite, ...).",
+    ),
+}
+
+
 def _print_report(report: CheckReport, draft: Path) -> None:
     if not report.pairs:
         console.print("No citations found in the draft.")
-        if draft.suffix.lower() in (".docx", ".odt"):
-            console.print(
-                "A word processor's citations are read from the citations Zotero, Mendeley or "
-                "EndNote inserted; citations typed as text are not seen."
-            )
+        console.print(_CITATIONS_READ.get(draft.suffix.lower(), _CITATIONS_READ[".md"]))
         return
     place = None
     for pair in report.pairs:

@@ -6,6 +6,7 @@ from pathlib import Path
 from assistant.draftcheck.author_year import mark_typed
 from assistant.draftcheck.latex import read_latex
 from assistant.draftcheck.markdown import read_markdown
+from assistant.draftcheck.numbered import mark_numbered
 from assistant.draftcheck.opendocument import read_opendocument
 from assistant.draftcheck.sentences import (
     CitingSentence,
@@ -35,17 +36,22 @@ _LATEX_SIGNS = ("\\cite", "\\begin{", "\\section", "\\documentclass")
 
 def read_plain(path: Path, author_year: bool = False) -> PlainText:
     """A LaTeX, Markdown, Word or OpenDocument draft as plain text, its citations and the .bib
-    files it names (or the cited items a word processor's draft holds); with `author_year`,
-    the typed author-year citations of a draft that is not LaTeX too."""
+    files it names (or the cited items a word processor's draft holds). A draft that is not
+    LaTeX has its numbered citations read too ("[1]", with a numbered reference list), and with
+    `author_year`, its typed author-year citations."""
     reader = READERS.get(path.suffix.lower())
     if reader is None:
         text = read_draft(path)
         reader = read_latex if any(sign in text for sign in _LATEX_SIGNS) else read_markdown
     plain = reader(path)
-    if author_year and reader is not read_latex:
-        marked = [_typed_marked(passage, plain) for passage in plain.passages]
-        # typed citations were made after the others: all made again, in the draft's order
-        plain.passages = [renumbered(passage, plain) for passage in marked]
+    if reader is read_latex:
+        return plain
+    made = mark_numbered(plain)
+    if author_year:
+        plain.passages = [_typed_marked(passage, plain) for passage in plain.passages]
+    if made or author_year:
+        # numbered and typed citations were made after the others: all made again, in order
+        plain.passages = [renumbered(passage, plain) for passage in plain.passages]
     return plain
 
 

@@ -14,8 +14,7 @@ from pydantic import BaseModel
 
 from assistant.chunking import split_sentences
 from assistant.draftcheck import read_plain
-from assistant.draftcheck.author_year import is_typed
-from assistant.draftcheck.library import cited_papers
+from assistant.draftcheck.library import cited_papers, stands_in
 from assistant.draftcheck.sentences import PlainText, citing_sentences, is_file
 from assistant.errors import DraftError
 from assistant.lexical import terms
@@ -122,7 +121,7 @@ def check_draft(
         for key in s.keys
     ]
     keys = [pair.key for pair in pairs]
-    papers = cited_papers(keys, settings, bibs, text.entries) if pairs else {}
+    papers = cited_papers(keys, settings, bibs, text.entries, text.references) if pairs else {}
     judged, sources = _with_papers(pairs, papers)
     verdicts = _judged(
         judge,
@@ -160,7 +159,8 @@ def _with_papers(
     pairs: list[CheckedPair], papers: dict[str, Paper | str]
 ) -> tuple[list[CheckedPair], list[Paper]]:
     """The pairs that have a paper to judge against, and their papers; each other pair gets
-    the reason it has none. A typed citation is shown under the key of the paper it names."""
+    the reason it has none. A typed or numbered citation is shown under the key of the paper
+    it names."""
     judged: list[CheckedPair] = []
     sources: list[Paper] = []
     for pair in pairs:
@@ -170,7 +170,7 @@ def _with_papers(
             continue
         judged.append(pair)
         sources.append(found)
-        if is_typed(pair.key):
+        if stands_in(pair.key):
             pair.key = found.key or pair.key
     return judged, sources
 

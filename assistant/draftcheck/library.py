@@ -1,9 +1,10 @@
 """The papers a draft cites: its .bib entries (ingested into the store first) or stored papers."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from assistant.draftcheck.author_year import is_typed, resolve_typed
+from assistant.draftcheck.numbered import is_listed, resolve_listed
 from assistant.errors import StoreError
 from assistant.ingest import ingest_items
 from assistant.papers import Paper, near_key
@@ -22,10 +23,15 @@ Resolved = dict[str, Paper | str]
 
 
 def cited_papers(
-    keys: list[str], settings: Settings, bibs: Sequence[Path], carried: Sequence[ReadItem] = ()
+    keys: list[str],
+    settings: Settings,
+    bibs: Sequence[Path],
+    carried: Sequence[ReadItem] = (),
+    references: Mapping[str, str] | None = None,
 ) -> Resolved:
     """Each key's paper: from the records the draft `carried` (a Word draft's items), else the
-    first of `bibs` that has the key, else from the store; else a reason."""
+    first of `bibs` that has the key, else from the store (a typed citation by its author and
+    year, a numbered one by what its entry of the draft's `references` names); else a reason."""
     found: Resolved = _from_entries(list(carried), "the draft", settings) if carried else {}
     for bib in bibs:
         for key, paper in _from_entries(list(read_file(bib)), bib.name, settings).items():
@@ -33,13 +39,19 @@ def cited_papers(
     rest = [key for key in dict.fromkeys(keys) if key not in found]
     if rest:
         store = existing_store(settings.store)
-        typed = [key for key in rest if is_typed(key)]
-        if typed:
-            found.update(_typed_papers(typed, store))
+        made = [key for key in rest if stands_in(key)]
+        if made:
+            found.update(_made_papers(made, store, references or {}))
         names = ", ".join(bib.name for bib in bibs)
         where = f"not in {names} nor in the store" if bibs else "not in the store"
-        found.update(_stored_papers([key for key in rest if not is_typed(key)], store, where))
+        found.update(_stored_papers([key for key in rest if not stands_in(key)], store, where))
     return found
+
+
+def stands_in(key: str) -> bool:
+    """Whether a cited key stands in for a paper the draft names otherwise: by author and year
+    ("Vaswani (2017)") or by its number in the reference list ("[3]")."""
+    return is_typed(key) or is_listed(key)
 
 
 def _stored_papers(keys: list[str], store: Store, where: str) -> Resolved:
@@ -54,14 +66,17 @@ def _stored_papers(keys: list[str], store: Store, where: str) -> Resolved:
     return found
 
 
-def _typed_papers(typed: list[str], store: Store) -> Resolved:
-    """The stored paper each typed citation ("Vaswani (2017)") names, or why none."""
+def _made_papers(made: list[str], store: Store, references: Mapping[str, str]) -> Resolved:
+    """The stored paper each typed citation ("Vaswani (2017)") or numbered one ("[3]") names,
+    or why none."""
     papers = store.papers()
     by_key = {paper.key: paper for paper in papers}
-    found: Resolved = {}
-    for key, (stored, why) in resolve_typed(typed, papers).items():
-        found[key] = by_key[stored] if stored else f"{NOT_FOUND}: {why}"
-    return found
+    resolved = resolve_typed([key for key in made if is_typed(key)], papers)
+    resolved |= resolve_listed([key for key in made if is_listed(key)], references, papers)
+    return {
+        key: by_key[stored] if stored else f"{NOT_FOUND}: {why}"
+        for key, (stored, why) in resolved.items()
+    }
 
 
 def _from_entries(items: list[ReadItem], source: str, settings: Settings) -> Resolved:

@@ -64,6 +64,8 @@ class PlainText:
     bibliographies: list[Path] = field(default_factory=list)
     # the records the draft carries itself: a word processor's Zotero, Mendeley or EndNote ones
     entries: list[ReadItem] = field(default_factory=list)
+    # a numbered reference list's entries, by the key that stands for them ("[3]")
+    references: dict[str, str] = field(default_factory=dict)
 
     def cite(self, keys: list[str], line: int) -> str:
         """Record a citation; returns the placeholder that stands for it in the text."""

@@ -3,12 +3,14 @@ code holds its references (`ADDIN ZOTERO_ITEM CSL_CITATION {...}`, Mendeley Desk
 CSL_CITATION {...}`, read by `cited_items`; EndNote's `ADDIN EN.CITE <EndNote>...`, read by
 `endnote_cites`), or, from Mendeley Cite, a content control whose tag holds them
 (`MENDELEY_CITATION_v3_` and base64 CSL JSON); what a citation shows, "(Smith et al., 2020)",
-is not read. A citation typed as text holds no reference and is not seen. Body paragraphs, then
+is not read. Superscript numbers that cite (Vancouver's) read as "[1,2]", for `numbered`; other
+citations typed as text are read only as `author_year` reads them. Body paragraphs, then
 footnotes and endnotes, are passages; a sentence's "line" is its paragraph's number in its part.
 """
 
 import base64
 import binascii
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -37,6 +39,10 @@ _SPACES = (f"{_W}tab", f"{_W}br", f"{_W}cr")
 _NOTE_KINDS = ("footnote", "endnote")
 _NOTE_REFERENCES = {f"{_W}{kind}Reference": kind for kind in _NOTE_KINDS}
 _NOT_READ = (f"{_W}p", _FALLBACK, f"{_W}moveFrom", f"{_W}del")
+# Superscript numbers that cite (Vancouver's "trials.1,3-5"): after a word of three letters or
+# more, or after punctuation; not an exponent ("10" or "cm" before it).
+_SUPERSCRIPT_NUMBERS = re.compile(r"^[\d,\u2013-]+$")
+_CITED_BY_SUPERSCRIPT = re.compile(r"(?:[^\W\d_]{3,}|[.,;:)\]])$")
 
 
 def read_word(path: Path) -> PlainText:
@@ -170,15 +176,20 @@ class _Fields:
         self.citing_notes = citing_notes or {}  # a note style's citations, by (kind, note id)
         self.pieces: list[str] = []
         self.open: list[_Field] = []  # fields begun and not ended, innermost last
+        self.superscript = False  # the run being read is superscript
+        self.cited_at = -1  # the piece of superscript numbers, bracketed as "[1,2]"
 
     def take(self, element: ElementTree.Element) -> None:
         tag = element.tag
-        if tag == f"{_W}fldChar":
+        if tag == f"{_W}r":
+            align = element.find(f"{_W}rPr/{_W}vertAlign")
+            self.superscript = align is not None and align.get(f"{_W}val") == "superscript"
+        elif tag == f"{_W}fldChar":
             self._field_mark(element)
         elif tag == f"{_W}instrText" and self.open:
             self.open[-1].code += element.text or ""
         elif tag == f"{_W}t" and not (self.open and self._hidden()):
-            self.pieces.append(element.text or "")
+            self._run_text(element.text or "")
         elif tag in _SPACES:
             self.pieces.append(" ")
         elif tag == f"{_W}noBreakHyphen":
@@ -191,8 +202,20 @@ class _Fields:
     def text(self) -> str:
         return "".join(self.pieces)
 
+    def _run_text(self, text: str) -> None:
+        """A run's text; superscript numbers that cite as "[1,2]", for `numbered` to read."""
+        citing = self.superscript and bool(_SUPERSCRIPT_NUMBERS.match(text))
+        if citing and self.cited_at == len(self.pieces) - 1:  # Word cuts "1,2" over runs
+            self.pieces[-1] = self.pieces[-1][:-1] + text + "]"
+        elif citing and _CITED_BY_SUPERSCRIPT.search(self.text()):
+            self.pieces.append(f"[{text}]")
+            self.cited_at = len(self.pieces) - 1
+        else:
+            self.pieces.append(text)
+
     def _before_stop(self, placeholders: list[str]) -> None:
         self.pieces = [before_final_stop(self.text(), "".join(placeholders))]
+        self.cited_at = -1
 
     def _field_mark(self, mark: ElementTree.Element) -> None:
         kind = mark.get(f"{_W}fldCharType")

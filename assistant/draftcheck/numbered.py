@@ -1,0 +1,176 @@
+"""Citations by number: "[1]", "[2, 3]", "[4-6]" in a draft that ends with a numbered reference
+list (Vancouver, IEEE and most journals' styles), in Markdown, plain text or Word.
+
+The list is what follows the draft's last "References" (or "Bibliography", "Works Cited",
+"Literature Cited") heading. An entry starts with its number ("[3]", "3." or "3)"); a
+paragraph or list item without one (Word's and Markdown's numbered lists keep the number out
+of the text) is the entry after the one before. A bracketed group is a citation only when every
+number in it is an entry of the list; each stands for "[N]" until it is resolved against the
+store by the DOI, arXiv id or title its entry holds.
+"""
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+
+from assistant.draftcheck.sentences import Passage, PlainText
+from assistant.papers import Paper, normalise_title
+
+_HEADING = re.compile(
+    r"^\s*(?:\d+\.?\s+)?(?:references|bibliography|works cited|literature cited|reference list)"
+    r"\s*:?\s*$",
+    re.IGNORECASE,
+)
+_ENTRY_NUMBER = re.compile(r"^\s*(?:\[(\d{1,4})\]|(\d{1,4})[.)])\s+")
+# What may follow the reference list: not entries, read as the draft's text again
+_AFTER_LIST = re.compile(
+    r"^\s*(?:appendix|appendices|supplementary|supporting information|figure legends)\b",
+    re.IGNORECASE,
+)
+_GROUP = re.compile(r"\[(\d{1,4}(?:\s*[,;\u2013\u2014-]\s*\d{1,4})*)\]")
+_RANGE = re.compile(r"^(\d+)\s*[\u2013\u2014-]\s*(\d+)$")
+_LONGEST_RANGE = 100  # "[1-2000]" is no citation of two thousand papers
+_LISTED = re.compile(r"^\[\d+\]$")
+_DOI = re.compile(r"\b10\.\d{4,9}/[^\s\"<>]+")
+_ARXIV = re.compile(r"arxiv(?:\.org/abs/|:\s*|\s+)(\d{4}\.\d{4,5})", re.IGNORECASE)
+_TITLE_WORDS = 3  # the fewest words a title is matched by: shorter ones need a DOI
+_SHOWN = 120  # characters of an unmatched entry shown in the reason
+
+
+def mark_numbered(plain: PlainText) -> bool:
+    """Replace the numbered citations of `plain` by placeholders and take its reference list
+    out of its passages, into `plain.references`; whether it has such a list."""
+    found = _reference_list(plain.passages)
+    if found is None:
+        return False
+    kept, references = found
+    plain.references = {f"[{number}]": entry for number, entry in references.items()}
+    plain.passages = [_marked(passage, plain) for passage in kept]
+    return True
+
+
+def is_listed(key: str) -> bool:
+    """Whether a cited key is a reference list's number ("[3]"), not a citation key."""
+    return bool(_LISTED.match(key))
+
+
+def resolve_listed(
+    keys: Iterable[str], references: Mapping[str, str], papers: Sequence[Paper]
+) -> dict[str, tuple[str | None, str]]:
+    """Each numbered key's stored key, or None and why not: its entry's DOI or arXiv id is no
+    stored paper's, and no stored title of three words or more is in it."""
+    by_id = {i: paper.key for paper in papers if paper.key for i in paper.identities()}
+    titles: dict[tuple[str, ...], list[tuple[list[str], str]]] = defaultdict(list)
+    for paper in papers:
+        words = normalise_title(paper.title).split()
+        if len(words) >= _TITLE_WORDS and paper.key:
+            titles[tuple(words[:_TITLE_WORDS])].append((words, paper.key))
+    resolved: dict[str, tuple[str | None, str]] = {}
+    for key in keys:
+        entry = references[key]
+        stored = _by_identity(entry, by_id) or _by_title(entry, titles)
+        shown = entry if len(entry) <= _SHOWN else entry[: _SHOWN - 1] + "\u2026"
+        why = f"reference {key} names no stored paper by its DOI or title ({shown})"
+        resolved[key] = (stored, "" if stored else why)
+    return resolved
+
+
+def _reference_list(passages: list[Passage]) -> tuple[list[Passage], dict[int, str]] | None:
+    """The passages without the reference list, and its entries by number; None without a
+    list: no heading in the body, or no entry after it."""
+    body = passages[0].file if passages else ""
+    headings = [
+        (index, at)
+        for index, passage in enumerate(passages)
+        if passage.file == body
+        for at, line in enumerate(passage.text.split("\n"))
+        if _HEADING.match(line)
+    ]
+    if not headings:
+        return None
+    index, at = headings[-1]
+    heading = passages[index]
+    lines = heading.text.split("\n")
+    kept = [*passages[:index], Passage(heading.file, "\n".join(lines[:at]), heading.line)]
+    listed = [Passage(heading.file, "\n".join(lines[at + 1 :]), heading.line + at + 1)]
+    rest = passages[index + 1 :]
+    while rest and rest[0].file == body:
+        listed.append(rest.pop(0))
+    entries, after = _entries(listed)
+    return (kept + after + rest, entries) if entries else None
+
+
+def _entries(listed: list[Passage]) -> tuple[dict[int, str], list[Passage]]:
+    """The numbered entries of the list's passages, and the passages after its end."""
+    entries: dict[int, list[str]] = {}
+    number = 0
+    for place, passage in enumerate(listed):
+        lines = passage.text.split("\n")
+        first = True  # a passage's first line of text begins an entry
+        for at, line in enumerate(lines):
+            if _AFTER_LIST.match(line):
+                after = Passage(passage.file, "\n".join(lines[at:]), passage.line + at)
+                return _joined(entries), [after, *listed[place + 1 :]]
+            numbered = _ENTRY_NUMBER.match(line)
+            if numbered:
+                number = int(numbered[1] or numbered[2])
+                entries[number] = [line[numbered.end() :]]
+            elif line.strip() and (first or not entries):
+                number += 1
+                entries[number] = [line]
+            elif line.strip():
+                entries[number].append(line)
+            first = first and not line.strip()
+    return _joined(entries), []
+
+
+def _joined(entries: dict[int, list[str]]) -> dict[int, str]:
+    return {number: " ".join(" ".join(lines).split()) for number, lines in entries.items()}
+
+
+def _marked(passage: Passage, plain: PlainText) -> Passage:
+    """The passage with each bracketed group of listed numbers a citation placeholder."""
+
+    def placeholder(match: re.Match[str]) -> str:
+        numbers = _numbers(match[1])
+        if not numbers or any(f"[{n}]" not in plain.references for n in numbers):
+            return match.group()
+        line = passage.line + passage.text.count("\n", 0, match.start())
+        return plain.cite([f"[{n}]" for n in numbers], line)
+
+    return Passage(passage.file, _GROUP.sub(placeholder, passage.text), passage.line)
+
+
+def _numbers(group: str) -> list[int]:
+    """The numbers a group cites, ranges spelled out: "1-3, 5" is 1, 2, 3 and 5; none for a
+    backward or overlong range."""
+    numbers: list[int] = []
+    for part in re.split(r"\s*[,;]\s*", group):
+        span = _RANGE.match(part)
+        if span is None:
+            numbers.append(int(part))
+            continue
+        low, high = int(span[1]), int(span[2])
+        if not low <= high <= low + _LONGEST_RANGE:
+            return []
+        numbers += range(low, high + 1)
+    return list(dict.fromkeys(numbers))
+
+
+def _by_identity(entry: str, by_id: dict[str, str]) -> str | None:
+    dois = [f"doi:{doi.rstrip('.,;)]').lower()}" for doi in _DOI.findall(entry)]
+    arxiv_ids = [f"arxiv:{arxiv_id}" for arxiv_id in _ARXIV.findall(entry)]
+    return next((by_id[i] for i in [*dois, *arxiv_ids] if i in by_id), None)
+
+
+def _by_title(entry: str, titles: dict[tuple[str, ...], list[tuple[list[str], str]]]) -> str | None:
+    """The key of the longest stored title that the entry holds, word for word."""
+    words = normalise_title(entry).split()
+    best: tuple[int, str] | None = None
+    for start in range(len(words)):
+        for title, key in titles.get(tuple(words[start : start + _TITLE_WORDS]), []):
+            if words[start : start + len(title)] == title and (
+                best is None or len(title) > best[0]
+            ):
+                best = (len(title), key)
+    return best[1] if best else None

@@ -1,0 +1,142 @@
+"""`litreview check` on drafts cited by number ("[1]", "[2, 3]", "[4-6]") with a numbered
+reference list at the end, as Vancouver, IEEE and most journals' styles print them."""
+
+from pathlib import Path
+
+import pytest
+
+from assistant.draftcheck.check import EXIT_WEAK_CITATIONS
+from tests.conftest import MUSE, MUSE_CLAIM, pairs_of
+from tests.test_check_word_processors import _run, _write_docx
+
+BEES = ("Honey bees dance to tell their hive where food is", "Bees dance to share food.")
+
+
+def _library(tmp_path: Path) -> Path:
+    path = tmp_path / "library.bib"
+    path.write_text(
+        f"@article{{shi2024,\n  author = {{Shi, Weijia}},\n  title = {{{MUSE[0]}}},\n"
+        f"  doi = {{10.1000/Muse.24}},\n  year = {{2024}},\n  abstract = {{{MUSE[1]}}}\n}}\n"
+        f"@article{{smith2020,\n  author = {{Smith, Ann}},\n  title = {{{BEES[0]}}},\n"
+        f"  year = {{2020}},\n  abstract = {{{BEES[1]}}}\n}}\n"
+    )
+    return path
+
+
+@pytest.fixture
+def store(cli, tmp_path: Path) -> Path:
+    store = tmp_path / "store"
+    assert cli("ingest", _library(tmp_path), "--store", store).code == 0
+    return store
+
+
+def test_numbered_citations_are_resolved_through_the_reference_list(
+    cli, tmp_path: Path, store: Path, keyword_judge
+) -> None:
+    draft = tmp_path / "numbered.md"
+    draft.write_text(
+        "# Introduction\n\n"
+        f"{MUSE_CLAIM} [1]. Bees dance well [2, 3].\n"
+        "Item [9] of the array is no citation. Bees dance [1-2].\n\n"
+        "## References\n\n"
+        "[1] Shi W, Lee J. MUSE: machine unlearning six-way evaluation for language models.\n"
+        "    arXiv. 2024.\n"
+        "[2] Smith A. Honey bees dance to tell their hive where food is. J Bees. 2020;1:1-2.\n"
+        "[3] Doe J. A paper the library lacks. J Things. 2019. doi:10.9999/none.1\n"
+    )
+    result = cli("check", draft, "--store", store, "--json")
+    assert result.code == EXIT_WEAK_CITATIONS, result.err
+    assert pairs_of(result) == [
+        ("numbered.md", 3, "shi2024", "supported"),
+        ("numbered.md", 3, "smith2020", "supported"),
+        ("numbered.md", 3, "[3]", "not in the library: reference [3] names no stored paper "
+         "by its DOI or title (Doe J. A paper the library lacks. J Things. 2019. "
+         "doi:10.9999/none.1)"),
+        ("numbered.md", 4, "shi2024", "unsupported"),
+        ("numbered.md", 4, "smith2020", "supported"),
+    ]  # fmt: skip
+    sentences = [pair["sentence"] for pair in result.json()["pairs"]]
+    assert sentences[:2] == [f"{MUSE_CLAIM}.", "Bees dance well."]
+    assert result.json()["summary"]["sentences"] == 3  # the reference list is not checked
+
+
+def test_a_reference_is_found_by_its_doi(cli, tmp_path: Path, store: Path, keyword_judge) -> None:
+    draft = tmp_path / "doi.txt"
+    draft.write_text(
+        f"{MUSE_CLAIM} [1].\n\nReferences\n\n"
+        "1. Shi W. Unlearning, evaluated. 2024. https://doi.org/10.1000/MUSE.24.\n"
+    )
+    result = cli("check", draft, "--store", store, "--json")
+    assert pairs_of(result) == [("doi.txt", 1, "shi2024", "supported")]
+
+
+def test_a_word_draft_with_an_automatically_numbered_reference_list(
+    cli, tmp_path: Path, store: Path, keyword_judge
+) -> None:
+    # Word's numbered list keeps its numbers out of the text: entries are numbered in order
+    draft = tmp_path / "vancouver.docx"
+    paragraphs = [
+        _run(f"{MUSE_CLAIM} [2]."),
+        _run("Bees dance [1]."),
+        _run("References"),
+        _run("Smith A. Honey bees dance to tell their hive where food is. J Bees. 2020."),
+        "",
+        _run("Shi W. MUSE: Machine unlearning six-way evaluation for language models. 2024."),
+    ]
+    _write_docx(draft, paragraphs, [])
+    result = cli("check", draft, "--store", store, "--json")
+    assert result.code == 0, result.err
+    assert pairs_of(result) == [
+        ("vancouver.docx", 1, "shi2024", "supported"),
+        ("vancouver.docx", 2, "smith2020", "supported"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "cited"),
+    [
+        ("A [1]. B [2,3]. C [1\u20133; 5].\n\nReferences\n\n1. One\n2. Two\n3. Three\n4. F\n5. G\n",
+         [["[1]"], ["[2]", "[3]"], ["[1]", "[2]", "[3]", "[5]"]]),
+        # a number the list lacks, and a list with no heading, cite nothing
+        ("A [1] and [7].\n\nReferences\n\n[1] One\n", [["[1]"]]),
+        ("A [1].\n\n[1] One\n", []),
+        ("A [1].\n\nBibliography:\n\n[1] One\n", [["[1]"]]),
+    ],
+)  # fmt: skip
+def test_which_bracketed_numbers_are_citations(
+    tmp_path: Path, text: str, cited: list[list[str]]
+) -> None:
+    from assistant.draftcheck import parse_draft
+
+    draft = tmp_path / "draft.md"
+    draft.write_text(text)
+    assert [sentence.keys for sentence in parse_draft(draft)] == cited
+
+
+def _superscript(text: str) -> str:
+    return f'<w:r><w:rPr><w:vertAlign w:val="superscript"/></w:rPr><w:t>{text}</w:t></w:r>'
+
+
+def test_a_word_draft_cited_by_superscript_numbers(
+    cli, tmp_path: Path, store: Path, keyword_judge
+) -> None:
+    # Vancouver's superscripts, cut over runs as Word does; a unit's exponent is no citation
+    draft = tmp_path / "superscript.docx"
+    paragraphs = [
+        _run(MUSE_CLAIM) + _superscript("1") + _superscript(",2") + _run("."),
+        _run("Bees need an area of 5 cm") + _superscript("2") + _run(" and 10") + _superscript("3")
+        + _run(" flowers."),
+        _run("Bees dance.") + _superscript("2"),
+        _run("References"),
+        _run("1. Shi W. MUSE: machine unlearning six-way evaluation for language models. 2024."),
+        _run("2. Smith A. Honey bees dance to tell their hive where food is. J Bees. 2020."),
+        _run("3. Doe J. Not stored. 2019."),
+    ]  # fmt: skip
+    _write_docx(draft, paragraphs, [])
+    result = cli("check", draft, "--store", store, "--json")
+    assert pairs_of(result) == [
+        ("superscript.docx", 1, "shi2024", "supported"),
+        ("superscript.docx", 1, "smith2020", "unsupported"),
+        ("superscript.docx", 3, "smith2020", "supported"),
+    ]
+    assert result.json()["pairs"][0]["sentence"] == f"{MUSE_CLAIM}."
