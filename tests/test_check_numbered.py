@@ -7,7 +7,7 @@ import pytest
 
 from assistant.draftcheck.check import EXIT_WEAK_CITATIONS
 from tests.conftest import MUSE, MUSE_CLAIM, pairs_of
-from tests.test_check_word_processors import _run, _write_docx
+from tests.test_check_word_processors import _run, _write_docx, _write_odt
 
 BEES = ("Honey bees dance to tell their hive where food is", "Bees dance to share food.")
 
@@ -123,7 +123,7 @@ def test_a_word_draft_cited_by_superscript_numbers(
     # Vancouver's superscripts, cut over runs as Word does; a unit's exponent is no citation
     draft = tmp_path / "superscript.docx"
     paragraphs = [
-        _run(MUSE_CLAIM) + _superscript("1") + _superscript(",2") + _run("."),
+        _run(MUSE_CLAIM) + _superscript("1") + _superscript(",") + _superscript("2") + _run("."),
         _run("Bees need an area of 5 cm") + _superscript("2") + _run(" and 10") + _superscript("3")
         + _run(" flowers."),
         _run("Bees dance.") + _superscript("2"),
@@ -140,3 +140,29 @@ def test_a_word_draft_cited_by_superscript_numbers(
         ("superscript.docx", 3, "smith2020", "supported"),
     ]
     assert result.json()["pairs"][0]["sentence"] == f"{MUSE_CLAIM}."
+
+
+def test_an_opendocument_draft_cited_by_superscript_numbers(
+    cli, tmp_path: Path, store: Path, keyword_judge
+) -> None:
+    # LibreOffice raises text by an automatic style: "super 58%" or a percentage, "33% 58%"
+    styles = "".join(
+        f'<style:style style:name="{name}" style:family="text">'
+        f'<style:text-properties style:text-position="{position}"/></style:style>'
+        for name, position in (("T1", "super 58%"), ("T2", "33% 58%"), ("T3", "sub 58%"))
+    )
+    span = '<text:span text:style-name="{}">{}</text:span>'.format
+    body = (
+        f"<text:p>{MUSE_CLAIM}{span('T1', '1')}.</text:p>"
+        f"<text:p>Bees dance.{span('T2', '2')} Water is H{span('T3', '2')}O.</text:p>"
+        "<text:h>References</text:h>"
+        "<text:p>1. Shi W. MUSE: machine unlearning six-way evaluation for language models.</text:p>"
+        "<text:p>2. Smith A. Honey bees dance to tell their hive where food is. 2020.</text:p>"
+    )
+    draft = tmp_path / "superscript.odt"
+    _write_odt(draft, body, styles)
+    result = cli("check", draft, "--store", store, "--json")
+    assert pairs_of(result) == [
+        ("superscript.odt", 1, "shi2024", "supported"),
+        ("superscript.odt", 2, "smith2020", "supported"),
+    ]

@@ -139,18 +139,20 @@ def test_a_word_draft_without_citation_fields_says_where_citations_are_read(
 
 _ODT = (
     'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" '
     'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"'
 )
 
 
-def _write_odt(path: Path, body: str) -> None:
-    """An .odt whose text is `body` (OpenDocument text elements)."""
+def _write_odt(path: Path, body: str, styles: str = "") -> None:
+    """An .odt whose text is `body` (OpenDocument text elements), with automatic `styles`."""
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("mimetype", "application/vnd.oasis.opendocument.text")
         archive.writestr(
             "content.xml",
-            f"<office:document-content {_ODT}><office:body><office:text>{body}"
-            "</office:text></office:body></office:document-content>",
+            f"<office:document-content {_ODT}><office:automatic-styles>{styles}"
+            "</office:automatic-styles><office:body><office:text>"
+            f"{body}</office:text></office:body></office:document-content>",
         )
 
 

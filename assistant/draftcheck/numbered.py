@@ -33,6 +33,10 @@ _LONGEST_RANGE = 100  # "[1-2000]" is no citation of two thousand papers
 _LISTED = re.compile(r"^\[\d+\]$")
 _DOI = re.compile(r"\b10\.\d{4,9}/[^\s\"<>]+")
 _ARXIV = re.compile(r"arxiv(?:\.org/abs/|:\s*|\s+)(\d{4}\.\d{4,5})", re.IGNORECASE)
+# Superscript numbers that cite (Vancouver's "trials.1,3-5"): after a word of three letters or
+# more, or after punctuation; not an exponent ("10" or "cm" before it).
+_SUPERSCRIPT_NUMBERS = re.compile(r"^[\d,\u2013-]+$")
+_CITED_BY_SUPERSCRIPT = re.compile(r"(?:[^\W\d_]{3,}|[.,;:)\]])$")
 _TITLE_WORDS = 3  # the fewest words a title is matched by: shorter ones need a DOI
 _SHOWN = 120  # characters of an unmatched entry shown in the reason
 
@@ -47,6 +51,23 @@ def mark_numbered(plain: PlainText) -> bool:
     plain.references = {f"[{number}]": entry for number, entry in references.items()}
     plain.passages = [_marked(passage, plain) for passage in kept]
     return True
+
+
+def add_superscript(pieces: list[str], cited_at: int, text: str) -> int:
+    """Add superscript `text` to a paragraph's `pieces` as "[1,2]" where it cites by number,
+    for `mark_numbered` to read, and return the index of the piece that holds it; -1, adding
+    nothing, where it does not cite. It cites after a word or punctuation ("trials." before
+    "1,2"), not as an exponent ("10" or "cm" before "2"); `cited_at`, the piece of the last
+    superscript numbers, takes on numbers cut over runs ("1" then ",2")."""
+    if not _SUPERSCRIPT_NUMBERS.match(text):
+        return -1
+    if cited_at == len(pieces) - 1 >= 0:
+        pieces[-1] = pieces[-1][:-1] + text + "]"
+        return cited_at
+    if not re.search(r"\d", text) or not _CITED_BY_SUPERSCRIPT.search("".join(pieces)):
+        return -1
+    pieces.append(f"[{text}]")
+    return len(pieces) - 1
 
 
 def is_listed(key: str) -> bool:

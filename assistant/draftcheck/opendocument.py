@@ -4,6 +4,7 @@ shows, "(Smith, 2020)", which is not read (`cited_items` reads the code).
 
 Paragraphs and headings are passages, a footnote's paragraphs too (after the text around it);
 comments and tracked deletions are not read; a sentence's "line" is its paragraph's number.
+Raised numbers that cite (Vancouver's superscripts) read as "[1,2]", for `numbered`.
 """
 
 import zipfile
@@ -12,6 +13,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from assistant.draftcheck.cited_items import CitedItems, is_citation
+from assistant.draftcheck.numbered import add_superscript
 from assistant.draftcheck.sentences import (
     Passage,
     PlainText,
@@ -21,6 +23,7 @@ from assistant.draftcheck.sentences import (
 from assistant.errors import DraftError
 
 _TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
+_STYLE = "{urn:oasis:names:tc:opendocument:xmlns:style:1.0}"
 _PARAGRAPHS = (f"{_TEXT}p", f"{_TEXT}h")
 _SPACES = (f"{_TEXT}s", f"{_TEXT}tab", f"{_TEXT}line-break")
 # Not the draft's text: tracked deletions (kept apart, at the top) and comments.
@@ -37,10 +40,11 @@ def read_opendocument(path: Path) -> PlainText:
     root = _content(path)
     unread = {e for skipped in root.iter() if skipped.tag in _NOT_READ for e in skipped.iter()}
     paragraphs = [e for e in root.iter() if e.tag in _PARAGRAPHS and e not in unread]
+    raised = _superscript_styles(root)
     for number, paragraph in enumerate(paragraphs, start=1):
         if paragraph in unread:  # a note's, whose citations its mark's sentence took
             continue
-        reading = _Paragraph(items.cite, number)
+        reading = _Paragraph(items.cite, number, raised)
         reading.walk(paragraph)
         unread.update(reading.lent)
         text.passages.append(Passage(str(path), "".join(reading.pieces), number))
@@ -61,14 +65,29 @@ def _content(path: Path) -> ElementTree.Element:
         raise DraftError(f"{path}: content.xml is not well-formed XML ({exc}).") from None
 
 
+def _superscript_styles(root: ElementTree.Element) -> set[str]:
+    """The names of the text styles that raise text: "super 58%", or a percentage, "33% 58%"."""
+    raised = set()
+    for style in root.iter(f"{_STYLE}style"):
+        for properties in style.iter(f"{_STYLE}text-properties"):
+            position = properties.get(f"{_STYLE}text-position", "")
+            if position.startswith("super") or position[:1].isdigit() and position[0] != "0":
+                raised.add(style.get(f"{_STYLE}name", ""))
+    return raised
+
+
 class _Paragraph:
     """One paragraph's text; a citation's mark becomes a placeholder and what it shows is
     skipped. A footnote inside is left to be read as paragraphs of its own, unless it holds
     nothing but citations (a note style's): those cite the sentence its mark follows."""
 
-    def __init__(self, cite: Callable[[str, int], str], line: int) -> None:
+    def __init__(
+        self, cite: Callable[[str, int], str], line: int, raised: set[str] | None = None
+    ) -> None:
         self.cite = cite
         self.line = line
+        self.raised = raised or set()  # the superscript styles: their numbers may cite
+        self.cited_at = -1  # the piece of superscript numbers, bracketed as "[1,2]"
         self.pieces: list[str] = []
         self.hiding: str | None = None  # the citation mark whose shown text is being skipped
         self.lent: set[ElementTree.Element] = set()  # the elements of notes read here
@@ -90,8 +109,16 @@ class _Paragraph:
             self._add(" ")
         elif child.tag == f"{_TEXT}note":
             self._note(child)
+        elif child.get(f"{_TEXT}style-name") in self.raised and self.hiding is None:
+            self._superscript(child)
         elif child.tag not in (*_PARAGRAPHS, *_NOT_READ):
             self.walk(child)
+
+    def _superscript(self, span: ElementTree.Element) -> None:
+        """Raised numbers that cite as "[1,2]", for `numbered` to read; other raised text as is."""
+        self.cited_at = add_superscript(self.pieces, self.cited_at, "".join(span.itertext()))
+        if self.cited_at < 0:
+            self.walk(span)
 
     def _note(self, note: ElementTree.Element) -> None:
         codes: list[str] = []
@@ -106,6 +133,7 @@ class _Paragraph:
         if codes and says_nothing("".join(probe.pieces)):
             inserted = "".join(self.cite(code, self.line) for code in codes)
             self.pieces = [before_final_stop("".join(self.pieces), inserted)]
+            self.cited_at = -1
             self.lent.update(note.iter())
 
     def _add(self, text: str | None) -> None:

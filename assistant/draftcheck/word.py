@@ -10,7 +10,6 @@ footnotes and endnotes, are passages; a sentence's "line" is its paragraph's num
 
 import base64
 import binascii
-import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from xml.etree import ElementTree
 
 from assistant.draftcheck.cited_items import CitedItems, is_citation
 from assistant.draftcheck.endnote_cites import CITE_MARK, DATA_MARK, endnote_records, endnote_xml
+from assistant.draftcheck.numbered import add_superscript
 from assistant.draftcheck.sentences import (
     Citation,
     Passage,
@@ -39,10 +39,6 @@ _SPACES = (f"{_W}tab", f"{_W}br", f"{_W}cr")
 _NOTE_KINDS = ("footnote", "endnote")
 _NOTE_REFERENCES = {f"{_W}{kind}Reference": kind for kind in _NOTE_KINDS}
 _NOT_READ = (f"{_W}p", _FALLBACK, f"{_W}moveFrom", f"{_W}del")
-# Superscript numbers that cite (Vancouver's "trials.1,3-5"): after a word of three letters or
-# more, or after punctuation; not an exponent ("10" or "cm" before it).
-_SUPERSCRIPT_NUMBERS = re.compile(r"^[\d,\u2013-]+$")
-_CITED_BY_SUPERSCRIPT = re.compile(r"(?:[^\W\d_]{3,}|[.,;:)\]])$")
 
 
 def read_word(path: Path) -> PlainText:
@@ -204,14 +200,10 @@ class _Fields:
 
     def _run_text(self, text: str) -> None:
         """A run's text; superscript numbers that cite as "[1,2]", for `numbered` to read."""
-        citing = self.superscript and bool(_SUPERSCRIPT_NUMBERS.match(text))
-        if citing and self.cited_at == len(self.pieces) - 1:  # Word cuts "1,2" over runs
-            self.pieces[-1] = self.pieces[-1][:-1] + text + "]"
-        elif citing and _CITED_BY_SUPERSCRIPT.search(self.text()):
-            self.pieces.append(f"[{text}]")
-            self.cited_at = len(self.pieces) - 1
-        else:
+        cited_at = add_superscript(self.pieces, self.cited_at, text) if self.superscript else -1
+        if cited_at < 0:
             self.pieces.append(text)
+        self.cited_at = cited_at
 
     def _before_stop(self, placeholders: list[str]) -> None:
         self.pieces = [before_final_stop(self.text(), "".join(placeholders))]
