@@ -21,8 +21,10 @@ _ARXIV_PREFIX = re.compile(r"^(https?://arxiv\.org/(abs|pdf)/|arxiv:\s*)", re.IG
 _ARXIV_VERSION = re.compile(r"v\d+$")
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 # Initials written after a surname: "J.", "J.-P.", "A.B.", "J" (not "LI": a surname in capitals)
-# "A.", "J.-P.", "A" and PubMed's "JA": initials after a surname
-_INITIALS = re.compile(r"^(?:[A-Z]\.-?){1,3}$|^[A-Z]{1,3}$")
+# "A.", "J.-P." and "A": initials after a surname; PubMed's "JA" only where names are known to
+# be written so ("Wei LI" elsewhere is a surname in capitals)
+_INITIALS = re.compile(r"^(?:[A-Z]\.-?){1,3}$|^[A-Z]$")
+_DOTLESS_INITIALS = re.compile(r"^[A-Z]{1,3}$")
 _NAME_SUFFIX = re.compile(r"^(?:Jr|Sr|II|III|IV|2nd|3rd|4th)\.?$")
 # Words too common to name a paper by; the key takes the first title word not in this set.
 _KEY_STOPWORDS = frozenset(
@@ -194,15 +196,20 @@ def citation_key(paper: Paper, taken: set[str]) -> str:
     return key
 
 
-def comma_name(author: str) -> str:
-    """'Vaswani A.' and 'Roe RB Jr' (Scopus, PubMed: the surname, then initials) as
-    'Vaswani, A.' and 'Roe, RB Jr', the form BibTeX reads; any other name as given."""
+def comma_name(author: str, dotless_initials: bool = False) -> str:
+    """'Vaswani A.' (Scopus: the surname, then initials) as 'Vaswani, A.', the form BibTeX
+    reads, and with `dotless_initials` PubMed's 'Roe RB Jr' as 'Roe, RB Jr'; any other name as
+    given."""
     parts = author.split()
     initials_end = len(parts)
     while initials_end > 1 and _NAME_SUFFIX.match(parts[initials_end - 1]):
         initials_end -= 1
     cut = initials_end
-    while cut > 1 and _INITIALS.match(parts[cut - 1]):
+    while cut > 1 and (
+        _INITIALS.match(parts[cut - 1])
+        or dotless_initials
+        and _DOTLESS_INITIALS.match(parts[cut - 1])
+    ):
         cut -= 1
     if "," in author or cut == initials_end:
         return author

@@ -7,6 +7,7 @@ from typing import Any
 
 import rispy
 
+from assistant.papers import comma_name
 from assistant.readers.base import (
     ReadItem,
     Rejected,
@@ -46,10 +47,12 @@ def read(path: Path) -> Iterator[ReadItem]:
 def ris_fields(record: dict[str, Any]) -> dict[str, Any]:
     """Paper fields of one record as rispy names its tags."""
     urls = record.get("urls") or []
+    authors = author_names(_first(record, AUTHOR_KEYS))
     return {
         "title": _first(record, TITLE_KEYS) or "",
         "abstract": _first(record, ABSTRACT_KEYS) or "",
-        "authors": author_names(_first(record, AUTHOR_KEYS)),
+        # RIS writes "Surname, Given"; a name without a comma is PubMed's "Smith JA"
+        "authors": [comma_name(name, dotless_initials=True) for name in authors],
         "year": year_of(_first(record, YEAR_KEYS)),
         "doi": record.get("doi"),
         "url": urls[0] if urls else None,
