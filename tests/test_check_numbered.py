@@ -166,3 +166,30 @@ def test_an_opendocument_draft_cited_by_superscript_numbers(
         ("superscript.odt", 1, "shi2024", "supported"),
         ("superscript.odt", 2, "smith2020", "supported"),
     ]
+
+
+def test_a_latex_drafts_own_reference_list_names_its_papers(
+    cli, tmp_path: Path, store: Path, keyword_judge
+) -> None:
+    # no .bib: \bibitem entries, matched like a numbered list's, after the store's keys
+    draft = tmp_path / "paper.tex"
+    draft.write_text(
+        "\\documentclass{article}\\begin{document}\n"
+        f"{MUSE_CLAIM} \\cite{{muse}}.\n"
+        "Bees dance \\cite{bees,nope,smith2020}.\n"
+        "\\begin{thebibliography}{9}\n"
+        "\\bibitem{muse} W.~Shi.\n\\newblock MUSE: Machine unlearning six-way evaluation for\n"
+        "  language models.\n\\newblock 2024.\n"
+        "\\bibitem[Smith(2020)]{bees} A. Smith. \\emph{Honey bees dance to tell their hive where\n"
+        "  food is}. J Bees, 2020.\n"
+        "\\bibitem{nope} J. Doe. Not stored. 2019.\n"
+        "\\end{thebibliography}\n\\end{document}\n"
+    )
+    result = cli("check", draft, "--store", store, "--json")
+    assert pairs_of(result) == [
+        ("paper.tex", 2, "muse", "supported"),
+        ("paper.tex", 3, "bees", "supported"),
+        ("paper.tex", 3, "nope", "not in the library: reference nope names no stored paper by "
+         "its DOI or title (J. Doe. Not stored. 2019.)"),
+        ("paper.tex", 3, "smith2020", "supported"),
+    ]  # fmt: skip

@@ -4,7 +4,8 @@ Citation commands (natbib and biblatex) become placeholders with their keys; a f
 caption, a heading or an `\\input` file is a passage of its own, so its sentences never run into
 the surrounding ones; `\\input{file}` and `\\include{file}` are followed relative to the draft.
 biblatex's multicite commands (`\\autocites[p.~3]{a}{b}`) are read as one `\\cite{a,b}`, and
-text between `\\iffalse` and `\\fi` is not read.
+text between `\\iffalse` and `\\fi` is not read. A `thebibliography` list is kept as text by
+its `\\bibitem` keys, for a key no .bib or stored paper has.
 """
 
 import re
@@ -71,6 +72,7 @@ SKIP_ENVIRONMENTS = frozenset(
     "verbatim lstlisting minted tikzpicture thebibliography comment algorithmic".split()
 )
 _TEXT = LatexNodes2Text(math_mode="text")
+_BIBITEM = re.compile(r"\\bibitem\s*(?:\[[^\]]*\])?\s*\{([^{}]*)\}")
 
 
 @cache
@@ -130,7 +132,9 @@ class _LatexReader:
             elif isinstance(node, LatexGroupNode):
                 self._walk(node.nodelist)
             elif isinstance(node, LatexEnvironmentNode):
-                if node.environmentname.rstrip("*") not in SKIP_ENVIRONMENTS:
+                if node.environmentname == "thebibliography":
+                    self._references(node.latex_verbatim())
+                elif node.environmentname.rstrip("*") not in SKIP_ENVIRONMENTS:
                     self._end_passage()
                     self._walk(node.nodelist)
                     self._end_passage()
@@ -164,6 +168,12 @@ class _LatexReader:
                 self._walk(groups)
             else:  # \ldots, \%, \LaTeX: their text
                 self.parts.append(_text_of(node))
+
+    def _references(self, source: str) -> None:
+        """A `thebibliography` list's entries as text, by their `\\bibitem` keys."""
+        _, *keyed = _BIBITEM.split(source.split("\\end{thebibliography}")[0])
+        for key, entry in zip(keyed[::2], keyed[1::2], strict=True):
+            self.text.references[key.strip()] = " ".join(str(_TEXT.latex_to_text(entry)).split())
 
     def _bibliography(self, macro: str, names: str) -> None:
         for name in filter(None, (n.strip() for n in names.split(","))):

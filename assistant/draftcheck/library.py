@@ -31,7 +31,8 @@ def cited_papers(
 ) -> Resolved:
     """Each key's paper: from the records the draft `carried` (a Word draft's items), else the
     first of `bibs` that has the key, else from the store (a typed citation by its author and
-    year, a numbered one by what its entry of the draft's `references` names); else a reason."""
+    year); else, for a key of the draft's own reference list (`references`: a numbered one, a
+    LaTeX `\\bibitem`), the stored paper its entry names; else a reason."""
     found: Resolved = _from_entries(list(carried), "the draft", settings) if carried else {}
     for bib in bibs:
         for key, paper in _from_entries(list(read_file(bib)), bib.name, settings).items():
@@ -39,12 +40,13 @@ def cited_papers(
     rest = [key for key in dict.fromkeys(keys) if key not in found]
     if rest:
         store = existing_store(settings.store)
-        made = [key for key in rest if stands_in(key)]
-        if made:
-            found.update(_made_papers(made, store, references or {}))
         names = ", ".join(bib.name for bib in bibs)
         where = f"not in {names} nor in the store" if bibs else "not in the store"
         found.update(_stored_papers([key for key in rest if not stands_in(key)], store, where))
+        listed = [key for key in rest if not isinstance(found.get(key), Paper)]
+        made = [key for key in listed if is_typed(key) or key in (references or {})]
+        if made:
+            found.update(_made_papers(made, store, references or {}))
     return found
 
 
@@ -67,12 +69,12 @@ def _stored_papers(keys: list[str], store: Store, where: str) -> Resolved:
 
 
 def _made_papers(made: list[str], store: Store, references: Mapping[str, str]) -> Resolved:
-    """The stored paper each typed citation ("Vaswani (2017)") or numbered one ("[3]") names,
-    or why none."""
+    """The stored paper each typed citation ("Vaswani (2017)") or key of the draft's reference
+    list ("[3]", a `\\bibitem`'s) names, or why none."""
     papers = store.papers()
     by_key = {paper.key: paper for paper in papers}
     resolved = resolve_typed([key for key in made if is_typed(key)], papers)
-    resolved |= resolve_listed([key for key in made if is_listed(key)], references, papers)
+    resolved |= resolve_listed([key for key in made if not is_typed(key)], references, papers)
     return {
         key: by_key[stored] if stored else f"{NOT_FOUND}: {why}"
         for key, (stored, why) in resolved.items()
