@@ -193,3 +193,27 @@ def test_a_latex_drafts_own_reference_list_names_its_papers(
          "its DOI or title (J. Doe. Not stored. 2019.)"),
         ("paper.tex", 3, "smith2020", "supported"),
     ]  # fmt: skip
+
+
+def test_a_latex_drafts_bbl_names_its_papers_when_its_bib_is_missing(
+    cli, tmp_path: Path, store: Path, keyword_judge
+) -> None:
+    # arXiv's sources carry the .bbl BibTeX wrote, not the .bib
+    draft = tmp_path / "paper.tex"
+    draft.write_text(f"{MUSE_CLAIM} \\citep{{shi2024muse}}.\n\\bibliography{{refs}}\n")
+    (tmp_path / "paper.bbl").write_text(
+        "\\begin{thebibliography}{1}\n\\providecommand{\\natexlab}[1]{#1}\n\n"
+        "\\bibitem[{Shi et~al.}(2024)]{shi2024muse}\nWeijia Shi, Jaechan Lee.\n"
+        "\\newblock {MUSE}: Machine unlearning six-way evaluation for language models.\n"
+        "\\newblock \\emph{arXiv preprint}, 2024.\n\n\\end{thebibliography}\n"
+    )
+    result = cli("check", draft, "--store", store, "--json")
+    assert pairs_of(result) == [("paper.tex", 1, "shi2024muse", "supported")]
+    assert result.json()["missing_bibliographies"] == [str(tmp_path / "refs.bib")]
+
+
+def test_a_malformed_bibitem_is_read_as_its_words() -> None:
+    from assistant.draftcheck.latex import bibitems
+
+    entries = bibitems("\\bibitem{a} A. Smith. \\emph{Bees dance}. \\href{ 2020\n\\bibitem{b} B.")
+    assert entries == {"a": "A. Smith. Bees dance . 2020", "b": "B."}

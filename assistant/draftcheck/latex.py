@@ -4,8 +4,8 @@ Citation commands (natbib and biblatex) become placeholders with their keys; a f
 caption, a heading or an `\\input` file is a passage of its own, so its sentences never run into
 the surrounding ones; `\\input{file}` and `\\include{file}` are followed relative to the draft.
 biblatex's multicite commands (`\\autocites[p.~3]{a}{b}`) are read as one `\\cite{a,b}`, and
-text between `\\iffalse` and `\\fi` is not read. A `thebibliography` list is kept as text by
-its `\\bibitem` keys, for a key no .bib or stored paper has.
+text between `\\iffalse` and `\\fi` is not read. A `thebibliography` list (the draft's, or the
+.bbl beside it) is kept as text by its `\\bibitem` keys, for a key no .bib or stored paper has.
 """
 
 import re
@@ -72,6 +72,7 @@ SKIP_ENVIRONMENTS = frozenset(
     "verbatim lstlisting minted tikzpicture thebibliography comment algorithmic".split()
 )
 _TEXT = LatexNodes2Text(math_mode="text")
+_MARKUP = re.compile(r"\\[A-Za-z]+\*?|[{}$]")
 _BIBITEM = re.compile(r"\\bibitem\s*(?:\[[^\]]*\])?\s*\{([^{}]*)\}")
 
 
@@ -133,7 +134,7 @@ class _LatexReader:
                 self._walk(node.nodelist)
             elif isinstance(node, LatexEnvironmentNode):
                 if node.environmentname == "thebibliography":
-                    self._references(node.latex_verbatim())
+                    self.text.references.update(bibitems(node.latex_verbatim()))
                 elif node.environmentname.rstrip("*") not in SKIP_ENVIRONMENTS:
                     self._end_passage()
                     self._walk(node.nodelist)
@@ -169,12 +170,6 @@ class _LatexReader:
             else:  # \ldots, \%, \LaTeX: their text
                 self.parts.append(_text_of(node))
 
-    def _references(self, source: str) -> None:
-        """A `thebibliography` list's entries as text, by their `\\bibitem` keys."""
-        _, *keyed = _BIBITEM.split(source.split("\\end{thebibliography}")[0])
-        for key, entry in zip(keyed[::2], keyed[1::2], strict=True):
-            self.text.references[key.strip()] = " ".join(str(_TEXT.latex_to_text(entry)).split())
-
     def _bibliography(self, macro: str, names: str) -> None:
         for name in filter(None, (n.strip() for n in names.split(","))):
             file = name if macro == "addbibresource" or name.endswith(".bib") else f"{name}.bib"
@@ -209,7 +204,30 @@ def _one_cite(multicite: re.Match[str]) -> str:
 
 
 def read_latex(path: Path) -> PlainText:
-    """A LaTeX draft (and the files it inputs) as plain text with citation placeholders."""
+    """A LaTeX draft (and the files it inputs) as plain text with citation placeholders; its
+    reference list, from its `thebibliography` or else the .bbl that BibTeX wrote beside it."""
     text = PlainText()
     _LatexReader(path, path.parent, text, {path.resolve()}).read()
+    bbl = path.with_suffix(".bbl")
+    if is_file(bbl):
+        for key, entry in bibitems(read_draft(bbl)).items():
+            text.references.setdefault(key, entry)
     return text
+
+
+def bibitems(source: str) -> dict[str, str]:
+    """A `thebibliography` list's entries as text, by their `\\bibitem` keys."""
+    _, *keyed = _BIBITEM.split(source.split("\\end{thebibliography}")[0])
+    return {
+        key.strip(): " ".join(_entry_text(entry).split())
+        for key, entry in zip(keyed[::2], keyed[1::2], strict=True)
+    }
+
+
+def _entry_text(entry: str) -> str:
+    """An entry's plain text; a malformed one's (pylatexenc fails on "\\href{" left open)
+    with its macros and braces taken out instead."""
+    try:
+        return str(_TEXT.latex_to_text(entry))
+    except (AttributeError, IndexError):
+        return _MARKUP.sub(" ", entry)
