@@ -217,3 +217,23 @@ def test_a_malformed_bibitem_is_read_as_its_words() -> None:
 
     entries = bibitems("\\bibitem{a} A. Smith. \\emph{Bees dance}. \\href{ 2020\n\\bibitem{b} B.")
     assert entries == {"a": "A. Smith. Bees dance . 2020", "b": "B."}
+
+
+def test_a_biblatex_bbl_is_read_by_title_doi_and_eprint() -> None:
+    from assistant.draftcheck.latex import bibitems
+
+    bbl = (
+        "\\refsection{0}\n  \\datalist[entry]{nyt/global//global/global}\n"
+        "    \\entry{muse}{article}{}\n      \\name{author}{1}{}{%\n"
+        "        {{hash=1}{%\n           family={Shi},\n           given={Weijia}}}%\n      }\n"
+        "      \\field{title}{{MUSE}: Machine Unlearning Six-Way Evaluation}\n"
+        "      \\field{year}{2024}\n      \\verb{doi}\n      \\verb 10.1000/muse.24\n"
+        "      \\endverb\n    \\endentry\n"
+        "    \\entry{mamba}{misc}{}\n      \\field{eprint}{2312.00752}\n"
+        "      \\field{eprinttype}{arXiv}\n      \\field{title}{Mamba}\n    \\endentry\n"
+        "  \\enddatalist\n\\endrefsection\n"
+    )
+    assert bibitems(bbl) == {
+        "muse": "MUSE: Machine Unlearning Six-Way Evaluation. doi:10.1000/muse.24",
+        "mamba": "Mamba. arXiv:2312.00752",
+    }

@@ -73,6 +73,12 @@ SKIP_ENVIRONMENTS = frozenset(
 )
 _TEXT = LatexNodes2Text(math_mode="text")
 _MARKUP = re.compile(r"\\[A-Za-z]+\*?|[{}$]")
+# biblatex's .bbl: \entry{key}{type}{options} ... \endentry, with \field{title}{...}, the DOI as
+# \verb{doi} \verb 10.1/x \endverb and an eprint as \field{eprint}{id}
+_BIBLATEX_ENTRY = re.compile(r"\\entry\{([^{}]+)\}\{[^{}]*\}\{[^{}]*\}(.*?)\\endentry", re.DOTALL)
+_BIBLATEX_TITLE = re.compile(r"\\field\{title\}\{((?:[^{}]|\{[^{}]*\})*)\}")
+_BIBLATEX_DOI = re.compile(r"\\verb\{doi\}\s*\\verb\s+(\S+)")
+_BIBLATEX_EPRINT = re.compile(r"\\field\{eprint\}\{([^{}]+)\}")
 _BIBITEM = re.compile(r"\\bibitem\s*(?:\[[^\]]*\])?\s*\{([^{}]*)\}")
 
 
@@ -216,12 +222,25 @@ def read_latex(path: Path) -> PlainText:
 
 
 def bibitems(source: str) -> dict[str, str]:
-    """A `thebibliography` list's entries as text, by their `\\bibitem` keys."""
+    """A reference list's entries as text, by their keys: a `thebibliography` list's (BibTeX's
+    .bbl too) by `\\bibitem` key, biblatex's .bbl by `\\entry` key (its title, DOI and
+    eprint: what an entry is matched by)."""
+    if _BIBLATEX_ENTRY.search(source):
+        return {key: _biblatex_text(fields) for key, fields in _BIBLATEX_ENTRY.findall(source)}
     _, *keyed = _BIBITEM.split(source.split("\\end{thebibliography}")[0])
     return {
         key.strip(): " ".join(_entry_text(entry).split())
         for key, entry in zip(keyed[::2], keyed[1::2], strict=True)
     }
+
+
+def _biblatex_text(fields: str) -> str:
+    title = _BIBLATEX_TITLE.search(fields)
+    doi = _BIBLATEX_DOI.search(fields)
+    eprint = _BIBLATEX_EPRINT.search(fields)
+    parts = [_entry_text(title[1]).strip() + "." if title else ""]
+    parts += [f"doi:{doi[1]}" if doi else "", f"arXiv:{eprint[1]}" if eprint else ""]
+    return " ".join(part for part in parts if part)
 
 
 def _entry_text(entry: str) -> str:
