@@ -237,3 +237,15 @@ def test_a_biblatex_bbl_is_read_by_title_doi_and_eprint() -> None:
         "muse": "MUSE: Machine Unlearning Six-Way Evaluation. doi:10.1000/muse.24",
         "mamba": "Mamba. arXiv:2312.00752",
     }
+
+
+def test_a_reference_names_a_short_title_as_a_sentence_of_its_own() -> None:
+    from assistant.draftcheck.numbered import resolve_listed
+    from assistant.papers import Paper
+
+    papers = [Paper(key="gu2023mamba", title="Mamba", abstract="A."),
+              Paper(key="memo", title="Memory", abstract="B.")]  # fmt: skip
+    references = {"[1]": "Gu A, Dao T. Mamba. arXiv. 2023.", "[2]": "Doe J. Mamba snakes. 2020."}
+    resolved = resolve_listed(["[1]", "[2]"], references, papers)
+    assert resolved["[1]"] == ("gu2023mamba", "")
+    assert resolved["[2]"][0] is None  # "Mamba" is a word of its title, not its title

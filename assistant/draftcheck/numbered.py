@@ -37,7 +37,8 @@ _ARXIV = re.compile(r"arxiv(?:\.org/abs/|:\s*|\s+)(\d{4}\.\d{4,5})", re.IGNORECA
 # more, or after punctuation; not an exponent ("10" or "cm" before it).
 _SUPERSCRIPT_NUMBERS = re.compile(r"^[\d,\u2013-]+$")
 _CITED_BY_SUPERSCRIPT = re.compile(r"(?:[^\W\d_]{3,}|[.,;:)\]])$")
-_TITLE_WORDS = 3  # the fewest words a title is matched by: shorter ones need a DOI
+_ENTRY_PARTS = re.compile(r"[.?!]\s+|[\"\u201c\u201d]")  # an entry's sentences, a quoted title
+_TITLE_WORDS = 3  # the fewest words a title is found by inside an entry's sentence
 _SHOWN = 120  # characters of an unmatched entry shown in the reason
 
 
@@ -79,7 +80,9 @@ def resolve_listed(
     keys: Iterable[str], references: Mapping[str, str], papers: Sequence[Paper]
 ) -> dict[str, tuple[str | None, str]]:
     """Each numbered key's stored key, or None and why not: its entry's DOI or arXiv id is no
-    stored paper's, and no stored title of three words or more is in it."""
+    stored paper's, no sentence of it is a stored title, and no stored title of three words or
+    more is in it."""
+    # a title is an identity too: a short one matches a sentence of the entry that is all of it
     by_id = {i: paper.key for paper in papers if paper.key for i in paper.identities()}
     titles: dict[tuple[str, ...], list[tuple[list[str], str]]] = defaultdict(list)
     for paper in papers:
@@ -179,9 +182,12 @@ def _numbers(group: str) -> list[int]:
 
 
 def _by_identity(entry: str, by_id: dict[str, str]) -> str | None:
+    """The key of the stored paper whose DOI or arXiv id the entry holds, or whose title is
+    one of the entry's sentences ("Gu A, Dao T. Mamba. 2023.")."""
     dois = [f"doi:{doi.rstrip('.,;)]').lower()}" for doi in _DOI.findall(entry)]
     arxiv_ids = [f"arxiv:{arxiv_id}" for arxiv_id in _ARXIV.findall(entry)]
-    return next((by_id[i] for i in [*dois, *arxiv_ids] if i in by_id), None)
+    titles = [f"title:{normalise_title(part)}" for part in _ENTRY_PARTS.split(entry)]
+    return next((by_id[i] for i in [*dois, *arxiv_ids, *titles] if i in by_id), None)
 
 
 def _by_title(entry: str, titles: dict[tuple[str, ...], list[tuple[list[str], str]]]) -> str | None:
