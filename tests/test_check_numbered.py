@@ -249,3 +249,30 @@ def test_a_reference_names_a_short_title_as_a_sentence_of_its_own() -> None:
     resolved = resolve_listed(["[1]", "[2]"], references, papers)
     assert resolved["[1]"] == ("gu2023mamba", "")
     assert resolved["[2]"][0] is None  # "Mamba" is a word of its title, not its title
+
+
+def test_eval_check_on_a_numbered_draft(cli, keyword_judge) -> None:
+    # the same labelled pairs as a Markdown draft cited by number, its list giving the titles
+    tiny = Path(__file__).parent / "fixtures" / "judge_tiny"
+    args = ["eval", "check", "--corpus", tiny / "corpus.jsonl", "--claims", tiny / "claims.jsonl"]
+    keyed = cli(*args, "--json")
+    numbered = cli(*args, "--numbered", "--json")
+    assert keyed.code == 0 and numbered.code == 0, numbered.err
+    assert keyed.json()["pairs"] == numbered.json()["pairs"] == 4
+    assert keyed.json()["not_judged_share"] == 0.0
+    assert numbered.json()["not_judged_share"] == 0.0
+    assert numbered.json()["macro_f1"] == keyed.json()["macro_f1"]
+
+
+def test_eval_numbered_draft_has_one_citing_sentence_per_labelled_pair(tmp_path: Path) -> None:
+    from assistant.draftcheck import parse_draft, read_plain
+    from assistant.evaluation.draftcheck import write_draft
+
+    fixtures = Path(__file__).parent / "fixtures" / "citation_integrity"
+    corpus, claims = fixtures / "corpus_60.jsonl", fixtures / "claims_60.jsonl"
+    draft, _, gold = write_draft(corpus, claims, tmp_path, numbered=True)
+    sentences = parse_draft(draft)
+    assert [s.line for s in sentences] == sorted(gold)
+    assert all(len(s.keys) == 1 and s.keys[0].startswith("[") for s in sentences)
+    references = read_plain(draft).references
+    assert len(references) == len({key for s in sentences for key in s.keys})

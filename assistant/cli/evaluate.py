@@ -122,6 +122,14 @@ def judge_command(
 def check_command(
     corpus: Annotated[Path, typer.Option(help="SciFact/MultiVerS-format corpus.jsonl.")],
     claims: Annotated[Path, typer.Option(help="Claims in the same format, with evidence.")],
+    numbered: Annotated[
+        bool,
+        typer.Option(
+            "--numbered",
+            help="Cite by number ([1]) in a Markdown draft ending with a list of the titles, "
+            "instead of \\cite{key} with a .bib.",
+        ),
+    ] = False,
     judge: JudgeOption = None,
     llm: LlmOption = None,
     model: ModelOption = None,
@@ -133,7 +141,7 @@ def check_command(
 
     settings = load_settings(llm=llm, model=model)
     with open_judge(settings, judge, llm) as chosen:
-        report = evaluate_check(corpus, claims, settings, chosen)
+        report = evaluate_check(corpus, claims, settings, chosen, numbered)
     if as_json:
         print_json(report.as_json())
         return
