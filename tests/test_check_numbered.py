@@ -276,3 +276,23 @@ def test_eval_numbered_draft_has_one_citing_sentence_per_labelled_pair(tmp_path:
     assert all(len(s.keys) == 1 and s.keys[0].startswith("[") for s in sentences)
     references = read_plain(draft).references
     assert len(references) == len({key for s in sentences for key in s.keys})
+
+
+@pytest.mark.parametrize(
+    ("text", "cited"),
+    [
+        # Unicode superscripts, as text pasted from a PDF or typed, and pandoc's ^1,2^
+        ("Bees dance.\u00b9\u02d2\u00b2 Bees fly\u00b3.", [["[1]", "[2]"], ["[3]"]]),
+        ("Bees dance.^1,3^ Bees fly^2-3^.", [["[1]", "[3]"], ["[2]", "[3]"]]),
+        # exponents and units are no citations
+        ("An area of 5 cm\u00b2 and 10\u00b3 bees, x\u00b2 and 2^3^ or m^2^.", []),
+    ],
+)  # fmt: skip
+def test_superscript_numbers_typed_as_text(
+    tmp_path: Path, text: str, cited: list[list[str]]
+) -> None:
+    from assistant.draftcheck import parse_draft
+
+    draft = tmp_path / "draft.md"
+    draft.write_text(text + "\n\n# References\n\n1. One\n2. Two\n3. Three\n")
+    assert [sentence.keys for sentence in parse_draft(draft)] == cited

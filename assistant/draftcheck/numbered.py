@@ -6,7 +6,9 @@ The list is what follows the draft's last "References" (or "Bibliography", "Work
 paragraph or list item without one (Word's and Markdown's numbered lists keep the number out
 of the text) is the entry after the one before. A bracketed group is a citation only when every
 number in it is an entry of the list; each stands for "[N]" until it is resolved against the
-store by the DOI, arXiv id or title its entry holds.
+store by the DOI, arXiv id or title its entry holds. Superscript numbers cite too, after a word
+or a stop: Word's and LibreOffice's (their readers bracket them), Unicode's ("trials.¹˒²") and
+pandoc's ("trials.^1,2^"); a group after a stop cites the sentence that stop ends.
 """
 
 import re
@@ -27,7 +29,9 @@ _AFTER_LIST = re.compile(
     r"^\s*(?:appendix|appendices|supplementary|supporting information|figure legends)\b",
     re.IGNORECASE,
 )
-_GROUP = re.compile(r"\[(\d{1,4}(?:\s*[,;\u2013\u2014-]\s*\d{1,4})*)\]")
+_NUMBERS = r"\d{1,4}(?:\s*[,;\u2013\u2014-]\s*\d{1,4})*"  # "1", "2, 5", "3-6; 8"
+_GROUP = re.compile(rf"\[({_NUMBERS})\]")
+_AFTER_PUNCTUATION = re.compile(rf"([.!?,;:])(\[{_NUMBERS}\])")
 _RANGE = re.compile(r"^(\d+)\s*[\u2013\u2014-]\s*(\d+)$")
 _LONGEST_RANGE = 100  # "[1-2000]" is no citation of two thousand papers
 _LISTED = re.compile(r"^\[\d+\]$")
@@ -38,6 +42,14 @@ _ARXIV = re.compile(r"arxiv(?:\.org/abs/|:\s*|\s+)(\d{4}\.\d{4,5})", re.IGNORECA
 _SUPERSCRIPT_NUMBERS = re.compile(r"^[\d,\u2013-]+$")
 _CITED_BY_SUPERSCRIPT = re.compile(r"(?:[^\W\d_]{3,}|[.,;:)\]])$")
 _ENTRY_PARTS = re.compile(r"[.?!]\s+|[\"\u201c\u201d]")  # an entry's sentences, a quoted title
+# Superscripts typed as text: Unicode's digits (pasted from a PDF) and pandoc's ^1,2^
+_SUPERSCRIPT_DIGITS = str.maketrans(
+    "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079\u02d2\u207b", "0123456789,-"
+)
+_TYPED_SUPERSCRIPT = re.compile(
+    "[\u2070\u00b9\u00b2\u00b3\u2074-\u2079][\u2070\u00b9\u00b2\u00b3\u2074-\u2079\u02d2\u207b]*"
+    r"|\^([\d,\u2013-]+)\^"
+)
 _TITLE_WORDS = 3  # the fewest words a title is found by inside an entry's sentence
 _SHOWN = 120  # characters of an unmatched entry shown in the reason
 
@@ -162,7 +174,16 @@ def _marked(passage: Passage, plain: PlainText) -> Passage:
         line = passage.line + passage.text.count("\n", 0, match.start())
         return plain.cite([f"[{n}]" for n in numbers], line)
 
-    return Passage(passage.file, _GROUP.sub(placeholder, passage.text), passage.line)
+    text = _TYPED_SUPERSCRIPT.sub(_bracketed, passage.text)
+    text = _AFTER_PUNCTUATION.sub(r"\2\1", text)  # "dance.[1]" cites "dance", then stops
+    return Passage(passage.file, _GROUP.sub(placeholder, text), passage.line)
+
+
+def _bracketed(superscript: re.Match[str]) -> str:
+    """Superscript numbers typed as text, as "[1,2]" where they cite (after a word or a stop)."""
+    numbers = superscript[1] or superscript.group().translate(_SUPERSCRIPT_DIGITS)
+    before = superscript.string[: superscript.start()]
+    return f"[{numbers}]" if _CITED_BY_SUPERSCRIPT.search(before) else superscript.group()
 
 
 def _numbers(group: str) -> list[int]:
