@@ -350,7 +350,8 @@ def test_typed_author_year_citations_are_resolved_by_surname_and_year(
         ("typed.md", 2, "shi2024", "supported"),
         ("typed.md", 3, "Smith (2020)",
          "not in the library: 2 stored papers by Smith from 2020: smith2020a, smith2020b"),
-        ("typed.md", 3, "Jones (2019)", "not in the library: no stored paper by Jones from 2019"),
+        ("typed.md", 3, "Jones and Brown (2019)",
+         "not in the library: no stored paper by Jones from 2019"),
     ]  # fmt: skip
     sentences = [pair["sentence"] for pair in result.json()["pairs"]]
     assert sentences[:2] == [f"{MUSE_CLAIM}.", "Most unlearning fails, as Shi and Lee show."]
@@ -371,15 +372,15 @@ def test_typed_citations_in_a_word_draft(cli, tmp_path: Path, keyword_judge) -> 
     [
         ("Shown (Smith et al., 2019a, 2020).", [["Smith (2019a)", "Smith (2020)"]]),
         ("Shown (e.g., Smith, 2019; see also Doe and Roe, 2021, p. 4).",
-         [["Smith (2019)", "Doe (2021)"]]),
+         [["Smith (2019)", "Doe and Roe (2021)"]]),
         ("Smith & Jones (2019) and Doe et al. (2020, 2021) agree.",
-         [["Smith (2019)"], ["Doe (2020)", "Doe (2021)"]]),
+         [["Smith and Jones (2019)"], ["Doe (2020)", "Doe (2021)"]]),
         ("Müller (2018) disagrees.", [["Müller (2018)"]]),
         # surnames with particles, in parentheses and in the sentence
         ("Shown (van der Berg, 2019; de Vries et al., 2020).",
          [["van der Berg (2019)", "de Vries (2020)"]]),
         ("As Van der Berg and Smith (2019) and von Neumann (1945) found.",
-         [["Van der Berg (2019)"], ["von Neumann (1945)"]]),
+         [["Van der Berg and Smith (2019)"], ["von Neumann (1945)"]]),
         # not citations: a table, a figure, a count, a bare year, capitals, a month, a p value
         ("See (Table 2, 2020), (n = 2,000), (2019), BERT (2019) and WHO (2020).", []),
         ("It ran in March (2020) with (p < 0.05, 2020) and (Figure 3, 2021).", []),
@@ -540,3 +541,21 @@ def test_a_surname_with_a_particle_is_matched_by_its_last_word() -> None:
     )
     typed = ["Berg (2019)", "van der Berg (2019)", "Van der Berg (2019)"]
     assert resolve_typed(typed, [berg]) == {key: ("vanderberg2019", "") for key in typed}
+
+
+def test_a_second_author_tells_two_papers_of_one_first_author_and_year_apart() -> None:
+    from assistant.draftcheck.author_year import mark_typed, resolve_typed
+    from assistant.papers import Paper
+
+    papers = [
+        Paper(key="a", title="T", abstract="A.", authors=["Smith, Ann", "Jones, Bo"], year=2020),
+        Paper(key="b", title="U", abstract="B.", authors=["Smith, Bob"], year=2020),
+    ]
+    found: list[list[str]] = []
+    text = "Bees dance (Smith & Jones, 2020), as Smith and Roe (2020) and Smith (2020) say."
+    mark_typed(text, lambda keys, line: found.append(keys) or "", lambda offset: 1)
+    assert found == [["Smith and Jones (2020)"], ["Smith and Roe (2020)"], ["Smith (2020)"]]
+    resolved = resolve_typed([key for keys in found for key in keys], papers)
+    assert resolved["Smith and Jones (2020)"] == ("a", "")
+    assert resolved["Smith and Roe (2020)"] == (None, "2 stored papers by Smith from 2020: a, b")
+    assert resolved["Smith (2020)"] == (None, "2 stored papers by Smith from 2020: a, b")

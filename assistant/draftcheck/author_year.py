@@ -20,7 +20,7 @@ _NAME = r"(?=[A-Z][A-Za-z\u00c0-\u024f'\u2019-]*[a-z])[A-Z][A-Za-z\u00c0-\u024f'
 # The particles a surname may begin with: "van der Berg", "de Vries", "Von Neumann"
 _PARTICLE = r"(?:[Vv]an|[Vv]on|[Dd]e[lnrs]?|[Dd]ella|[Dd][aiu]|[Dd]os|[Ll][ae]|ten|ter)\s+"
 _SURNAME = rf"(?:{_PARTICLE})*{_NAME}"
-_AUTHORS = rf"(?P<first>{_SURNAME})(?:\s+et\s+al\.?|\s+(?:and|&)\s+{_SURNAME})?"
+_AUTHORS = rf"(?P<first>{_SURNAME})(?:\s+et\s+al\.?|\s+(?:and|&)\s+(?P<second>{_SURNAME}))?"
 _YEAR = r"(?:19|20)\d\d[a-z]?"
 _YEARS = rf"(?P<years>{_YEAR}(?:\s*,\s*{_YEAR})*)"
 _PREFIX = r"(?:(?:see|e\.g\.|cf\.|also|i\.e\.),?\s+)*"
@@ -35,6 +35,7 @@ _NOT_NAMES = frozenset(
     "August September October November December".split()
 )
 TYPED_MARK = " ("
+_AND = " and "  # between the two authors a typed key names: "Smith and Jones (2020)"
 """What a typed citation's key holds ("Vaswani (2017)") and a citation key never does."""
 
 Cite = Callable[[list[str], int], str]
@@ -64,18 +65,22 @@ def is_typed(key: str) -> bool:
 
 def resolve_typed(keys: Iterable[str], papers: list[Paper]) -> dict[str, tuple[str | None, str]]:
     """Each typed key's stored key, or None and why not: no stored paper by that first author
-    from that year, or several."""
-    by_name_year: dict[tuple[str, int], list[str]] = defaultdict(list)
+    from that year, or several (that a second author, where one is typed, does not tell
+    apart)."""
+    by_name_year: dict[tuple[str, int], list[Paper]] = defaultdict(list)
     for paper in papers:
         if paper.authors and paper.year and paper.key:
-            surname = surname_of(paper.authors[0])
-            # "van der Berg" is typed "van der Berg (2019)" or, in a sentence, "Berg (2019)"
-            for name in {_folded(surname), _folded(surname.split()[-1] if surname else "")}:
-                by_name_year[(name, paper.year)].append(paper.key)
+            for name in _forms(paper.authors[0]):
+                by_name_year[(name, paper.year)].append(paper)
     resolved: dict[str, tuple[str | None, str]] = {}
     for key in keys:
-        name, year = key.split(TYPED_MARK)
-        found = sorted(by_name_year.get((_folded(name), int(year[:4])), []))
+        names, year = key.split(TYPED_MARK)
+        name, _, second = names.partition(_AND)
+        candidates = by_name_year.get((_folded(name), int(year[:4])), [])
+        if second and len(candidates) > 1:
+            by_both = [p for p in candidates if _folded(second) in _forms(*p.authors[1:2])]
+            candidates = by_both or candidates
+        found = sorted(paper.key or "" for paper in candidates)
         if len(found) == 1:
             resolved[key] = (found[0], "")
         elif found:
@@ -91,7 +96,15 @@ def resolve_typed(keys: Iterable[str], papers: list[Paper]) -> dict[str, tuple[s
 
 def _keys(match: re.Match[str]) -> list[str]:
     years = [year.strip() for year in match["years"].split(",")]
-    return [f"{match['first']}{TYPED_MARK}{year})" for year in years]
+    names = match["first"] + (f"{_AND}{match['second']}" if match["second"] else "")
+    return [f"{names}{TYPED_MARK}{year})" for year in years]
+
+
+def _forms(*authors: str) -> set[str]:
+    """The folded forms an author's surname is typed in: "van der Berg" is typed "van der
+    Berg (2019)" or, in a sentence, "Berg (2019)"."""
+    surname = surname_of(authors[0]) if authors else ""
+    return {_folded(surname), _folded(surname.split()[-1] if surname else "")} - {""}
 
 
 def _folded(name: str) -> str:
