@@ -376,6 +376,9 @@ def test_typed_citations_in_a_word_draft(cli, tmp_path: Path, keyword_judge) -> 
         ("Smith & Jones (2019) and Doe et al. (2020, 2021) agree.",
          [["Smith and Jones (2019)"], ["Doe (2020)", "Doe (2021)"]]),
         ("Müller (2018) disagrees.", [["Müller (2018)"]]),
+        # Harvard's page after a colon, and a possessive in the sentence
+        ("Shown (Smith 2019: 12; Doe, 2020, pp. 3-4).", [["Smith (2019)", "Doe (2020)"]]),
+        ("Smith et al.'s (2019) and Doe\u2019s (2020) data.", [["Smith (2019)"], ["Doe (2020)"]]),
         # surnames with particles, in parentheses and in the sentence
         ("Shown (van der Berg, 2019; de Vries et al., 2020).",
          [["van der Berg (2019)", "de Vries (2020)"]]),

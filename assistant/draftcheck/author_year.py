@@ -19,15 +19,20 @@ from assistant.papers import Paper, normalise_title, surname_of
 _NAME = r"(?=[A-Z][A-Za-z\u00c0-\u024f'\u2019-]*[a-z])[A-Z][A-Za-z\u00c0-\u024f'\u2019-]+"
 # The particles a surname may begin with: "van der Berg", "de Vries", "Von Neumann"
 _PARTICLE = r"(?:[Vv]an|[Vv]on|[Dd]e[lnrs]?|[Dd]ella|[Dd][aiu]|[Dd]os|[Ll][ae]|ten|ter)\s+"
-_SURNAME = rf"(?:{_PARTICLE})*{_NAME}"
+_SURNAME = rf"(?:{_PARTICLE})*{_NAME}(?<!['\u2019]s)"  # not a possessive's "s"
 _AUTHORS = rf"(?P<first>{_SURNAME})(?:\s+et\s+al\.?|\s+(?:and|&)\s+(?P<second>{_SURNAME}))?"
 _YEAR = r"(?:19|20)\d\d[a-z]?"
 _YEARS = rf"(?P<years>{_YEAR}(?:\s*,\s*{_YEAR})*)"
 _PREFIX = r"(?:(?:see|e\.g\.|cf\.|also|i\.e\.),?\s+)*"
-_PART = re.compile(rf"^\s*{_PREFIX}{_AUTHORS},?\s+{_YEARS}(?:,\s*pp?\.\s*[\d\u2013-]+)?\s*$")
+_PAGES = (
+    r"(?:,\s*pp?\.\s*[\d\u2013-]+|:\s*[\d\u2013-]+)?"  # ", p. 4", ", pp. 3-4", Harvard's ": 12"
+)
+_PART = re.compile(rf"^\s*{_PREFIX}{_AUTHORS},?\s+{_YEARS}{_PAGES}\s*$")
 # One pattern for both kinds, so citations are numbered in the order they occur: a parenthesis
 # holding a year (group 1), or names followed by years in parentheses.
-_CITATION = re.compile(rf"\(([^()\n]*?{_YEAR}[^()\n]*?)\)|\b{_AUTHORS}\s+(?P<cite>\({_YEARS}\))")
+_CITATION = re.compile(
+    rf"\(([^()\n]*?{_YEAR}[^()\n]*?)\)|\b{_AUTHORS}(?:['\u2019]s)?\s+(?P<cite>\({_YEARS}\))"
+)
 # Capitalised words that begin a "word, year" or "word (year)" that cites nothing.
 _NOT_NAMES = frozenset(
     "Table Tables Figure Figures Fig Figs Section Sections Eq Equation Appendix Chapter Page "
