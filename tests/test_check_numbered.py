@@ -1,6 +1,7 @@
 """`litreview check` on drafts cited by number ("[1]", "[2, 3]", "[4-6]") with a numbered
 reference list at the end, as Vancouver, IEEE and most journals' styles print them."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -296,3 +297,18 @@ def test_superscript_numbers_typed_as_text(
     draft = tmp_path / "draft.md"
     draft.write_text(text + "\n\n# References\n\n1. One\n2. Two\n3. Three\n")
     assert [sentence.keys for sentence in parse_draft(draft)] == cited
+
+
+def test_check_reads_the_markdown_related_work_writes(
+    cli, tmp_path: Path, seed_store: Path, keyword_judge
+) -> None:
+    written = cli("related-work", "memory mechanisms for LLM agents", "--store", seed_store)
+    assert written.code == 0, written.err
+    draft = tmp_path / "related.md"
+    draft.write_text(written.out)
+    listed = re.findall(r"^\[(\d+)\] .*`([^`]+)`$", written.out, re.MULTILINE)
+    assert len(listed) >= 3
+    result = cli("check", draft, "--store", seed_store, "--json")
+    pairs = result.json()["pairs"]
+    assert pairs and all(pair["verdict"] for pair in pairs), pairs
+    assert {pair["key"] for pair in pairs} == {key for _, key in listed}
