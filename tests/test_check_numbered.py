@@ -102,6 +102,9 @@ def test_a_word_draft_with_an_automatically_numbered_reference_list(
         ("A [1] and [7].\n\nReferences\n\n[1] One\n", [["[1]"]]),
         ("A [1].\n\n[1] One\n", []),
         ("A [1].\n\nBibliography:\n\n[1] One\n", [["[1]"]]),
+        # a section so named that cites is text, not a reference list
+        ("A [1].\n\n# References\n\n1. As [@b] says.\n", [["b"]]),
+        ("A [1].\n\n# References\n\n1. One\n\nAppendix A\n\nAs [@b] says.\n", [["[1]"], ["b"]]),
     ],
 )  # fmt: skip
 def test_which_bracketed_numbers_are_citations(

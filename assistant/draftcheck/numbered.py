@@ -15,7 +15,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 
-from assistant.draftcheck.sentences import Passage, PlainText
+from assistant.draftcheck.sentences import PLACEHOLDER, Passage, PlainText
 from assistant.papers import Paper, normalise_title
 
 _HEADING = re.compile(
@@ -133,7 +133,9 @@ def _reference_list(passages: list[Passage]) -> tuple[list[Passage], dict[int, s
     while rest and rest[0].file == body:
         listed.append(rest.pop(0))
     entries, after = _entries(listed)
-    return (kept + after + rest, entries) if entries else None
+    if not entries or any(PLACEHOLDER.search(entry) for entry in entries.values()):
+        return None  # a section so named that cites is no reference list
+    return kept + after + rest, entries
 
 
 def _entries(listed: list[Passage]) -> tuple[dict[int, str], list[Passage]]:
