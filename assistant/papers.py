@@ -20,9 +20,8 @@ _DOI_PREFIX = re.compile(r"^(https?://(dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
 _ARXIV_PREFIX = re.compile(r"^(https?://arxiv\.org/(abs|pdf)/|arxiv:\s*)", re.IGNORECASE)
 _ARXIV_VERSION = re.compile(r"v\d+$")
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
-# Initials written after a surname: "J.", "J.-P.", "A.B.", "J" (not "LI": a surname in capitals)
-# "A.", "J.-P." and "A": initials after a surname; PubMed's "JA" only where names are known to
-# be written so ("Wei LI" elsewhere is a surname in capitals)
+# Initials written after a surname: "J.", "J.-P.", "A.B.", "J" (not "LI": a surname in capitals);
+# PubMed's "JA" only where names are known to be written so
 _INITIALS = re.compile(r"^(?:[A-Z]\.-?){1,3}$|^[A-Z]$")
 _DOTLESS_INITIALS = re.compile(r"^[A-Z]{1,3}$")
 _NAME_SUFFIX = re.compile(r"^(?:Jr|Sr|II|III|IV|2nd|3rd|4th)\.?$")

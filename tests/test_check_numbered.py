@@ -205,11 +205,11 @@ def test_a_latex_drafts_bbl_names_its_papers_when_its_bib_is_missing(
     # arXiv's sources carry the .bbl BibTeX wrote, not the .bib
     draft = tmp_path / "paper.tex"
     draft.write_text(f"{MUSE_CLAIM} \\citep{{shi2024muse}}.\n\\bibliography{{refs}}\n")
-    (tmp_path / "paper.bbl").write_text(
-        "\\begin{thebibliography}{1}\n\\providecommand{\\natexlab}[1]{#1}\n\n"
-        "\\bibitem[{Shi et~al.}(2024)]{shi2024muse}\nWeijia Shi, Jaechan Lee.\n"
-        "\\newblock {MUSE}: Machine unlearning six-way evaluation for language models.\n"
-        "\\newblock \\emph{arXiv preprint}, 2024.\n\n\\end{thebibliography}\n"
+    (tmp_path / "paper.bbl").write_bytes(  # Latin-1, as an older BibTeX may write it
+        b"\\begin{thebibliography}{1}\n\\providecommand{\\natexlab}[1]{#1}\n\n"
+        b"\\bibitem[{Shi et~al.}(2024)]{shi2024muse}\nWeijia Shi, Jaechan L\xe9e.\n"
+        b"\\newblock {MUSE}: Machine unlearning six-way evaluation for language models.\n"
+        b"\\newblock \\emph{arXiv preprint}, 2024.\n\n\\end{thebibliography}\n"
     )
     result = cli("check", draft, "--store", store, "--json")
     assert pairs_of(result) == [("paper.tex", 1, "shi2024muse", "supported")]

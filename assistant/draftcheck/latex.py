@@ -211,14 +211,22 @@ def _one_cite(multicite: re.Match[str]) -> str:
 
 def read_latex(path: Path) -> PlainText:
     """A LaTeX draft (and the files it inputs) as plain text with citation placeholders; its
-    reference list, from its `thebibliography` or else the .bbl that BibTeX wrote beside it."""
+    reference list, from its `thebibliography` or else the .bbl that BibTeX or biblatex wrote
+    beside it."""
     text = PlainText()
     _LatexReader(path, path.parent, text, {path.resolve()}).read()
-    bbl = path.with_suffix(".bbl")
-    if is_file(bbl):
-        for key, entry in bibitems(read_draft(bbl)).items():
-            text.references.setdefault(key, entry)
+    for key, entry in bibitems(_bbl_beside(path)).items():
+        text.references.setdefault(key, entry)
     return text
+
+
+def _bbl_beside(draft: Path) -> str:
+    """The .bbl beside the draft, or nothing; an older BibTeX writes Latin-1: an odd letter
+    costs no entry."""
+    try:
+        return draft.with_suffix(".bbl").read_bytes().decode("utf-8", "replace")
+    except OSError:  # none there, or not readable: the check goes on without it
+        return ""
 
 
 def bibitems(source: str) -> dict[str, str]:

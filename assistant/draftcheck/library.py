@@ -43,10 +43,11 @@ def cited_papers(
         names = ", ".join(bib.name for bib in bibs)
         where = f"not in {names} nor in the store" if bibs else "not in the store"
         found.update(_stored_papers([key for key in rest if not stands_in(key)], store, where))
-        listed = [key for key in rest if not isinstance(found.get(key), Paper)]
-        made = [key for key in listed if is_typed(key) or key in (references or {})]
+        references = references or {}
+        unfound = [key for key in rest if not isinstance(found.get(key), Paper)]
+        made = [key for key in unfound if is_typed(key) or key in references]
         if made:
-            found.update(_made_papers(made, store, references or {}))
+            found.update(_made_papers(made, store, references))
     return found
 
 

@@ -1,5 +1,5 @@
 """Citations by number: "[1]", "[2, 3]", "[4-6]" in a draft that ends with a numbered reference
-list (Vancouver, IEEE and most journals' styles), in Markdown, plain text or Word.
+list (Vancouver, IEEE and most journals' styles), in Markdown, plain text, Word or LibreOffice.
 
 The list is what follows the draft's last "References" (or "Bibliography", "Works Cited",
 "Literature Cited") heading. An entry starts with its number ("[3]", "3." or "3)"); a
@@ -209,7 +209,8 @@ def _by_identity(entry: str, by_id: dict[str, str]) -> str | None:
     one of the entry's sentences ("Gu A, Dao T. Mamba. 2023.")."""
     dois = [f"doi:{doi.rstrip('.,;)]').lower()}" for doi in _DOI.findall(entry)]
     arxiv_ids = [f"arxiv:{arxiv_id}" for arxiv_id in _ARXIV.findall(entry)]
-    titles = [f"title:{normalise_title(part)}" for part in _ENTRY_PARTS.split(entry)]
+    parts = [normalise_title(part) for part in _ENTRY_PARTS.split(entry)]
+    titles = [f"title:{part}" for part in parts if part]
     return next((by_id[i] for i in [*dois, *arxiv_ids, *titles] if i in by_id), None)
 
 
