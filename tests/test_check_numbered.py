@@ -315,3 +315,26 @@ def test_check_reads_the_markdown_related_work_writes(
     pairs = result.json()["pairs"]
     assert pairs and all(pair["verdict"] for pair in pairs), pairs
     assert {pair["key"] for pair in pairs} == {key for _, key in listed}
+
+
+@pytest.mark.parametrize("name", ["vancouver.odt", "vancouver.docx"])
+def test_drafts_saved_by_libreoffice_cite_by_superscript(
+    cli, store: Path, keyword_judge, name: str
+) -> None:
+    # LibreOffice Writer's own files (tests/fixtures/DATA.md): superscripts as a raised text
+    # style (.odt) or a raised position (.docx), the reference list an automatic numbered list
+    draft = Path(__file__).parent / "fixtures" / "drafts" / name
+    result = cli("check", draft, "--store", store, "--json")
+    pairs = [
+        (pair["key"], pair["verdict"] or pair["reason"].split(" names")[0])
+        for pair in result.json()["pairs"]
+    ]
+    assert pairs == [
+        ("shi2024", "supported"),
+        ("smith2020", "supported"),
+        ("[3]", "not in the library: reference [3]"),
+        ("smith2020", "supported"),
+    ]
+    sentences = [pair["sentence"] for pair in result.json()["pairs"]]
+    assert sentences[0] == f"{MUSE_CLAIM}."
+    assert sentences[-1] == "An area of 5 cm2 holds 103 bees."  # exponents are no citations

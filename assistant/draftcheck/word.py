@@ -144,6 +144,17 @@ def _mendeley_cite(element: ElementTree.Element) -> str | None:
         return ""  # a citation all the same: what it shows is not read
 
 
+def _raised(run: ElementTree.Element) -> bool:
+    """Whether a run is superscript: Word's vertAlign, or a raised position as LibreOffice
+    saves its superscripts."""
+    align = run.find(f"{_W}rPr/{_W}vertAlign")
+    if align is not None and align.get(f"{_W}val") == "superscript":
+        return True
+    position = run.find(f"{_W}rPr/{_W}position")
+    value = position.get(f"{_W}val", "") if position is not None else ""
+    return value.isdigit() and int(value) > 0  # half-points up; "-6" is lowered
+
+
 @dataclass
 class _Field:
     """A field begun and not yet ended."""
@@ -178,8 +189,7 @@ class _Fields:
     def take(self, element: ElementTree.Element) -> None:
         tag = element.tag
         if tag == f"{_W}r":
-            align = element.find(f"{_W}rPr/{_W}vertAlign")
-            self.superscript = align is not None and align.get(f"{_W}val") == "superscript"
+            self.superscript = _raised(element)
         elif tag == f"{_W}fldChar":
             self._field_mark(element)
         elif tag == f"{_W}instrText" and self.open:
