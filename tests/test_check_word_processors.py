@@ -562,3 +562,12 @@ def test_a_second_author_tells_two_papers_of_one_first_author_and_year_apart() -
     assert resolved["Smith and Jones (2020)"] == ("a", "")
     assert resolved["Smith and Roe (2020)"] == (None, "2 stored papers by Smith from 2020: a, b")
     assert resolved["Smith (2020)"] == (None, "2 stored papers by Smith from 2020: a, b")
+
+
+def test_an_opendocument_draft_saved_by_libreoffice_keeps_its_zotero_citation(
+    cli, tmp_path: Path, keyword_judge
+) -> None:
+    # a Zotero reference mark in an .odt that LibreOffice Writer opened and saved again
+    draft = Path(__file__).parent / "fixtures" / "drafts" / "zotero_libreoffice.odt"
+    result = cli("check", draft, "--store", tmp_path / "store", "--json")
+    assert pairs_of(result) == [("zotero_libreoffice.odt", 2, "musemachine", "supported")]
