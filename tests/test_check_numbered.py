@@ -338,3 +338,21 @@ def test_drafts_saved_by_libreoffice_cite_by_superscript(
     sentences = [pair["sentence"] for pair in result.json()["pairs"]]
     assert sentences[0] == f"{MUSE_CLAIM}."
     assert sentences[-1] == "An area of 5 cm2 holds 103 bees."  # exponents are no citations
+
+
+@pytest.mark.parametrize(
+    ("name", "note"),
+    [("footnote_libreoffice.odt", "footnote_libreoffice.odt"),
+     ("footnote_libreoffice.docx", "footnote_libreoffice.docx#footnotes")],
+)  # fmt: skip
+def test_a_footnote_cites_by_number_in_drafts_saved_by_libreoffice(
+    cli, store: Path, keyword_judge, name: str, note: str
+) -> None:
+    draft = Path(__file__).parent / "fixtures" / "drafts" / name
+    result = cli("check", draft, "--store", store, "--json")
+    pairs = [(Path(p["file"]).name, p["key"], p["sentence"]) for p in result.json()["pairs"]]
+    assert pairs == [
+        (name, "smith2020", "Bees dance to share food."),
+        (name, "[3]", "Bees sing."),
+        (note, "shi2024", "Most unlearning fails on knowledge."),
+    ]
