@@ -356,3 +356,16 @@ def test_a_footnote_cites_by_number_in_drafts_saved_by_libreoffice(
         (name, "[3]", "Bees sing."),
         (note, "shi2024", "Most unlearning fails on knowledge."),
     ]
+
+
+@pytest.mark.parametrize("name", ["tracked_libreoffice.odt", "tracked_libreoffice.docx"])
+def test_tracked_changes_in_drafts_saved_by_libreoffice(
+    cli, store: Path, keyword_judge, name: str
+) -> None:
+    # "Bees sing [3]." is a tracked deletion; the sentence citing [1] a tracked insertion
+    draft = Path(__file__).parent / "fixtures" / "drafts" / name
+    result = cli("check", draft, "--store", store, "--json")
+    assert [(p["key"], p["sentence"]) for p in result.json()["pairs"]] == [
+        ("smith2020", "Bees dance to share food."),
+        ("shi2024", f"{MUSE_CLAIM}."),
+    ]
