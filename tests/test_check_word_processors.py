@@ -571,3 +571,14 @@ def test_an_opendocument_draft_saved_by_libreoffice_keeps_its_zotero_citation(
     draft = Path(__file__).parent / "fixtures" / "drafts" / "zotero_libreoffice.odt"
     result = cli("check", draft, "--store", tmp_path / "store", "--json")
     assert pairs_of(result) == [("zotero_libreoffice.odt", 2, "musemachine", "supported")]
+
+
+def test_a_word_drafts_zotero_field_kept_through_libreoffice(
+    cli, tmp_path: Path, keyword_judge
+) -> None:
+    # a Word draft's Zotero field, opened and saved as .odt by LibreOffice Writer: a fieldmark
+    # that keeps the field's code, not a reference mark
+    draft = Path(__file__).parent / "fixtures" / "drafts" / "zotero_word_to_libreoffice.odt"
+    result = cli("check", draft, "--store", tmp_path / "store", "--json")
+    assert pairs_of(result) == [("zotero_word_to_libreoffice.odt", 2, "musemachine", "supported")]
+    assert result.json()["pairs"][0]["sentence"] == f"{MUSE_CLAIM}."

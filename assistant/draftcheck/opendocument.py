@@ -1,6 +1,7 @@
 """OpenDocument drafts (.odt, LibreOffice Writer) cited with Zotero or Mendeley: each citation
 is a reference mark named by its code, `ZOTERO_ITEM CSL_CITATION {...} RND...`, around what it
-shows, "(Smith, 2020)", which is not read (`cited_items` reads the code).
+shows, "(Smith, 2020)", which is not read (`cited_items` reads the code); a Word draft saved as
+.odt keeps a Zotero or Mendeley field as a fieldmark that holds its code, read the same way.
 
 Paragraphs and headings are passages, a footnote's paragraphs too (after the text around it);
 comments and tracked deletions are not read; a sentence's "line" is its paragraph's number.
@@ -24,6 +25,9 @@ from assistant.errors import DraftError
 
 _TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
 _STYLE = "{urn:oasis:names:tc:opendocument:xmlns:style:1.0}"
+# A Word field kept by LibreOffice (a .docx saved as .odt): a fieldmark holding the field's code
+_FIELD = "{urn:openoffice:names:experimental:ooo-ms-interop:xmlns:field:1.0}"
+_FIELD_CODE = "vnd.oasis.opendocument.field.code"
 _PARAGRAPHS = (f"{_TEXT}p", f"{_TEXT}h")
 _SPACES = (f"{_TEXT}s", f"{_TEXT}tab", f"{_TEXT}line-break")
 # Not the draft's text: tracked deletions (kept apart, at the top) and comments.
@@ -76,6 +80,18 @@ def _superscript_styles(root: ElementTree.Element) -> set[str]:
     return raised
 
 
+def _field_code(fieldmark: ElementTree.Element) -> str:
+    """The code of the Word field a fieldmark keeps ("ADDIN ZOTERO_ITEM CSL_CITATION {...}")."""
+    return next(
+        (
+            param.get(f"{_FIELD}value", "")
+            for param in fieldmark.iter(f"{_FIELD}param")
+            if param.get(f"{_FIELD}name") == _FIELD_CODE
+        ),
+        "",
+    )
+
+
 class _Paragraph:
     """One paragraph's text; a citation's mark becomes a placeholder and what it shows is
     skipped. A footnote inside is left to be read as paragraphs of its own, unless it holds
@@ -104,6 +120,11 @@ class _Paragraph:
             self.pieces.append(self.cite(name, self.line))
             self.hiding = name
         elif child.tag == f"{_TEXT}reference-mark-end" and name == self.hiding:
+            self.hiding = None
+        elif child.tag == f"{_FIELD}fieldmark-start" and is_citation(code := _field_code(child)):
+            self.pieces.append(self.cite(code, self.line))
+            self.hiding = _FIELD_CODE
+        elif child.tag == f"{_FIELD}fieldmark-end" and self.hiding == _FIELD_CODE:
             self.hiding = None
         elif child.tag in _SPACES:
             self._add(" ")
