@@ -573,12 +573,14 @@ def test_an_opendocument_draft_saved_by_libreoffice_keeps_its_zotero_citation(
     assert pairs_of(result) == [("zotero_libreoffice.odt", 2, "musemachine", "supported")]
 
 
+@pytest.mark.parametrize("suffix", [".odt", ".docx"])
 def test_a_word_drafts_zotero_field_kept_through_libreoffice(
-    cli, tmp_path: Path, keyword_judge
+    cli, tmp_path: Path, keyword_judge, suffix: str
 ) -> None:
-    # a Word draft's Zotero field, opened and saved as .odt by LibreOffice Writer: a fieldmark
-    # that keeps the field's code, not a reference mark
-    draft = Path(__file__).parent / "fixtures" / "drafts" / "zotero_word_to_libreoffice.odt"
+    # a Word draft's Zotero field, opened and saved by LibreOffice Writer: as .docx, a field as
+    # LibreOffice writes fields; as .odt, a fieldmark that keeps the field's code
+    name = f"zotero_word_to_libreoffice{suffix}"
+    draft = Path(__file__).parent / "fixtures" / "drafts" / name
     result = cli("check", draft, "--store", tmp_path / "store", "--json")
-    assert pairs_of(result) == [("zotero_word_to_libreoffice.odt", 2, "musemachine", "supported")]
+    assert pairs_of(result) == [(name, 2, "musemachine", "supported")]
     assert result.json()["pairs"][0]["sentence"] == f"{MUSE_CLAIM}."
