@@ -10,6 +10,7 @@ from xml.sax.saxutils import escape as xml_escape
 import pytest
 
 from assistant.draftcheck.check import EXIT_WEAK_CITATIONS
+from assistant.draftcheck.endnote_cites import DROPPED_ENDNOTE_RECORDS
 from tests.conftest import MUSE, MUSE_CLAIM, OCR, OCR_CLAIM, pairs_of
 
 _W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
@@ -584,3 +585,20 @@ def test_a_word_drafts_zotero_field_kept_through_libreoffice(
     result = cli("check", draft, "--store", tmp_path / "store", "--json")
     assert pairs_of(result) == [(name, 2, "musemachine", "supported")]
     assert result.json()["pairs"][0]["sentence"] == f"{MUSE_CLAIM}."
+
+
+@pytest.mark.parametrize("suffix", [".docx", ".odt"])
+def test_an_endnote_citation_whose_records_were_dropped_is_reported(
+    cli, tmp_path: Path, keyword_judge, suffix: str
+) -> None:
+    # LibreOffice Writer saved this EndNote-cited .docx again, as .docx and as .odt: the short
+    # citation keeps its XML in the field's code, the long one loses its base64 data; it is
+    # said, not skipped
+    name = f"endnote_libreoffice{suffix}"
+    draft = Path(__file__).parent / "fixtures" / "drafts" / name
+    result = cli("check", draft, "--store", tmp_path / "store", "--json")
+    assert result.code == EXIT_WEAK_CITATIONS, result.err
+    assert pairs_of(result) == [
+        (name, 2, "shi2024muse", "supported"),
+        (name, 3, "EndNote citation", DROPPED_ENDNOTE_RECORDS),
+    ]

@@ -120,8 +120,9 @@ def check_draft(
         for s in sentences
         for key in s.keys
     ]
-    keys = [pair.key for pair in pairs]
-    papers = cited_papers(keys, settings, bibs, text.entries, text.references) if pairs else {}
+    keys = [pair.key for pair in pairs if pair.key not in text.unread]
+    papers = cited_papers(keys, settings, bibs, text.entries, text.references) if keys else {}
+    papers |= text.unread
     judged, sources = _with_papers(pairs, papers)
     verdicts = _judged(
         judge,

@@ -12,6 +12,14 @@ import re
 from pathlib import Path
 from typing import Any
 
+from assistant.draftcheck.endnote_cites import (
+    CITE_MARK,
+    DATA_MARK,
+    DROPPED_ENDNOTE_RECORDS,
+    RECORDLESS_KEY,
+    endnote_records,
+    endnote_xml,
+)
 from assistant.draftcheck.sentences import PlainText
 from assistant.papers import Paper, citation_key
 from assistant.readers.base import checked
@@ -27,6 +35,11 @@ def is_citation(code: str) -> bool:
     return CITATION_MARK in code
 
 
+def is_endnote_citation(code: str) -> bool:
+    """Whether a field code is an EndNote citation (not the data field nested in one)."""
+    return CITE_MARK in code and DATA_MARK not in code
+
+
 class CitedItems:
     """Turns citation codes into placeholders in `text`, one key per distinct item."""
 
@@ -39,6 +52,18 @@ class CitedItems:
         """The placeholder for the citation whose code (CSL JSON after its name) is `code`."""
         items = [item for item in _items(code) if isinstance(item, dict)]
         return self.cite_records([(_ids(item), _csl_fields(item)) for item in items], line)
+
+    def cite_field(self, code: str, line: int, data: str = "") -> str:
+        """The placeholder for a citation field's code: Zotero's or Mendeley's CSL JSON, or
+        EndNote's XML (in the code, or base64 in its nested field's `data`). An EndNote field
+        whose records are gone is cited under a key that says so, never skipped."""
+        if not is_endnote_citation(code):
+            return self.cite(code, line)
+        records = endnote_records(endnote_xml(code, data))
+        if records:
+            return self.cite_records(records, line)
+        self.text.unread[RECORDLESS_KEY] = DROPPED_ENDNOTE_RECORDS
+        return self.text.cite([RECORDLESS_KEY], line)
 
     def cite_records(self, records: list[tuple[list[str], dict[str, Any]]], line: int) -> str:
         """The placeholder for a citation of `records`: each one's ids and Paper fields."""

@@ -15,6 +15,13 @@ from assistant.readers.endnote_xml import joined_text, record_fields
 
 CITE_MARK = "EN.CITE"
 DATA_MARK = "EN.CITE.DATA"
+# A citation whose records are gone: a program other than Word saved the draft without its
+# fields' data (LibreOffice keeps the code, drops the base64)
+RECORDLESS_KEY = "EndNote citation"
+DROPPED_ENDNOTE_RECORDS = (
+    "its EndNote records are not in the file (a program other than Word, such as LibreOffice, "
+    "saved it without them): check the draft as Word with EndNote saves it"
+)
 _XML_START = re.compile(r"<EndNote\b")
 
 

@@ -1,7 +1,8 @@
 """OpenDocument drafts (.odt, LibreOffice Writer) cited with Zotero or Mendeley: each citation
 is a reference mark named by its code, `ZOTERO_ITEM CSL_CITATION {...} RND...`, around what it
 shows, "(Smith, 2020)", which is not read (`cited_items` reads the code); a Word draft saved as
-.odt keeps a Zotero or Mendeley field as a fieldmark that holds its code, read the same way.
+.odt keeps a Zotero, Mendeley or EndNote field as a fieldmark that holds its code, read the same
+way.
 
 Paragraphs and headings are passages, a footnote's paragraphs too (after the text around it);
 comments and tracked deletions are not read; a sentence's "line" is its paragraph's number.
@@ -13,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from xml.etree import ElementTree
 
-from assistant.draftcheck.cited_items import CitedItems, is_citation
+from assistant.draftcheck.cited_items import CitedItems, is_citation, is_endnote_citation
 from assistant.draftcheck.numbered import add_superscript
 from assistant.draftcheck.sentences import (
     Passage,
@@ -48,7 +49,7 @@ def read_opendocument(path: Path) -> PlainText:
     for number, paragraph in enumerate(paragraphs, start=1):
         if paragraph in unread:  # a note's, whose citations its mark's sentence took
             continue
-        reading = _Paragraph(items.cite, number, raised)
+        reading = _Paragraph(items.cite_field, number, raised)
         reading.walk(paragraph)
         unread.update(reading.lent)
         text.passages.append(Passage(str(path), "".join(reading.pieces), number))
@@ -106,6 +107,7 @@ class _Paragraph:
         self.cited_at = -1  # the piece of superscript numbers, bracketed as "[1,2]"
         self.pieces: list[str] = []
         self.hiding: str | None = None  # the citation mark whose shown text is being skipped
+        self.fields_open = 0  # the fieldmarks begun in a citation's and not ended, its own too
         self.lent: set[ElementTree.Element] = set()  # the elements of notes read here
 
     def walk(self, element: ElementTree.Element) -> None:
@@ -121,11 +123,11 @@ class _Paragraph:
             self.hiding = name
         elif child.tag == f"{_TEXT}reference-mark-end" and name == self.hiding:
             self.hiding = None
-        elif child.tag == f"{_FIELD}fieldmark-start" and is_citation(code := _field_code(child)):
-            self.pieces.append(self.cite(code, self.line))
-            self.hiding = _FIELD_CODE
+        elif child.tag == f"{_FIELD}fieldmark-start":
+            self._field_start(_field_code(child))
         elif child.tag == f"{_FIELD}fieldmark-end" and self.hiding == _FIELD_CODE:
-            self.hiding = None
+            self.fields_open -= 1
+            self.hiding = _FIELD_CODE if self.fields_open else None
         elif child.tag in _SPACES:
             self._add(" ")
         elif child.tag == f"{_TEXT}note":
@@ -134,6 +136,15 @@ class _Paragraph:
             self._superscript(child)
         elif child.tag not in (*_PARAGRAPHS, *_NOT_READ):
             self.walk(child)
+
+    def _field_start(self, code: str) -> None:
+        """A citation field's code becomes a placeholder and what it shows is skipped, fields
+        nested in it too (EndNote's data field)."""
+        if self.hiding == _FIELD_CODE:
+            self.fields_open += 1
+        elif is_citation(code) or is_endnote_citation(code):
+            self.pieces.append(self.cite(code, self.line))
+            self.hiding, self.fields_open = _FIELD_CODE, 1
 
     def _superscript(self, span: ElementTree.Element) -> None:
         """Raised numbers that cite as "[1,2]", for `numbered` to read; other raised text as is."""

@@ -66,6 +66,8 @@ class PlainText:
     entries: list[ReadItem] = field(default_factory=list)
     # a numbered reference list's entries, by the key that stands for them ("[3]")
     references: dict[str, str] = field(default_factory=dict)
+    # citations that name no paper the file still holds, by the key they are shown under: why
+    unread: dict[str, str] = field(default_factory=dict)
 
     def cite(self, keys: list[str], line: int) -> str:
         """Record a citation; returns the placeholder that stands for it in the text."""

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree
 
-from assistant.draftcheck.cited_items import CitedItems, is_citation
-from assistant.draftcheck.endnote_cites import CITE_MARK, DATA_MARK, endnote_records, endnote_xml
+from assistant.draftcheck.cited_items import CitedItems, is_citation, is_endnote_citation
+from assistant.draftcheck.endnote_cites import CITE_MARK, DATA_MARK
 from assistant.draftcheck.numbered import add_superscript
 from assistant.draftcheck.sentences import (
     Citation,
@@ -234,11 +234,8 @@ class _Fields:
         if DATA_MARK in code:  # EndNote's data field: its XML belongs to the field around it
             if self.open:
                 self.open[-1].data += field.data
-        elif CITE_MARK in code:
-            records = endnote_records(endnote_xml(code, field.data))
-            self.pieces.append(self.items.cite_records(records, self.line))
-        elif is_citation(code):
-            self.pieces.append(self.items.cite(code, self.line))
+        elif is_citation(code) or is_endnote_citation(code):
+            self.pieces.append(self.items.cite_field(code, self.line, field.data))
 
     def _hidden(self) -> bool:
         """A run inside a field's code, or inside what a citation field shows."""
