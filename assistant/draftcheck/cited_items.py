@@ -1,5 +1,6 @@
 """The items a word processor's citations hold: Zotero and Mendeley write each citation's
-items as CSL JSON into the document (`ZOTERO_ITEM CSL_CITATION {...}`, `CSL_CITATION {...}`).
+items as CSL JSON into the document (`ZOTERO_ITEM CSL_CITATION {...}`, `CSL_CITATION {...}`),
+EndNote its records as XML (`endnote_cites`).
 
 The items are the draft's own bibliography: each gets its citation key (Better BibTeX's, or one
 made as the store makes keys) and its record goes to `PlainText.entries`, where check treats it
