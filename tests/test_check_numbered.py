@@ -369,3 +369,17 @@ def test_tracked_changes_in_drafts_saved_by_libreoffice(
         ("smith2020", "Bees dance to share food."),
         ("shi2024", f"{MUSE_CLAIM}."),
     ]
+
+
+def test_a_reference_broken_over_lines_with_a_hyphen_names_its_paper() -> None:
+    from assistant.draftcheck.numbered import resolve_listed
+    from assistant.papers import Paper
+
+    papers = [Paper(key="shi2024", title=MUSE[0], abstract="A."),
+              Paper(key="sota", title="A state-of-the-art memory for agents", abstract="B.")]  # fmt: skip
+    references = {  # as pasted from a PDF: words cut at the line's end
+        "[1]": "Shi W. MUSE: machine un- learning six-way evaluation for language models. 2024.",
+        "[2]": "Doe J. A state-of-the- art memory for agents. 2025.",
+    }
+    resolved = resolve_listed(["[1]", "[2]"], references, papers)
+    assert resolved == {"[1]": ("shi2024", ""), "[2]": ("sota", "")}

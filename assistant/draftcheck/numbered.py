@@ -50,8 +50,11 @@ _TYPED_SUPERSCRIPT = re.compile(
     "[\u2070\u00b9\u00b2\u00b3\u2074-\u2079][\u2070\u00b9\u00b2\u00b3\u2074-\u2079\u02d2\u207b]*"
     r"|\^([\d,\u2013-]+)\^"
 )
+_CUT_WORD = re.compile(r"(\w)- (\w)")
 _TITLE_WORDS = 3  # the fewest words a title is found by inside an entry's sentence
 _SHOWN = 120  # characters of an unmatched entry shown in the reason
+# Stored titles of three words or more by their first three: (the title's words, its key)
+_Titles = dict[tuple[str, ...], list[tuple[list[str], str]]]
 
 
 def mark_numbered(plain: PlainText) -> bool:
@@ -96,7 +99,7 @@ def resolve_listed(
     more is in it."""
     # a title is an identity too: a short one matches a sentence of the entry that is all of it
     by_id = {i: paper.key for paper in papers if paper.key for i in paper.identities()}
-    titles: dict[tuple[str, ...], list[tuple[list[str], str]]] = defaultdict(list)
+    titles: _Titles = defaultdict(list)
     for paper in papers:
         words = normalise_title(paper.title).split()
         if len(words) >= _TITLE_WORDS and paper.key:
@@ -104,7 +107,7 @@ def resolve_listed(
     resolved: dict[str, tuple[str | None, str]] = {}
     for key in keys:
         entry = references[key]
-        stored = _by_identity(entry, by_id) or _by_title(entry, titles)
+        stored = _named_paper(entry, by_id, titles)
         shown = entry if len(entry) <= _SHOWN else entry[: _SHOWN - 1] + "\u2026"
         why = f"reference {key} names no stored paper by its DOI or title ({shown})"
         resolved[key] = (stored, "" if stored else why)
@@ -204,6 +207,16 @@ def _numbers(group: str) -> list[int]:
     return list(dict.fromkeys(numbers))
 
 
+def _named_paper(entry: str, by_id: dict[str, str], titles: _Titles) -> str | None:
+    """The key of the stored paper an entry names; a word cut at a line's end ("un- learning",
+    pasted from a PDF) is tried joined too."""
+    for text in (entry, _CUT_WORD.sub(r"\1\2", entry)):
+        found = _by_identity(text, by_id) or _by_title(text, titles)
+        if found:
+            return found
+    return None
+
+
 def _by_identity(entry: str, by_id: dict[str, str]) -> str | None:
     """The key of the stored paper whose DOI or arXiv id the entry holds, or whose title is
     one of the entry's sentences ("Gu A, Dao T. Mamba. 2023.")."""
@@ -214,7 +227,7 @@ def _by_identity(entry: str, by_id: dict[str, str]) -> str | None:
     return next((by_id[i] for i in [*dois, *arxiv_ids, *titles] if i in by_id), None)
 
 
-def _by_title(entry: str, titles: dict[tuple[str, ...], list[tuple[list[str], str]]]) -> str | None:
+def _by_title(entry: str, titles: _Titles) -> str | None:
     """The key of the longest stored title that the entry holds, word for word."""
     words = normalise_title(entry).split()
     best: tuple[int, str] | None = None
