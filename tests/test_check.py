@@ -413,6 +413,16 @@ def test_the_example_draft_reads_as_the_readme_says(cli, seed_store: Path) -> No
     assert wrong["suggestions"][0]["key"] == "mem2025agentic"
 
 
+def test_the_example_draft_cited_by_number_reads_as_the_keyed_one(cli, seed_store: Path) -> None:
+    def verdicts(name: str) -> list[tuple[int, str, str | None]]:
+        result = cli("check", ROOT / "examples" / name, "--store", seed_store, "--json")
+        return [(p["line"], p["key"], p["verdict"]) for p in result.json()["pairs"]]
+
+    numbered = verdicts("draft_numbered.md")
+    assert numbered[:4] == verdicts("draft.md")[:4]
+    assert numbered[4] == (11, "[3]", None)  # Mamba, which the seeds lack
+
+
 @pytest.mark.parametrize(
     "latex",
     [
