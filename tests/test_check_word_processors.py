@@ -602,3 +602,26 @@ def test_an_endnote_citation_whose_records_were_dropped_is_reported(
         (name, 2, "shi2024muse", "supported"),
         (name, 3, "EndNote citation", DROPPED_ENDNOTE_RECORDS),
     ]
+
+
+def test_typed_citations_are_resolved_through_the_drafts_reference_list(
+    cli, tmp_path: Path, keyword_judge
+) -> None:
+    # APA's list tells Smith's two papers of 2020 apart by the letter after the year, which the
+    # store alone cannot; a citation its list lacks falls back to the store
+    store = tmp_path / "store"
+    assert cli("ingest", _library(tmp_path), "--store", store).code == 0
+    draft = tmp_path / "apa.md"
+    draft.write_text(
+        "Bees sing (Smith, 2020b). Bees dance, as Smith (2020a) shows.\n"
+        f"{MUSE_CLAIM} (Shi & Lee, 2024).\n\n"
+        "# References\n\n"
+        "Smith, A. (2020a). First. *Journal of Bees*, 1, 1-2.\n\n"
+        "Smith, B. (2020b). Second. *Journal of Bees*, 2, 3-4.\n"
+    )
+    result = cli("check", draft, "--store", store, "--author-year", "--json")
+    assert pairs_of(result) == [
+        ("apa.md", 1, "smith2020b", "supported"),
+        ("apa.md", 1, "smith2020a", "supported"),
+        ("apa.md", 2, "shi2024", "supported"),
+    ]

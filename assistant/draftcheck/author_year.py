@@ -11,7 +11,7 @@ A parenthesis is read only when every part of it is such a citation, so "(Table 
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from assistant.papers import Paper, normalise_title, surname_of
 
@@ -97,6 +97,25 @@ def resolve_typed(keys: Iterable[str], papers: list[Paper]) -> dict[str, tuple[s
         else:
             resolved[key] = (None, f"no stored paper by {name} from {year[:4]}")
     return resolved
+
+
+def typed_entries(keys: Iterable[str], references: Mapping[str, str]) -> dict[str, str]:
+    """The entry of the draft's own reference list that each typed key names, where exactly
+    one does: it starts with the first author's surname and holds the year as typed ("2020a";
+    "2020" not "2020a")."""
+    found: dict[str, str] = {}
+    for key in keys:
+        names, year = key.split(TYPED_MARK)
+        name = _folded(names.partition(_AND)[0])
+        typed_year = re.compile(rf"\b{re.escape(year[:-1])}(?![a-z])")
+        named = [
+            entry
+            for entry in references.values()
+            if _folded(entry).startswith(name) and typed_year.search(entry)
+        ]
+        if len(named) == 1:
+            found[key] = named[0]
+    return found
 
 
 def _keys(match: re.Match[str]) -> list[str]:

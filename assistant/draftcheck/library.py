@@ -3,7 +3,7 @@
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from assistant.draftcheck.author_year import is_typed, resolve_typed
+from assistant.draftcheck.author_year import is_typed, resolve_typed, typed_entries
 from assistant.draftcheck.numbered import is_listed, resolve_listed
 from assistant.errors import StoreError
 from assistant.ingest import ingest_items
@@ -74,8 +74,17 @@ def _made_papers(made: list[str], store: Store, references: Mapping[str, str]) -
     list ("[3]", a `\\bibitem`'s) names, or why none."""
     papers = store.papers()
     by_key = {paper.key: paper for paper in papers}
-    resolved = resolve_typed([key for key in made if is_typed(key)], papers)
-    resolved |= resolve_listed([key for key in made if not is_typed(key)], references, papers)
+    typed = [key for key in made if is_typed(key)]
+    resolved = resolve_listed([key for key in made if not is_typed(key)], references, papers)
+    # a typed citation by the entry of the draft's list it names first ("Smith (2020a)": APA's
+    # letters tell apart what the store cannot), else by the store's authors and years
+    entries = typed_entries(typed, references)
+    by_entry = {
+        key: found
+        for key, found in resolve_listed(list(entries), entries, papers).items()
+        if found[0]
+    }
+    resolved |= resolve_typed([key for key in typed if key not in by_entry], papers) | by_entry
     return {
         key: by_key[stored] if stored else f"{NOT_FOUND}: {why}"
         for key, (stored, why) in resolved.items()

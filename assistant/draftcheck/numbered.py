@@ -4,7 +4,7 @@ list (Vancouver, IEEE and most journals' styles), in Markdown, plain text, Word 
 The list is what follows the draft's last "References" (or "Bibliography", "Works Cited",
 "Literature Cited") heading. An entry starts with its number ("[3]", "3." or "3)"); a
 paragraph or list item without one (Word's and Markdown's numbered lists keep the number out
-of the text) is the entry after the one before. A bracketed group is a citation only when every
+of the text, and APA's list has none) is the entry after the one before. A bracketed group is a citation only when every
 number in it is an entry of the list; each stands for "[N]" until it is resolved against the
 store by the DOI, arXiv id or title its entry holds. Superscript numbers cite too, after a word
 or a stop: Word's and LibreOffice's (their readers bracket them), Unicode's ("trials.¹˒²") and
@@ -147,7 +147,7 @@ def _entries(listed: list[Passage]) -> tuple[dict[int, str], list[Passage]]:
     number = 0
     for place, passage in enumerate(listed):
         lines = passage.text.split("\n")
-        first = True  # a passage's first line of text begins an entry
+        first = True  # a passage's first line of text begins an entry, and one after a blank
         for at, line in enumerate(lines):
             if _AFTER_LIST.match(line):
                 after = Passage(passage.file, "\n".join(lines[at:]), passage.line + at)
@@ -161,7 +161,7 @@ def _entries(listed: list[Passage]) -> tuple[dict[int, str], list[Passage]]:
                 entries[number] = [line]
             elif line.strip():
                 entries[number].append(line)
-            first = first and not line.strip()
+            first = not line.strip()
     return _joined(entries), []
 
 
