@@ -22,6 +22,7 @@ from assistant.verdicts import Grid, Verdict, grid_from_pairs
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
+DRAFTS = FIXTURES / "drafts"  # drafts saved by word processors (DATA.md says how)
 # The demo corpus shipped with the repository: the product's three seed listing pages.
 SEEDS = ROOT / "examples" / "seeds"
 # The first 400 SciFact abstracts, and the 71 training claims that cite only them.

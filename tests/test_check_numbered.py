@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from assistant.draftcheck.check import EXIT_WEAK_CITATIONS
-from tests.conftest import MUSE, MUSE_CLAIM, pairs_of
+from tests.conftest import DRAFTS, FIXTURES, MUSE, MUSE_CLAIM, pairs_of
 from tests.test_check_word_processors import _run, _write_docx, _write_odt
 
 BEES = ("Honey bees dance to tell their hive where food is", "Bees dance to share food.")
@@ -257,7 +257,7 @@ def test_a_reference_names_a_short_title_as_a_sentence_of_its_own() -> None:
 
 def test_eval_check_on_a_numbered_draft(cli, keyword_judge) -> None:
     # the same labelled pairs as a Markdown draft cited by number, its list giving the titles
-    tiny = Path(__file__).parent / "fixtures" / "judge_tiny"
+    tiny = FIXTURES / "judge_tiny"
     args = ["eval", "check", "--corpus", tiny / "corpus.jsonl", "--claims", tiny / "claims.jsonl"]
     keyed = cli(*args, "--json")
     numbered = cli(*args, "--numbered", "--json")
@@ -272,7 +272,7 @@ def test_eval_numbered_draft_has_one_citing_sentence_per_labelled_pair(tmp_path:
     from assistant.draftcheck import parse_draft, read_plain
     from assistant.evaluation.draftcheck import write_draft
 
-    fixtures = Path(__file__).parent / "fixtures" / "citation_integrity"
+    fixtures = FIXTURES / "citation_integrity"
     corpus, claims = fixtures / "corpus_60.jsonl", fixtures / "claims_60.jsonl"
     draft, _, gold = write_draft(corpus, claims, tmp_path, numbered=True)
     sentences = parse_draft(draft)
@@ -323,7 +323,7 @@ def test_drafts_saved_by_libreoffice_cite_by_superscript(
 ) -> None:
     # LibreOffice Writer's own files (tests/fixtures/DATA.md): superscripts as a raised text
     # style (.odt) or a raised position (.docx), the reference list an automatic numbered list
-    draft = Path(__file__).parent / "fixtures" / "drafts" / name
+    draft = DRAFTS / name
     result = cli("check", draft, "--store", store, "--json")
     pairs = [
         (pair["key"], pair["verdict"] or pair["reason"].split(" names")[0])
@@ -348,7 +348,7 @@ def test_drafts_saved_by_libreoffice_cite_by_superscript(
 def test_a_footnote_cites_by_number_in_drafts_saved_by_libreoffice(
     cli, store: Path, keyword_judge, name: str, note: str
 ) -> None:
-    draft = Path(__file__).parent / "fixtures" / "drafts" / name
+    draft = DRAFTS / name
     result = cli("check", draft, "--store", store, "--json")
     pairs = [(Path(p["file"]).name, p["key"], p["sentence"]) for p in result.json()["pairs"]]
     assert pairs == [
@@ -363,7 +363,7 @@ def test_tracked_changes_in_drafts_saved_by_libreoffice(
     cli, store: Path, keyword_judge, name: str
 ) -> None:
     # "Bees sing [3]." is a tracked deletion; the sentence citing [1] a tracked insertion
-    draft = Path(__file__).parent / "fixtures" / "drafts" / name
+    draft = DRAFTS / name
     result = cli("check", draft, "--store", store, "--json")
     assert [(p["key"], p["sentence"]) for p in result.json()["pairs"]] == [
         ("smith2020", "Bees dance to share food."),

@@ -11,7 +11,7 @@ import pytest
 
 from assistant.draftcheck.check import EXIT_WEAK_CITATIONS
 from assistant.draftcheck.endnote_cites import DROPPED_ENDNOTE_RECORDS
-from tests.conftest import MUSE, MUSE_CLAIM, OCR, OCR_CLAIM, pairs_of
+from tests.conftest import DRAFTS, MUSE, MUSE_CLAIM, OCR, OCR_CLAIM, pairs_of
 
 _W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
 
@@ -569,7 +569,7 @@ def test_an_opendocument_draft_saved_by_libreoffice_keeps_its_zotero_citation(
     cli, tmp_path: Path, keyword_judge
 ) -> None:
     # a Zotero reference mark in an .odt that LibreOffice Writer opened and saved again
-    draft = Path(__file__).parent / "fixtures" / "drafts" / "zotero_libreoffice.odt"
+    draft = DRAFTS / "zotero_libreoffice.odt"
     result = cli("check", draft, "--store", tmp_path / "store", "--json")
     assert pairs_of(result) == [("zotero_libreoffice.odt", 2, "musemachine", "supported")]
 
@@ -581,7 +581,7 @@ def test_a_word_drafts_zotero_field_kept_through_libreoffice(
     # a Word draft's Zotero field, opened and saved by LibreOffice Writer: as .docx, a field as
     # LibreOffice writes fields; as .odt, a fieldmark that keeps the field's code
     name = f"zotero_word_to_libreoffice{suffix}"
-    draft = Path(__file__).parent / "fixtures" / "drafts" / name
+    draft = DRAFTS / name
     result = cli("check", draft, "--store", tmp_path / "store", "--json")
     assert pairs_of(result) == [(name, 2, "musemachine", "supported")]
     assert result.json()["pairs"][0]["sentence"] == f"{MUSE_CLAIM}."
@@ -595,7 +595,7 @@ def test_an_endnote_citation_whose_records_were_dropped_is_reported(
     # citation keeps its XML in the field's code, the long one loses its base64 data; it is
     # said, not skipped
     name = f"endnote_libreoffice{suffix}"
-    draft = Path(__file__).parent / "fixtures" / "drafts" / name
+    draft = DRAFTS / name
     result = cli("check", draft, "--store", tmp_path / "store", "--json")
     assert result.code == EXIT_WEAK_CITATIONS, result.err
     assert pairs_of(result) == [

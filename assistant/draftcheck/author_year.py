@@ -75,7 +75,7 @@ def resolve_typed(keys: Iterable[str], papers: list[Paper]) -> dict[str, tuple[s
     by_name_year: dict[tuple[str, int], list[Paper]] = defaultdict(list)
     for paper in papers:
         if paper.authors and paper.year and paper.key:
-            for name in _forms(paper.authors[0]):
+            for name in _forms(paper.authors):
                 by_name_year[(name, paper.year)].append(paper)
     resolved: dict[str, tuple[str | None, str]] = {}
     for key in keys:
@@ -83,7 +83,7 @@ def resolve_typed(keys: Iterable[str], papers: list[Paper]) -> dict[str, tuple[s
         name, _, second = names.partition(_AND)
         candidates = by_name_year.get((_folded(name), int(year[:4])), [])
         if second and len(candidates) > 1:
-            by_both = [p for p in candidates if _folded(second) in _forms(*p.authors[1:2])]
+            by_both = [p for p in candidates if _folded(second) in _forms(p.authors[1:2])]
             candidates = by_both or candidates
         found = sorted(paper.key or "" for paper in candidates)
         if len(found) == 1:
@@ -124,9 +124,9 @@ def _keys(match: re.Match[str]) -> list[str]:
     return [f"{names}{TYPED_MARK}{year})" for year in years]
 
 
-def _forms(*authors: str) -> set[str]:
-    """The folded forms an author's surname is typed in: "van der Berg" is typed "van der
-    Berg (2019)" or, in a sentence, "Berg (2019)"."""
+def _forms(authors: list[str]) -> set[str]:
+    """The folded forms the first of `authors`' surname is typed in (none without one): "van
+    der Berg" is typed "van der Berg (2019)" or, in a sentence, "Berg (2019)"."""
     surname = surname_of(authors[0]) if authors else ""
     return {_folded(surname), _folded(surname.split()[-1] if surname else "")} - {""}
 
