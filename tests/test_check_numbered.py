@@ -117,6 +117,31 @@ def test_which_bracketed_numbers_are_citations(
     assert [sentence.keys for sentence in parse_draft(draft)] == cited
 
 
+@pytest.mark.parametrize(
+    ("text", "cited"),
+    [
+        ("Bees dance (1). Bees fly (2, 3) and\n(1\u20133). Bees sing (1-2).",
+         [["[1]"], ["[2]", "[3]", "[1]"], ["[1]", "[2]"]]),
+        # a draft that cites in brackets has its parentheses read as text
+        ("Bees dance [1]. Three steps (2) follow.", [["[1]"]]),
+        ("Bees dance.\u00b9 Three steps (2) follow.", [["[1]"]]),
+        # an enumeration, an equation, a figure and a year are no citations
+        ("Bees did three things: (1) they danced, (2) they flew and (3) they sang.\n"
+         "(1) Bees rest. Bees dance (2).", [["[2]"]]),
+        ("As Eq. (1) and Figure (3) show, bees dance (2). Smith (2020) saw it (1).",
+         [["[2]"], ["[1]"]]),
+    ],
+)  # fmt: skip
+def test_numbers_in_parentheses_cite_in_a_draft_that_cites_so(
+    tmp_path: Path, text: str, cited: list[list[str]]
+) -> None:
+    from assistant.draftcheck import parse_draft
+
+    draft = tmp_path / "draft.md"
+    draft.write_text(text + "\n\n# References\n\n1. One\n2. Two\n3. Three\n")
+    assert [sentence.keys for sentence in parse_draft(draft)] == cited
+
+
 def _superscript(text: str) -> str:
     return f'<w:r><w:rPr><w:vertAlign w:val="superscript"/></w:rPr><w:t>{text}</w:t></w:r>'
 

@@ -94,8 +94,9 @@ def _tell_bibliographies(read: list[Path], missing: list[Path]) -> None:
 
 
 _TYPED = (
-    'by number ("[1]", "[2-4]") when the draft ends with a numbered reference list under a '
-    'References heading, and typed as "(Smith et al., 2020)" with --author-year.'
+    'by number ("[1]", "[2-4]", or "(1)" in a draft with no bracketed number) when the draft '
+    "ends with a numbered reference list under a References heading, and typed as "
+    '"(Smith et al., 2020)" with --author-year.'
 )
 _WORD_PROCESSOR = "Citations are read as Zotero, Mendeley or EndNote inserted them, " + _TYPED
 # What check reads as a citation, by the draft's extension: said when it found none

@@ -8,12 +8,15 @@ of the text, and APA's list has none) is the entry after the one before. A brack
 number in it is an entry of the list; each stands for "[N]" until it is resolved against the
 store by the DOI, arXiv id or title its entry holds. Superscript numbers cite too, after a word
 or a stop: Word's and LibreOffice's (their readers bracket them), Unicode's ("trials.¹˒²") and
-pandoc's ("trials.^1,2^"); a group after a stop cites the sentence that stop ends.
+pandoc's ("trials.^1,2^"); a group after a stop cites the sentence that stop ends. Numbers in
+parentheses, "(1)", "(2, 3)", cite in a draft with no bracketed citation, after a word: not as
+an enumeration ("three steps: (1) ..., (2) ..."), nor after "Eq." or "Figure".
 """
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 
 from assistant.draftcheck.sentences import PLACEHOLDER, Passage, PlainText
 from assistant.papers import Paper, normalise_title
@@ -32,6 +35,15 @@ _AFTER_LIST = re.compile(
 _NUMBERS = r"\d{1,4}(?:\s*[,;\u2013\u2014-]\s*\d{1,4})*"  # "1", "2, 5", "3-6; 8"
 _GROUP = re.compile(rf"\[({_NUMBERS})\]")
 _AFTER_PUNCTUATION = re.compile(rf"([.!?,;:])(\[{_NUMBERS}\])")
+_PARENTHESIZED = re.compile(rf"\(({_NUMBERS})\)")
+_ENUMERATION_AFTER = ".!?:;,(-*\u2022"  # "(1)" after these, or first in a passage, lists items
+_NEXT_ITEM_AFTER = re.compile(r"\b(?:and|or|then)$", re.IGNORECASE)  # "(1) ..., and (2) ..."
+# "(1)" after these words names an equation, a figure or a part, not a reference
+_NOT_CITING_AFTER = re.compile(
+    r"\b(?:eqs?|equations?|figs?|figures?|tables?|sections?|steps?|chapters?|appendix|panels?"
+    r"|lines?|items?|stages?|phases?|models?|formulae?|examples?|cases?|no|nos)\.?$",
+    re.IGNORECASE,
+)
 _RANGE = re.compile(r"^(\d+)\s*[\u2013\u2014-]\s*(\d+)$")
 _LONGEST_RANGE = 100  # "[1-2000]" is no citation of two thousand papers
 _LISTED = re.compile(r"^\[\d+\]$")
@@ -65,7 +77,10 @@ def mark_numbered(plain: PlainText) -> bool:
         return False
     kept, references = found
     plain.references = {f"[{number}]": entry for number, entry in references.items()}
-    plain.passages = [_marked(passage, plain) for passage in kept]
+    # superscripts typed as text are read as the bracketed groups they stand for
+    kept = [replace(p, text=_TYPED_SUPERSCRIPT.sub(_bracketed, p.text)) for p in kept]
+    bracketed = any(_listed_group(match, plain) for p in kept for match in _GROUP.finditer(p.text))
+    plain.passages = [_marked(passage, plain, parenthesized=not bracketed) for passage in kept]
     return True
 
 
@@ -169,19 +184,51 @@ def _joined(entries: dict[int, list[str]]) -> dict[int, str]:
     return {number: " ".join(" ".join(lines).split()) for number, lines in entries.items()}
 
 
-def _marked(passage: Passage, plain: PlainText) -> Passage:
-    """The passage with each bracketed group of listed numbers a citation placeholder."""
+def _listed_group(match: re.Match[str], plain: PlainText) -> bool:
+    """Whether every number of a group is an entry of the reference list."""
+    numbers = _numbers(match[1])
+    return bool(numbers) and all(f"[{n}]" in plain.references for n in numbers)
+
+
+def _marked(passage: Passage, plain: PlainText, parenthesized: bool) -> Passage:
+    """The passage with each bracketed group of listed numbers a citation placeholder, and
+    with `parenthesized`, each such group in parentheses that cites."""
 
     def placeholder(match: re.Match[str]) -> str:
-        numbers = _numbers(match[1])
-        if not numbers or any(f"[{n}]" not in plain.references for n in numbers):
+        if not _listed_group(match, plain):
             return match.group()
-        line = passage.line + passage.text.count("\n", 0, match.start())
-        return plain.cite([f"[{n}]" for n in numbers], line)
+        line = passage.line + match.string.count("\n", 0, match.start())
+        return plain.cite([f"[{n}]" for n in _numbers(match[1])], line)
 
-    text = _TYPED_SUPERSCRIPT.sub(_bracketed, passage.text)
-    text = _AFTER_PUNCTUATION.sub(r"\2\1", text)  # "dance.[1]" cites "dance", then stops
-    return Passage(passage.file, _GROUP.sub(placeholder, text), passage.line)
+    text = _AFTER_PUNCTUATION.sub(r"\2\1", passage.text)  # "dance.[1]" cites "dance", then stops
+    text = _GROUP.sub(placeholder, text)
+    if parenthesized:
+        text = _cited_in_parentheses(text, placeholder)
+    return Passage(passage.file, text, passage.line)
+
+
+def _cited_in_parentheses(text: str, cite: Callable[[re.Match[str]], str]) -> str:
+    """`text` with `cite` applied to its parenthesized groups that follow a word; a group first
+    in the text or after a stop or a colon starts an enumeration, and the number that goes on
+    from it after "and" or "or" ("(1) ..., and (2) ...") is its next item."""
+    pieces: list[str] = []
+    done = 0
+    item = None  # the number an enumeration's next item would have
+    for match in _PARENTHESIZED.finditer(text):
+        before = text[: match.start()].rstrip()
+        numbers = _numbers(match[1])
+        if _NOT_CITING_AFTER.search(before):
+            continue
+        if (
+            not before
+            or before[-1] in _ENUMERATION_AFTER
+            or (numbers == [item] and _NEXT_ITEM_AFTER.search(before))
+        ):
+            item = numbers[0] + 1 if len(numbers) == 1 else None
+        else:
+            pieces += [text[done : match.start()], cite(match)]
+            done = match.end()
+    return "".join(pieces) + text[done:]
 
 
 def _bracketed(superscript: re.Match[str]) -> str:
