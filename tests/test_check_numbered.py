@@ -127,7 +127,7 @@ def test_which_bracketed_numbers_are_citations(
         ("Bees dance.\u00b9 Three steps (2) follow.", [["[1]"]]),
         # an enumeration, an equation, a figure and a year are no citations
         ("Bees did three things: (1) they danced, (2) they flew and (3) they sang.\n"
-         "(1) Bees rest. Bees dance (2).", [["[2]"]]),
+         "(1) Bees rest; we then saw (2) bees dance. Bees fly (1).", [["[1]"]]),
         ("As Eq. (1) and Figure (3) show, bees dance (2). Smith (2020) saw it (1).",
          [["[2]"], ["[1]"]]),
     ],

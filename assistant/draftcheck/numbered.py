@@ -37,7 +37,6 @@ _GROUP = re.compile(rf"\[({_NUMBERS})\]")
 _AFTER_PUNCTUATION = re.compile(rf"([.!?,;:])(\[{_NUMBERS}\])")
 _PARENTHESIZED = re.compile(rf"\(({_NUMBERS})\)")
 _ENUMERATION_AFTER = ".!?:;,(-*\u2022"  # "(1)" after these, or first in a passage, lists items
-_NEXT_ITEM_AFTER = re.compile(r"\b(?:and|or|then)$", re.IGNORECASE)  # "(1) ..., and (2) ..."
 # "(1)" after these words names an equation, a figure or a part, not a reference
 _NOT_CITING_AFTER = re.compile(
     r"\b(?:eqs?|equations?|figs?|figures?|tables?|sections?|steps?|chapters?|appendix|panels?"
@@ -210,7 +209,7 @@ def _marked(passage: Passage, plain: PlainText, parenthesized: bool) -> Passage:
 def _cited_in_parentheses(text: str, cite: Callable[[re.Match[str]], str]) -> str:
     """`text` with `cite` applied to its parenthesized groups that follow a word; a group first
     in the text or after a stop or a colon starts an enumeration, and the number that goes on
-    from it after "and" or "or" ("(1) ..., and (2) ...") is its next item."""
+    from it is its next item, wherever it stands ("propose: (1) A ... then (2) B")."""
     pieces: list[str] = []
     done = 0
     item = None  # the number an enumeration's next item would have
@@ -219,11 +218,7 @@ def _cited_in_parentheses(text: str, cite: Callable[[re.Match[str]], str]) -> st
         numbers = _numbers(match[1])
         if _NOT_CITING_AFTER.search(before):
             continue
-        if (
-            not before
-            or before[-1] in _ENUMERATION_AFTER
-            or (numbers == [item] and _NEXT_ITEM_AFTER.search(before))
-        ):
+        if not before or before[-1] in _ENUMERATION_AFTER or numbers == [item]:
             item = numbers[0] + 1 if len(numbers) == 1 else None
         else:
             pieces += [text[done : match.start()], cite(match)]
