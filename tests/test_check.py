@@ -81,6 +81,7 @@ def test_latex_citations_are_judged_with_the_local_judge(cli, tmp_path: Path, re
     }
     text = cli("check", draft, "--bib", refs)
     assert text.code == EXIT_WEAK_CITATIONS
+    assert "5 sentences, 6 pairs, 3 supported, 1 unsupported, 0 contradicted" in text.out
     assert f"paper.tex:5: {MUSE_CLAIM}." in text.out
     assert "noabs: not judged (no abstract)" in text.out
 
@@ -248,6 +249,17 @@ def test_unreadable_drafts(cli, tmp_path: Path, content: bytes, says: str) -> No
     assert result.code == 1
     assert result.err.startswith("Error: ") and says in result.err
     assert "Traceback" not in result.err
+
+
+def test_a_folder_or_a_missing_draft_names_the_files_check_reads(cli, tmp_path: Path) -> None:
+    folder = cli("check", tmp_path)
+    assert folder.code == 1 and f"{tmp_path} is a folder" in folder.err
+    missing = cli("check", tmp_path / "draft.md")
+    assert missing.code == 1 and "No such draft" in missing.err
+    binary = tmp_path / "draft.bin"
+    binary.write_bytes(b"\x00\x01")
+    for result in (folder, missing, cli("check", binary)):
+        assert ".tex, .md, .txt, .docx or .odt" in result.err, result.err
 
 
 def test_eval_draft_has_one_citing_sentence_per_labelled_pair(tmp_path: Path) -> None:

@@ -69,6 +69,8 @@ def test_a_reference_is_found_by_its_doi(cli, tmp_path: Path, store: Path, keywo
     )
     result = cli("check", draft, "--store", store, "--json")
     assert pairs_of(result) == [("doi.txt", 1, "shi2024", "supported")]
+    said = cli("check", draft, "--store", store)
+    assert "1 sentence, 1 pair, 1 supported, 0 unsupported" in said.out
 
 
 def test_a_word_draft_with_an_automatically_numbered_reference_list(

@@ -86,6 +86,12 @@ def check_command(
     raise typer.Exit(report.exit_status)
 
 
+def _counted(count: int, name: str) -> str:
+    """ "1 sentence", "2 pairs", "0 not judged": a count and its summary name."""
+    words = name.replace("_", " ")
+    return f"{count} {words[:-1] if count == 1 and words.endswith('s') else words}"
+
+
 def _tell_bibliographies(read: list[Path], missing: list[Path]) -> None:
     for path in missing:
         stderr.print(f"The draft names {path}, which is not there: pass --bib with its path.")
@@ -129,7 +135,7 @@ def _print_report(report: CheckReport, draft: Path) -> None:
                 f"      try {suggestion.key} ({suggestion.score:.2f}): {suggestion.title}"
             )
     summary = report.summary()
-    console.print(", ".join(f"{count} {name.replace('_', ' ')}" for name, count in summary.items()))
+    console.print(", ".join(_counted(count, name) for name, count in summary.items()))
 
 
 def _verdict(pair: CheckedPair) -> str:

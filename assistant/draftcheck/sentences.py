@@ -18,6 +18,7 @@ from assistant.errors import DraftError
 from assistant.readers.base import ReadItem
 
 BINARY_SNIFF_BYTES = 8_192
+DRAFT_TYPES = ".tex, .md, .txt, .docx or .odt"  # the drafts check reads (draftcheck.READERS)
 PLACEHOLDER = re.compile("\\[\ue000(\\d+)\\]")
 """A citation's placeholder in the text; its group is the citation's number."""
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
@@ -77,11 +78,13 @@ class PlainText:
 
 def read_draft(path: Path) -> str:
     """The draft's text; a missing, binary or non-UTF-8 file is an error saying so."""
+    if path.is_dir():
+        raise DraftError(f"{path} is a folder: pass the draft's own file ({DRAFT_TYPES}).")
     if not path.is_file():
-        raise DraftError(f"No such draft: {path}. Pass the path of a .tex or .md file.")
+        raise DraftError(f"No such draft: {path}. Pass the path of the draft ({DRAFT_TYPES}).")
     data = path.read_bytes()
     if data.startswith(b"%PDF-"):
-        raise DraftError(f"{path} is a PDF: check reads the draft's source, its .tex or .md file.")
+        raise DraftError(f"{path} is a PDF: check reads the draft's source ({DRAFT_TYPES}).")
     if data.startswith(b"PK\x03\x04"):  # .docx and .odt are zip archives
         raise DraftError(
             f"{path} is a zip archive, such as a Word or OpenDocument file: check reads them "
@@ -89,7 +92,7 @@ def read_draft(path: Path) -> str:
             "citations ([@key]) and LaTeX; save the draft as one of those and check that."
         )
     if b"\x00" in data[:BINARY_SNIFF_BYTES]:
-        raise DraftError(f"{path} is a binary file, not a draft: pass a .tex or .md file.")
+        raise DraftError(f"{path} is a binary file, not a draft: pass its {DRAFT_TYPES} file.")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
