@@ -231,6 +231,10 @@ def test_a_draft_without_citations(cli, tmp_path: Path) -> None:
     for bib in (tmp_path / "missing.bib", tmp_path):  # a mistyped --bib is said even so
         wrong = cli("check", draft, "--bib", bib)
         assert wrong.code == 1 and f"No such .bib file: {bib}" in wrong.err
+    not_a_bib = tmp_path / "notes"
+    not_a_bib.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    wrong = cli("check", draft, "--bib", not_a_bib)
+    assert wrong.code == 1 and f"{not_a_bib} is no bibliography" in wrong.err
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ from assistant.draftcheck.sentences import PlainText, citing_sentences, is_file
 from assistant.errors import DraftError
 from assistant.lexical import terms
 from assistant.papers import Paper
+from assistant.readers import detect_format
 from assistant.search import Searcher
 from assistant.settings import Settings
 from assistant.verdicts import FUNCTION_WORDS, Judge, Label, Verdict
@@ -112,6 +113,11 @@ def check_draft(
     are read too, each reported under the key of the stored paper it resolves to."""
     if bib is not None and not bib.is_file():
         raise DraftError(f"No such .bib file: {bib}. Pass --bib with your bibliography.")
+    if bib is not None and detect_format(bib) is None:
+        raise DraftError(
+            f"{bib} is no bibliography check reads: pass --bib with a .bib (BibTeX or biblatex) "
+            "or CSL JSON file."
+        )
     text = read_plain(draft, author_year)
     sentences = citing_sentences(text)
     bibs, missing = _bibliographies(text, bib, named_bibliographies)
