@@ -325,10 +325,35 @@ def test_eval_draft_has_one_citing_sentence_per_labelled_pair(tmp_path: Path) ->
             "Recall lags in such models.[^1]\n\n[^1]: Recurrent models forget [@a].\n",
             [("Recurrent models forget.", ["a"], 3)],
         ),
+        (  # a note that holds only its citations (and "see", a page) cites the sentence of its mark
+            "draft.md",
+            "Bees dance.[^1] Bees fly.[^2]\n\n[^1]: @a, p. 33.\n[^2]: See [@b; @a].\n",
+            [("Bees dance.", ["a"], 1), ("Bees fly.", ["b", "a"], 1)],
+        ),
+        (
+            "draft.tex",
+            "Bees dance.\\footnote{\\cite{a}.} Bees sing.\\footnote{See \\citet{b}, p.~4.}\n",
+            [("Bees dance.", ["a"], 1), ("Bees sing.", ["b"], 1)],
+        ),
+        (  # pandoc's locator after a citation in the text is no sentence of its own
+            "draft.md",
+            "As @a [p. 33] says, bees dance. Bees fly [@b, p. 3].\n",
+            [("As says, bees dance.", ["a"], 1), ("Bees fly.", ["b"], 1)],
+        ),
         (  # each table cell is a passage of its own, without the pipes
             "draft.md",
             "| model | finding |\n|---|---|\n| Zoology | attention wins [@a] |\n",
             [("attention wins", ["a"], 3)],
+        ),
+        (  # a cell that only cites cites the cell before it
+            "draft.md",
+            "| model | finding | source |\n|---|---|---|\n| Zoology | attention wins | [@a] |\n",
+            [("attention wins", ["a"], 3)],
+        ),
+        (
+            "draft.md",
+            "Bees dance.[^1] Bees fly[^2].\n\n[^1]: As shown by @a [p. 3].\n[^2]: @{b c}.\n",
+            [("Bees dance.", ["a"], 1), ("Bees fly.", ["b c"], 1)],
         ),
     ],
 )

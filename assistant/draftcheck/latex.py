@@ -2,7 +2,8 @@
 
 Citation commands (natbib and biblatex) become placeholders with their keys; a footnote, a
 caption, a heading or an `\\input` file is a passage of its own, so its sentences never run into
-the surrounding ones; `\\input{file}` and `\\include{file}` are followed relative to the draft.
+the surrounding ones (a footnote that only cites, "\\footnote{See \\cite{a}.}", cites the
+sentence of its mark); `\\input{file}` and `\\include{file}` are followed relative to the draft.
 biblatex's multicite commands (`\\autocites[p.~3]{a}{b}`) are read as one `\\cite{a,b}`, and
 text between `\\iffalse` and `\\fi` is not read. A `thebibliography` list (the draft's, or the
 .bbl beside it) is kept as text by its `\\bibitem` keys, for a key no .bib or stored paper has.
@@ -27,11 +28,14 @@ from pylatexenc.latexwalker import (
 from pylatexenc.macrospec import LatexContextDb, MacroSpec
 
 from assistant.draftcheck.sentences import (
+    PLACEHOLDER,
     Passage,
     PlainText,
+    before_final_stop,
     is_file,
     line_breaks_of,
     read_draft,
+    says_nothing,
 )
 
 # natbib's and biblatex's citation commands; all take [prenote][postnote]{keys}.
@@ -159,6 +163,12 @@ class _LatexReader:
         elif name in PASSAGE_MACROS and args:
             outer, self.parts = self.parts, []
             self._walk([args[-1]])
+            note = "".join(self.parts)
+            if name == "footnote" and PLACEHOLDER.search(note) and says_nothing(note):
+                # a note that only cites cites the sentence of its mark
+                cited = "".join(match.group() for match in PLACEHOLDER.finditer(note))
+                self.parts = [before_final_stop("".join(outer), cited)]
+                return
             self._end_passage()
             self.parts = outer
         elif name in BREAK_MACROS:

@@ -2,23 +2,34 @@
 
 Code blocks, code spans, HTML comments and YAML front matter are blanked first (keeping their
 line breaks, so line numbers stay true); headings, list items, footnotes and table cells are
-passages of their own.
+passages of their own, but a footnote that only cites ("[^1]: See @a, p. 3.") cites the
+sentence of its mark, and a table cell that only cites, the cell before it.
 """
 
 import re
 from pathlib import Path
 
-from assistant.draftcheck.sentences import Passage, PlainText, line_breaks_of, read_draft
+from assistant.draftcheck.sentences import (
+    PLACEHOLDER,
+    Passage,
+    PlainText,
+    line_breaks_of,
+    read_draft,
+    says_nothing,
+)
 
 # A pandoc citation key: starts with a letter, digit or _, may hold internal punctuation
 # (:.#$%&-+?<>~/) but ends on a word character; or any text in braces, @{like this}.
 KEY = r"@(?:\{([^{}]+)\}|([\w](?:[\w]|[:.#$%&\-+?<>~/](?=\w))*))"
 _KEY = re.compile(KEY)
 # A bracketed group holding at least one key, not a link's text ("[@a](url)" is a link).
-_BRACKETED = r"\[[^\[\]]*?(?:^|[\s;\-\[])-?" + KEY + r"[^\[\]]*\](?![(\[])"
+_BRACKETED = r"\[[^\[\]]*?(?:(?<=\[)|[\s;\-])-?" + KEY + r"[^\[\]]*\](?![(\[])"
 # Or a key in running text; not inside a word or an e-mail address, nor escaped (\@a is a
-# literal @). One pattern for both, so citations are numbered in the order they occur.
-_CITATION = re.compile(f"{_BRACKETED}|" + r"(?<![\w@\]\\])-?" + KEY)
+# literal @). One pattern for both, so citations are numbered in the order they occur. A key in
+# running text may carry its locator: "@a [p. 33] says".
+_CITATION = re.compile(
+    f"{_BRACKETED}|" + r"(?<![\w@\]\\])-?" + KEY + r"(?:\s?\[[^\[\]@]*\](?![(\[]))?"
+)
 
 _FRONT_MATTER = re.compile(r"\A---\n.*?\n(?:---|\.\.\.)\n", re.DOTALL)
 # pandoc's `bibliography:` in the front matter: one file, [a.bib, b.bib], or a list of "- a.bib"
@@ -30,6 +41,12 @@ _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _EMPHASIS = re.compile(r"\*{1,3}|_{2,3}")
 _FOOTNOTE_MARK = re.compile(r"\[\^[^\]\s]+\](?!:)")
+# A footnote's label and its first paragraph: up to a blank line or the next footnote
+_NOTE = re.compile(
+    r"^\s{0,3}\[\^([^\]\s]+)\]:(.*(?:\n(?![ \t]*\n|\s{0,3}\[\^)[^\n]*)*)", re.MULTILINE
+)
+# A footnote's mark, after the stop it may follow: "dance.[^1]"
+_MARK_AFTER_STOP = re.compile(r"([.!?]['\"\u2019\u201d)]*)?\[\^([^\]\s]+)\](?!:)")
 # A line that starts a passage of its own: a heading, a list item, a quote, a footnote.
 _BLOCK_START = re.compile(r"^\s{0,3}(#{1,6}\s|[-*+]\s|\d+[.)]\s|>|\[\^[^\]\s]+\]:)")
 _TABLE_ROW = re.compile(r"^\s{0,3}\|")
@@ -46,7 +63,8 @@ def read_markdown(path: Path) -> PlainText:
         source = pattern.sub(line_breaks_of, source)
     # a link reads as its text, whose @ is no citation ("[@a](url)" is a link)
     source = _LINK.sub(lambda link: link[1].replace("@", "\\@"), _IMAGE.sub("", source))
-    source = _EMPHASIS.sub("", _cite(_FOOTNOTE_MARK.sub("", source), text)).replace("\\@", "@")
+    source = _FOOTNOTE_MARK.sub("", _notes_that_cite(source))
+    source = _EMPHASIS.sub("", _cite(source, text)).replace("\\@", "@")
     lines: list[str] = []
     start = 1  # the line the passage being gathered starts on
     for number, line in enumerate(source.split("\n"), start=1):
@@ -55,8 +73,7 @@ def read_markdown(path: Path) -> PlainText:
             text.passages.append(Passage(str(path), "\n".join(lines), start))
             lines, start = [], number
         if table_row:
-            cells = line.strip().strip("|").split("|")
-            text.passages.extend(Passage(str(path), cell, number) for cell in cells)
+            text.passages.extend(Passage(str(path), cell, number) for cell in _cells(line))
             start = number + 1
             continue
         if _HEADING.match(line):  # a heading ends where its line does
@@ -66,6 +83,41 @@ def read_markdown(path: Path) -> PlainText:
         lines.append(_BLOCK_START.sub("", line))
     text.passages.append(Passage(str(path), "\n".join(lines), start))
     return text
+
+
+def _cells(row: str) -> list[str]:
+    """A table row's cells; a cell that only cites is joined to the cell before it."""
+    cells: list[str] = []
+    for cell in row.strip().strip("|").split("|"):
+        if cells and says_nothing(cell) and PLACEHOLDER.search(cell):
+            cells[-1] = f"{cells[-1].rstrip()} {cell.strip()}"
+        else:
+            cells.append(cell)
+    return cells
+
+
+def _notes_that_cite(source: str) -> str:
+    """The source with each footnote that only cites ("[^1]: See @a, p. 3.") moved to its
+    mark: its citations stand where the mark does (before the stop it follows) and its
+    definition is blanked, so they cite the sentence of the mark."""
+    cited: dict[str, str] = {}
+
+    def taken(note: re.Match[str]) -> str:
+        citations = [c.group() for c in _CITATION.finditer(note[2])]
+        if not citations or not says_nothing(_CITATION.sub("", note[2])):
+            return note.group()
+        keys = _KEY.findall(" ".join(citations))
+        cited[note[1]] = "; ".join(
+            f"@{{{braced}}}" if braced else f"@{bare}" for braced, bare in keys
+        )
+        return line_breaks_of(note)
+
+    def moved(mark: re.Match[str]) -> str:
+        if mark[2] not in cited:
+            return mark.group()
+        return f" [{cited[mark[2]]}]{mark[1] or ''}"
+
+    return _MARK_AFTER_STOP.sub(moved, _NOTE.sub(taken, source))
 
 
 def _bibliography_names(front_matter: str) -> list[str]:

@@ -25,6 +25,14 @@ _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 _FINAL_STOP = re.compile(r"[.!?]['\"\u2019\u201d)]*\s*$")
 _LETTER = re.compile(r"[^\W\d_]")
 # What removing a citation leaves behind: "( )", "[ ; ]", a space before punctuation.
+# The words of a note that only cites: "See also", "cf.", "for a review", "p. 33", "ibid."
+_CITING_WORDS = re.compile(
+    r"\b(?:see|also|cf|e\.g|esp|especially|compare|for|an?|the|and|or|in|at|on|of|reviews?"
+    r"|examples?|details|discussion|further|more|pp?|pages?|chap|chapters?|ch|sec|sections?"
+    r"|vol|nos?|figs?|figures?|tables?|ibid|ibidem|op|cit|loc|et|al|passim|ff|nn?|notes?"
+    r"|as|by|shown|described|reported|discussed|reviewed|quoted|cited|from|after|following)\b",
+    re.IGNORECASE,
+)
 _EMPTY_BRACKETS = re.compile(r"\(\s*[;,]?\s*\)|\[\s*[;,]?\s*\]")
 _SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([.,;:!?])")
 
@@ -132,8 +140,9 @@ def before_final_stop(text: str, inserted: str) -> str:
 
 
 def says_nothing(text: str) -> bool:
-    """Whether text holds no letter but its citations' (a note style's note, cited)."""
-    return not _LETTER.search(PLACEHOLDER.sub("", text))
+    """Whether text holds nothing but its citations and the words a note cites with ("See",
+    "cf.", "p. 33"): a note style's note, which cites the sentence of its mark."""
+    return not _LETTER.search(_CITING_WORDS.sub("", PLACEHOLDER.sub("", text)))
 
 
 def line_breaks_of(match: re.Match[str]) -> str:
