@@ -15,6 +15,8 @@ from assistant.tokens import encoding
 # unless the period closes one of these abbreviations.
 _BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[])")
 _ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "vs.", "Fig.", "Figs.", "Eq.", "cf.", "approx.", "Dr.")
+# Abbreviations that only a whole word is ("p. 4", not "group."): a page, a chapter, a volume
+_WORD_ABBREVIATIONS = frozenset(("p.", "pp.", "ch.", "chap.", "sec.", "vol."))
 # Sentences run together ("knowledge consistency.Existing models"): an end mark straight before
 # a capitalised word. Whether it ends a sentence depends on the text around it (_run_together).
 _JOINED = re.compile(r"[.!?](?=[A-Z][a-z])")
@@ -50,11 +52,16 @@ def split_sentences(text: str) -> list[str]:
     sentences: list[str] = []
     for part in _run_together(text.strip()):
         for piece in _BOUNDARY.split(part):
-            if piece and sentences and sentences[-1].endswith(_ABBREVIATIONS):
+            if piece and sentences and _ends_on_abbreviation(sentences[-1]):
                 sentences[-1] = f"{sentences[-1]} {piece}"
             elif piece:
                 sentences.append(piece)
     return sentences
+
+
+def _ends_on_abbreviation(sentence: str) -> bool:
+    last_word = sentence.rsplit(maxsplit=1)[-1].lstrip("([")
+    return sentence.endswith(_ABBREVIATIONS) or last_word in _WORD_ABBREVIATIONS
 
 
 def _run_together(text: str) -> list[str]:

@@ -335,6 +335,11 @@ def test_eval_draft_has_one_citing_sentence_per_labelled_pair(tmp_path: Path) ->
             "Bees dance.\\footnote{\\cite{a}.} Bees sing.\\footnote{See \\citet{b}, p.~4.}\n",
             [("Bees dance.", ["a"], 1), ("Bees sing.", ["b"], 1)],
         ),
+        (  # a parenthesis that holds only citations, "see" and a page is no text of the sentence
+            "draft.tex",
+            "Bees eat (see \\citealp{i}; \\citealp{j}, p.~4). Bees (and wasps) fly \\cite{k}.\n",
+            [("Bees eat.", ["i", "j"], 1), ("Bees (and wasps) fly.", ["k"], 1)],
+        ),
         (  # pandoc's locator after a citation in the text is no sentence of its own
             "draft.md",
             "As @a [p. 33] says, bees dance. Bees fly [@b, p. 3].\n",

@@ -30,6 +30,13 @@ def test_split_sentences_keeps_abbreviations_whole() -> None:
         "Results improve by 3.5 points.",
         "See Fig. 2 for details.",
     ]
+    # a page or a chapter is no sentence end; a word ending in "p" is no page
+    text = "As shown (Smith, p. 4; Doe, pp. 5-6, ch. 2). Cells form a group. Then they split."
+    assert split_sentences(text) == [
+        "As shown (Smith, p. 4; Doe, pp. 5-6, ch. 2).",
+        "Cells form a group.",
+        "Then they split.",
+    ]
 
 
 def test_sentences_run_together_without_a_space_are_split() -> None:

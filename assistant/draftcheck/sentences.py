@@ -34,6 +34,7 @@ _CITING_WORDS = re.compile(
     re.IGNORECASE,
 )
 _EMPTY_BRACKETS = re.compile(r"\(\s*[;,]?\s*\)|\[\s*[;,]?\s*\]")
+_CITING_PARENTHESIS = re.compile("\\([^()]*\\[\ue000\\d+\\][^()]*\\)")  # holds a citation
 _SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([.,;:!?])")
 
 
@@ -176,5 +177,12 @@ def citing_sentences(text: PlainText) -> list[CitingSentence]:
 
 
 def _without_citations(sentence: str) -> str:
+    """The sentence as the judge reads it: no citation, nor a parenthesis that only cites
+    ("(see [1]; [2], p. 4)")."""
+    sentence = _CITING_PARENTHESIS.sub(_unless_it_says_something, sentence)
     bare = _EMPTY_BRACKETS.sub("", PLACEHOLDER.sub("", sentence))
     return _SPACE_BEFORE_PUNCTUATION.sub(r"\1", " ".join(bare.split()))
+
+
+def _unless_it_says_something(parenthesis: re.Match[str]) -> str:
+    return "" if says_nothing(parenthesis.group()[1:-1]) else parenthesis.group()
