@@ -372,6 +372,33 @@ def test_drafts_are_read_as_written(
     assert [(s.sentence, s.keys, s.line) for s in parse_draft(draft)] == sentences
 
 
+def test_a_latex_project_in_several_files_is_read_whole(tmp_path: Path) -> None:
+    from assistant.draftcheck import parse_draft
+
+    for folder, name, text in [
+        ("chapters", "related.tex", "\\documentclass[../main.tex]{subfiles}\n"
+         "\\begin{document}\nBees dance \\cite{a}.\n\\end{document}\n"),
+        ("sections", "intro.tex", "Bees fly \\cite{b}.\n"),
+        ("parts", "p1.tex", "Bees sing \\cite{c}.\n\\input{p2}\n"),  # from parts/, as imported
+        ("parts", "p2.tex", "Bees hum \\cite{d}.\n"),
+    ]:  # fmt: skip
+        (tmp_path / folder).mkdir(exist_ok=True)
+        (tmp_path / folder / name).write_text(text)
+    draft = tmp_path / "main.tex"
+    draft.write_text(
+        "\\documentclass{book}\n\\usepackage{subfiles,import}\n\\begin{document}\n"
+        "\\subfile{chapters/related}\n\\import{sections/}{intro}\n\\subimport*{parts/}{p1.tex}\n"
+        "\\end{document}\n"
+    )
+    read = [(Path(s.file).name, s.keys) for s in parse_draft(draft)]
+    assert read == [
+        ("related.tex", ["a"]),
+        ("intro.tex", ["b"]),
+        ("p1.tex", ["c"]),
+        ("p2.tex", ["d"]),
+    ]
+
+
 def test_a_long_check_on_a_terminal_shows_citations_judged(
     seed_store: Path, tmp_path: Path
 ) -> None:

@@ -3,7 +3,9 @@
 Citation commands (natbib and biblatex) become placeholders with their keys; a footnote, a
 caption, a heading or an `\\input` file is a passage of its own, so its sentences never run into
 the surrounding ones (a footnote that only cites, "\\footnote{See \\cite{a}.}", cites the
-sentence of its mark); `\\input{file}` and `\\include{file}` are followed relative to the draft.
+sentence of its mark); `\\input{file}`, `\\include{file}` and `\\subfile{file}` are followed
+relative to the draft, `\\import{folder}{file}` and `\\subimport{folder}{file}` as the import
+package finds them.
 biblatex's multicite commands (`\\autocites[p.~3]{a}{b}`) are read as one `\\cite{a,b}`, and
 text between `\\iffalse` and `\\fi` is not read. A `thebibliography` list (the draft's, or the
 .bbl beside it) is kept as text by its `\\bibitem` keys, for a key no .bib or stored paper has.
@@ -66,7 +68,11 @@ SKIP_MACROS = frozenset(
 )
 # Their last argument is the text; those before it are not read (a link's URL).
 LAST_ARGUMENT_MACROS = frozenset(("href",))
-INPUT_MACROS = frozenset(("input", "include"))
+INPUT_MACROS = frozenset(("input", "include", "subfile"))
+# The import package's: {folder}{file}; the file's own inputs are read from its folder.
+# \\import's folder is the project's, \\subimport's the importing file's.
+IMPORT_MACROS = frozenset(("import", "includefrom", "inputfrom"))
+SUBIMPORT_MACROS = frozenset(("subimport", "subincludefrom", "subinputfrom"))
 # The draft's .bib files: \\bibliography{a,b} names them without .bib, \\addbibresource with it.
 BIBLIOGRAPHY_MACROS = frozenset(("bibliography", "addbibresource"))
 # Environments with no prose: math, tables, code and pseudo-code, the reference list, text
@@ -96,7 +102,8 @@ def _context() -> LatexContextDb:
     specs += [MacroSpec(name, "{") for name in one_argument]
     specs += [MacroSpec("addbibresource", "[{"), MacroSpec("printbibliography", "[")]
     specs += [MacroSpec("todo", "[{")]
-    specs += [MacroSpec("href", "[{{")]
+    specs += [MacroSpec("href", "[{{"), MacroSpec("subfile", "{")]
+    specs += [MacroSpec(name, "*{{") for name in IMPORT_MACROS | SUBIMPORT_MACROS]
     # the first category added is looked up first
     db.add_context_category("litreview-citations", macros=specs, prepend=True)
     return db
@@ -174,7 +181,11 @@ class _LatexReader:
         elif name in BREAK_MACROS:
             self._end_passage()
         elif name in INPUT_MACROS and args:
-            self._input(args[-1].latex_verbatim().strip("{} "))
+            self._input(self.root, args[-1].latex_verbatim().strip("{} "))
+        elif name in IMPORT_MACROS | SUBIMPORT_MACROS and len(args) >= 2:
+            folder, file = (arg.latex_verbatim().strip("{} ") for arg in args[-2:])
+            base = self.path.parent if name in SUBIMPORT_MACROS else self.root
+            self._input(base / folder, file, nested_from=base / folder)
         elif name in BIBLIOGRAPHY_MACROS and args:
             self._bibliography(name, args[-1].latex_verbatim().strip("{} "))
         elif name not in SKIP_MACROS:
@@ -191,15 +202,17 @@ class _LatexReader:
             file = name if macro == "addbibresource" or name.endswith(".bib") else f"{name}.bib"
             self.text.bibliographies.append(self.root / file)
 
-    def _input(self, name: str) -> None:
-        """Walk an input file where it exists (LaTeX adds .tex), once, as its own passages."""
-        candidates = [self.root / name, self.root / f"{name}.tex"]
+    def _input(self, folder: Path, name: str, nested_from: Path | None = None) -> None:
+        """Walk an input file where it exists (LaTeX adds .tex), once, as its own passages;
+        its own inputs are read from `nested_from` (an imported file's folder), else from
+        the project's folder."""
+        candidates = [folder / name, folder / f"{name}.tex"]
         path = next((p.resolve() for p in candidates if is_file(p)), None)
         if path is None or path in self.seen:
             return
         self.seen.add(path)
         self._end_passage()
-        _LatexReader(path, self.root, self.text, self.seen).read()
+        _LatexReader(path, nested_from or self.root, self.text, self.seen).read()
 
 
 def _text_of(node: LatexMacroNode | LatexMathNode) -> str:
