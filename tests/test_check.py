@@ -399,6 +399,24 @@ def test_a_latex_project_in_several_files_is_read_whole(tmp_path: Path) -> None:
     ]
 
 
+def test_an_input_file_that_is_not_there_is_said(
+    cli, tmp_path: Path, refs: Path, keyword_judge
+) -> None:
+    draft = tmp_path / "main.tex"
+    draft.write_text(
+        f"{MUSE_CLAIM} \\cite{{muse2024}}.\n\\input{{chapters/gone}}\n\\include{{ok}}\n"
+    )
+    (tmp_path / "ok.tex").write_text("Nothing cited here.\n")
+    result = cli("check", draft, "--bib", refs)
+    assert result.code == 0, result.err
+    gone = tmp_path / "chapters" / "gone.tex"
+    assert f"The draft inputs {gone}, which is not there: its citations are not checked." in (
+        result.err
+    )
+    as_json = cli("check", draft, "--bib", refs, "--json")
+    assert as_json.json()["missing_inputs"] == [str(gone)]
+
+
 def test_a_long_check_on_a_terminal_shows_citations_judged(
     seed_store: Path, tmp_path: Path
 ) -> None:

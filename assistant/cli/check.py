@@ -118,6 +118,8 @@ _CITATIONS_READ = {
 
 
 def _print_report(report: CheckReport, draft: Path) -> None:
+    for path in report.missing_inputs:
+        stderr.print(f"The draft inputs {path}, which is not there: its citations are not checked.")
     if not report.pairs:
         console.print("No citations found in the draft.")
         console.print(_CITATIONS_READ.get(draft.suffix.lower(), _CITATIONS_READ[".md"]))

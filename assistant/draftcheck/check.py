@@ -66,6 +66,7 @@ class CheckReport(BaseModel):
     # the .bib files read (--bib, or those the draft names), and those it names that are missing
     bibliographies: list[str] = []
     missing_bibliographies: list[str] = []
+    missing_inputs: list[str] = []  # files the draft inputs that are not there: not checked
 
     def summary(self) -> dict[str, int]:
         """Counts by verdict, plus the pairs that could not be judged."""
@@ -91,6 +92,7 @@ class CheckReport(BaseModel):
             "summary": self.summary(),
             "bibliographies": self.bibliographies,
             "missing_bibliographies": self.missing_bibliographies,
+            "missing_inputs": self.missing_inputs,
         }
 
 
@@ -146,6 +148,7 @@ def check_draft(
         sentences=len(sentences),
         bibliographies=[str(path) for path in bibs],
         missing_bibliographies=[str(path) for path in missing],
+        missing_inputs=[str(path) for path in dict.fromkeys(text.missing_inputs)],
     )
 
 

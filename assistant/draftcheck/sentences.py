@@ -72,6 +72,8 @@ class PlainText:
     citations: list[Citation] = field(default_factory=list)
     # the .bib files the draft names (\\bibliography, \\addbibresource, pandoc's front matter)
     bibliographies: list[Path] = field(default_factory=list)
+    # the files the draft inputs (\\input, \\include, \\subfile, \\import) that are not there
+    missing_inputs: list[Path] = field(default_factory=list)
     # the records the draft carries itself: a word processor's Zotero, Mendeley or EndNote ones
     entries: list[ReadItem] = field(default_factory=list)
     # a numbered reference list's entries, by the key that stands for them ("[3]")
