@@ -604,8 +604,9 @@ def test_an_endnote_citation_whose_records_were_dropped_is_reported(
     ]
 
 
+@pytest.mark.parametrize("between", ["\n\n", "\n"])  # entries apart, or line after line
 def test_typed_citations_are_resolved_through_the_drafts_reference_list(
-    cli, tmp_path: Path, keyword_judge
+    cli, tmp_path: Path, keyword_judge, between: str
 ) -> None:
     # APA's list tells Smith's two papers of 2020 apart by the letter after the year, which the
     # store alone cannot; a citation its list lacks falls back to the store
@@ -616,8 +617,9 @@ def test_typed_citations_are_resolved_through_the_drafts_reference_list(
         "Bees sing (Smith, 2020b). Bees dance, as Smith (2020a) shows.\n"
         f"{MUSE_CLAIM} (Shi & Lee, 2024).\n\n"
         "# References\n\n"
-        "Smith, A. (2020a). First. *Journal of Bees*, 1, 1-2.\n\n"
-        "Smith, B. (2020b). Second. *Journal of Bees*, 2, 3-4.\n"
+        "Smith, A. (2020a). First. *Journal of\n    Bees*, 1, 1-2."
+        + between
+        + "Smith, B. (2020b). Second. *Journal of Bees*, 2, 3-4.\n"
     )
     result = cli("check", draft, "--store", store, "--author-year", "--json")
     assert pairs_of(result) == [

@@ -35,6 +35,10 @@ _AFTER_LIST = re.compile(
 _NUMBERS = r"\d{1,4}(?:\s*[,;\u2013\u2014-]\s*\d{1,4})*"  # "1", "2, 5", "3-6; 8"
 _GROUP = re.compile(rf"\[({_NUMBERS})\]")
 _AFTER_PUNCTUATION = re.compile(rf"([.!?,;:])(\[{_NUMBERS}\])")
+# How an author-year list's entry opens: "Smith, A. (2020a).", "van der Berg, J., & Roe, R. (2019)"
+_AUTHOR_YEAR_ENTRY = re.compile(
+    r"^(?:[a-z]+ )*[A-Z][\w'\u2019-]+, (?:[A-Z]\.|[^()\n]{0,200}\(\d{4}[a-z]?\))"
+)
 _PARENTHESIZED = re.compile(rf"\(({_NUMBERS})\)")
 _ENUMERATION_AFTER = ".!?:;,(-*\u2022"  # "(1)" after these, or first in a passage, lists items
 # "(1)" after these words names an equation, a figure or a part, not a reference
@@ -156,9 +160,11 @@ def _reference_list(passages: list[Passage]) -> tuple[list[Passage], dict[int, s
 
 
 def _entries(listed: list[Passage]) -> tuple[dict[int, str], list[Passage]]:
-    """The numbered entries of the list's passages, and the passages after its end."""
+    """The numbered entries of the list's passages, and the passages after its end. In a list
+    without numbers, a line that opens as an author-year entry does ("Smith, A. (2020).")."""
     entries: dict[int, list[str]] = {}
     number = 0
+    numbered_list = False
     for place, passage in enumerate(listed):
         lines = passage.text.split("\n")
         first = True  # a passage's first line of text begins an entry, and one after a blank
@@ -167,10 +173,12 @@ def _entries(listed: list[Passage]) -> tuple[dict[int, str], list[Passage]]:
                 after = Passage(passage.file, "\n".join(lines[at:]), passage.line + at)
                 return _joined(entries), [after, *listed[place + 1 :]]
             numbered = _ENTRY_NUMBER.match(line)
+            numbered_list = numbered_list or bool(numbered)
+            opens = not numbered_list and _AUTHOR_YEAR_ENTRY.match(line)
             if numbered:
                 number = int(numbered[1] or numbered[2])
                 entries[number] = [line[numbered.end() :]]
-            elif line.strip() and (first or not entries):
+            elif line.strip() and (first or not entries or opens):
                 number += 1
                 entries[number] = [line]
             elif line.strip():
