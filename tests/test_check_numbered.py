@@ -132,6 +132,7 @@ def test_which_bracketed_numbers_are_citations(
          "(1) Bees rest; we then saw (2) bees dance. Bees fly (1).", [["[1]"]]),
         ("As Eq. (1) and Figure (3) show, bees dance (2). Smith (2020) saw it (1).",
          [["[2]"], ["[1]"]]),
+        ("Two models (1, 2) say so.", [["[1]", "[2]"]]),
     ],
 )  # fmt: skip
 def test_numbers_in_parentheses_cite_in_a_draft_that_cites_so(

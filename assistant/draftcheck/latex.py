@@ -209,7 +209,7 @@ class _LatexReader:
         candidates = [folder / name, folder / f"{name}.tex"]
         path = next((p.resolve() for p in candidates if is_file(p)), None)
         if path is None:
-            self.text.missing_inputs.append(candidates[0 if name.endswith(".tex") else 1])
+            self.text.missing_inputs.append(candidates[0 if Path(name).suffix else 1])
         if path is None or path in self.seen:
             return
         self.seen.add(path)

@@ -41,10 +41,11 @@ _AUTHOR_YEAR_ENTRY = re.compile(
 )
 _PARENTHESIZED = re.compile(rf"\(({_NUMBERS})\)")
 _ENUMERATION_AFTER = ".!?:;,(-*\u2022"  # "(1)" after these, or first in a passage, lists items
-# "(1)" after these words names an equation, a figure or a part, not a reference
+# "(1)" after these words names an equation, a figure or a part, not a reference ("two models
+# (1, 2)" cites)
 _NOT_CITING_AFTER = re.compile(
-    r"\b(?:eqs?|equations?|figs?|figures?|tables?|sections?|steps?|chapters?|appendix|panels?"
-    r"|lines?|items?|stages?|phases?|models?|formulae?|examples?|cases?|no|nos)\.?$",
+    r"\b(?:eqs?|equations?|figs?|figures?|tables?|sections?|chapters?|appendix|panels?"
+    r"|formulae?|step|stage|phase|line|item|no|nos)\.?$",
     re.IGNORECASE,
 )
 _RANGE = re.compile(r"^(\d+)\s*[\u2013\u2014-]\s*(\d+)$")

@@ -24,7 +24,6 @@ PLACEHOLDER = re.compile("\\[\ue000(\\d+)\\]")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 _FINAL_STOP = re.compile(r"[.!?]['\"\u2019\u201d)]*\s*$")
 _LETTER = re.compile(r"[^\W\d_]")
-# What removing a citation leaves behind: "( )", "[ ; ]", a space before punctuation.
 # The words of a note that only cites: "See also", "cf.", "for a review", "p. 33", "ibid."
 _CITING_WORDS = re.compile(
     r"\b(?:see|also|cf|e\.g|esp|especially|compare|for|an?|the|and|or|in|at|on|of|reviews?"
@@ -33,6 +32,7 @@ _CITING_WORDS = re.compile(
     r"|as|by|shown|described|reported|discussed|reviewed|quoted|cited|from|after|following)\b",
     re.IGNORECASE,
 )
+# What removing a citation leaves behind: "( )", "[ ; ]", a space before punctuation.
 _EMPTY_BRACKETS = re.compile(r"\(\s*[;,]?\s*\)|\[\s*[;,]?\s*\]")
 _CITING_PARENTHESIS = re.compile("\\([^()]*\\[\ue000\\d+\\][^()]*\\)")  # holds a citation
 _SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([.,;:!?])")
