@@ -119,6 +119,15 @@ def test_which_bracketed_numbers_are_citations(
     assert [sentence.keys for sentence in parse_draft(draft)] == cited
 
 
+def _keys_read(tmp_path: Path, text: str) -> list[list[str]]:
+    """The keys of each citing sentence of `text` above a three-entry numbered list."""
+    from assistant.draftcheck import parse_draft
+
+    draft = tmp_path / "draft.md"
+    draft.write_text(text + "\n\n# References\n\n1. One\n2. Two\n3. Three\n")
+    return [sentence.keys for sentence in parse_draft(draft)]
+
+
 @pytest.mark.parametrize(
     ("text", "cited"),
     [
@@ -138,11 +147,7 @@ def test_which_bracketed_numbers_are_citations(
 def test_numbers_in_parentheses_cite_in_a_draft_that_cites_so(
     tmp_path: Path, text: str, cited: list[list[str]]
 ) -> None:
-    from assistant.draftcheck import parse_draft
-
-    draft = tmp_path / "draft.md"
-    draft.write_text(text + "\n\n# References\n\n1. One\n2. Two\n3. Three\n")
-    assert [sentence.keys for sentence in parse_draft(draft)] == cited
+    assert _keys_read(tmp_path, text) == cited
 
 
 def _superscript(text: str) -> str:
@@ -323,11 +328,7 @@ def test_eval_numbered_draft_has_one_citing_sentence_per_labelled_pair(tmp_path:
 def test_superscript_numbers_typed_as_text(
     tmp_path: Path, text: str, cited: list[list[str]]
 ) -> None:
-    from assistant.draftcheck import parse_draft
-
-    draft = tmp_path / "draft.md"
-    draft.write_text(text + "\n\n# References\n\n1. One\n2. Two\n3. Three\n")
-    assert [sentence.keys for sentence in parse_draft(draft)] == cited
+    assert _keys_read(tmp_path, text) == cited
 
 
 def test_check_reads_the_markdown_related_work_writes(
