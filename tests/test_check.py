@@ -299,9 +299,9 @@ def test_eval_draft_has_one_citing_sentence_per_labelled_pair(tmp_path: Path) ->
         ),
         (  # commands whose argument is no text of the draft
             "draft.tex",
-            "\\nocite{*}\nOne claim \\cite{a}.\nSee page \\pageref{x} and \\nameref{y} \\cite{b}.\n"
+            "\\nocite{*}\nOne claim \\cite{a}.\nBees on page \\pageref{x} and \\nameref{y} \\cite{b}.\n"
             "A note\\todo[inline]{fix this} here \\cite{c}.\n",
-            [("One claim.", ["a"], 2), ("See page and.", ["b"], 3), ("A note here.", ["c"], 4)],
+            [("One claim.", ["a"], 2), ("Bees on page and.", ["b"], 3), ("A note here.", ["c"], 4)],
         ),
         (
             "draft.tex",
@@ -349,6 +349,11 @@ def test_eval_draft_has_one_citing_sentence_per_labelled_pair(tmp_path: Path) ->
             "draft.md",
             "| model | finding |\n|---|---|\n| Zoology | attention wins [@a] |\n",
             [("attention wins", ["a"], 3)],
+        ),
+        (  # a paragraph or sentence that only cites cites the sentence before it
+            "draft.md",
+            "Bees dance.\n\n[@a]\n\nBees fly.\n[@b].\n",
+            [("Bees dance.", ["a"], 3), ("Bees fly.", ["b"], 6)],
         ),
         (  # a cell that only cites cites the cell before it
             "draft.md",
@@ -415,6 +420,16 @@ def test_an_input_file_that_is_not_there_is_said(
     )
     as_json = cli("check", draft, "--bib", refs, "--json")
     assert as_json.json()["missing_inputs"] == [str(gone)]
+
+
+def test_a_citation_with_no_sentence_is_not_judged(cli, tmp_path: Path, refs: Path) -> None:
+    draft = tmp_path / "alone.md"
+    draft.write_text("[@muse2024; @gone]\n")
+    result = cli("check", draft, "--bib", refs, "--json")
+    assert pairs_of(result) == [
+        ("alone.md", 1, "muse2024", "nothing to judge: the citation has no sentence of its own"),
+        ("alone.md", 1, "gone", "not in the library: not in refs.bib nor in the store"),
+    ]
 
 
 def test_a_long_check_on_a_terminal_shows_citations_judged(

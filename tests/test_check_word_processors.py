@@ -96,6 +96,18 @@ def test_a_word_draft_with_zotero_and_mendeley_citations(
     assert sentences[3] == "Language models forget."
 
 
+def test_a_paragraph_that_only_cites_cites_the_one_before_it(
+    cli, tmp_path: Path, keyword_judge
+) -> None:
+    # as a table's cells are: the claim in one, its citation alone in the next
+    draft = tmp_path / "table.docx"
+    _write_docx(draft, [_run("Results"), _run(MUSE_CLAIM), _citation(_muse_item())], [])
+    result = cli("check", draft, "--store", tmp_path / "store", "--json")
+    assert result.code == 0, result.err
+    assert pairs_of(result) == [("table.docx", 3, "musemachine", "supported")]
+    assert result.json()["pairs"][0]["sentence"] == MUSE_CLAIM
+
+
 @pytest.mark.parametrize(
     ("name", "parts", "says"),
     [

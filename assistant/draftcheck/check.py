@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from assistant.chunking import split_sentences
 from assistant.draftcheck import read_plain
 from assistant.draftcheck.library import cited_papers, stands_in
-from assistant.draftcheck.sentences import PlainText, citing_sentences, is_file
+from assistant.draftcheck.sentences import PlainText, citing_sentences, is_file, says_nothing
 from assistant.errors import DraftError
 from assistant.lexical import terms
 from assistant.papers import Paper
@@ -29,6 +29,7 @@ EXIT_WEAK_CITATIONS = 4
 # Citations judged at a time: progress is told between batches (an llm judge packs each
 # batch's pairs into as few requests as its window allows).
 JUDGE_BATCH = 256
+NO_SENTENCE = "nothing to judge: the citation has no sentence of its own"
 
 
 class Suggestion(BaseModel):
@@ -168,8 +169,8 @@ def _bibliographies(
 def _with_papers(
     pairs: list[CheckedPair], papers: dict[str, Paper | str]
 ) -> tuple[list[CheckedPair], list[Paper]]:
-    """The pairs that have a paper to judge against, and their papers; each other pair gets
-    the reason it has none. A typed or numbered citation is shown under the key of the paper
+    """The pairs that have a paper to judge against and a sentence to judge, and their papers;
+    each other pair gets the reason it has none. A typed or numbered citation is shown under the key of the paper
     it names."""
     judged: list[CheckedPair] = []
     sources: list[Paper] = []
@@ -178,10 +179,13 @@ def _with_papers(
         if not isinstance(found, Paper):
             pair.reason = found
             continue
-        judged.append(pair)
-        sources.append(found)
         if stands_in(pair.key):
             pair.key = found.key or pair.key
+        if says_nothing(pair.sentence):
+            pair.reason = NO_SENTENCE
+            continue
+        judged.append(pair)
+        sources.append(found)
     return judged, sources
 
 

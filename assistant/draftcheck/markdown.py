@@ -3,14 +3,13 @@
 Code blocks, code spans, HTML comments and YAML front matter are blanked first (keeping their
 line breaks, so line numbers stay true); headings, list items, footnotes and table cells are
 passages of their own, but a footnote that only cites ("[^1]: See @a, p. 3.") cites the
-sentence of its mark, and a table cell that only cites, the cell before it.
+sentence of its mark.
 """
 
 import re
 from pathlib import Path
 
 from assistant.draftcheck.sentences import (
-    PLACEHOLDER,
     Passage,
     PlainText,
     line_breaks_of,
@@ -73,7 +72,8 @@ def read_markdown(path: Path) -> PlainText:
             text.passages.append(Passage(str(path), "\n".join(lines), start))
             lines, start = [], number
         if table_row:
-            text.passages.extend(Passage(str(path), cell, number) for cell in _cells(line))
+            cells = line.strip().strip("|").split("|")
+            text.passages.extend(Passage(str(path), cell, number) for cell in cells)
             start = number + 1
             continue
         if _HEADING.match(line):  # a heading ends where its line does
@@ -83,17 +83,6 @@ def read_markdown(path: Path) -> PlainText:
         lines.append(_BLOCK_START.sub("", line))
     text.passages.append(Passage(str(path), "\n".join(lines), start))
     return text
-
-
-def _cells(row: str) -> list[str]:
-    """A table row's cells; a cell that only cites is joined to the cell before it."""
-    cells: list[str] = []
-    for cell in row.strip().strip("|").split("|"):
-        if cells and says_nothing(cell) and PLACEHOLDER.search(cell):
-            cells[-1] = f"{cells[-1].rstrip()} {cell.strip()}"
-        else:
-            cells.append(cell)
-    return cells
 
 
 def _notes_that_cite(source: str) -> str:

@@ -155,27 +155,36 @@ def line_breaks_of(match: re.Match[str]) -> str:
 
 def citing_sentences(text: PlainText) -> list[CitingSentence]:
     """Every sentence of the text that holds a citation, with its keys, in the order of the
-    draft (a footnote's sentence after the one it hangs from: citations are numbered in order)."""
-    found: list[tuple[int, CitingSentence]] = []
-    for passage in text.passages:
-        for paragraph in _PARAGRAPH_BREAK.split(passage.text):
-            for sentence in split_sentences(" ".join(paragraph.split())):
-                numbers = [int(n) for n in PLACEHOLDER.findall(sentence)]
-                cited = [text.citations[n] for n in numbers]
-                keys = list(dict.fromkeys(key for citation in cited for key in citation.keys))
-                if keys:
-                    found.append(
-                        (
-                            numbers[0],
-                            CitingSentence(
-                                file=passage.file,
-                                line=cited[0].line,
-                                sentence=_without_citations(sentence),
-                                keys=keys,
-                            ),
-                        )
-                    )
-    return [sentence for _, sentence in sorted(found, key=lambda pair: pair[0])]
+    draft (a footnote's sentence after the one it hangs from: citations are numbered in order).
+    A sentence that only cites (a citation alone in a table's cell or on a line of its own)
+    cites the sentence before it in the same file."""
+    sentences = [
+        (passage.file, sentence)
+        for passage in text.passages
+        for paragraph in _PARAGRAPH_BREAK.split(passage.text)
+        for sentence in split_sentences(" ".join(paragraph.split()))
+    ]
+    found: dict[int, tuple[int, CitingSentence]] = {}  # by the index of the sentence cited
+    for index, (file, sentence) in enumerate(sentences):
+        numbers = [int(n) for n in PLACEHOLDER.findall(sentence)]
+        cited = [text.citations[n] for n in numbers]
+        keys = [key for citation in cited for key in citation.keys]
+        if not keys:
+            continue
+        target = index
+        while target and says_nothing(sentences[target][1]) and sentences[target - 1][0] == file:
+            target -= 1
+        if target in found:
+            found[target][1].keys = list(dict.fromkeys(found[target][1].keys + keys))
+            continue
+        citing = CitingSentence(
+            file=file,
+            line=cited[0].line,
+            sentence=_without_citations(sentences[target][1]),
+            keys=list(dict.fromkeys(keys)),
+        )
+        found[target] = (numbers[0], citing)
+    return [sentence for _, sentence in sorted(found.values(), key=lambda pair: pair[0])]
 
 
 def _without_citations(sentence: str) -> str:
