@@ -350,6 +350,19 @@ def test_eval_draft_has_one_citing_sentence_per_labelled_pair(tmp_path: Path) ->
             "| model | finding |\n|---|---|\n| Zoology | attention wins [@a] |\n",
             [("attention wins", ["a"], 3)],
         ),
+        (  # a table's cells are passages, as in Markdown; a cell of numbers that cites, the one before
+            "draft.tex",
+            "\\begin{table}\\caption{Methods \\cite{s}.}\n\\begin{tabularx}{\\linewidth}{lX}\n\\toprule\n"
+            "Zoology \\cite{a} & attention wins \\\\\n"
+            "\\multicolumn{2}{c}{Gated models lose \\cite{b}} \\\\\n"
+            "JRT & 84.2 \\cite{c} \\\\\n\\bottomrule\n\\end{tabularx}\\end{table}\n",
+            [
+                ("Methods.", ["s"], 1),
+                ("Zoology", ["a"], 4),
+                ("Gated models lose", ["b"], 5),
+                ("JRT", ["c"], 6),
+            ],
+        ),
         (  # a paragraph or sentence that only cites cites the sentence before it
             "draft.md",
             "Bees dance.\n\n[@a]\n\nBees fly.\n[@b].\n",

@@ -1,7 +1,7 @@
 """LaTeX drafts, parsed with pylatexenc: comments, math and layout macros give no sentences.
 
 Citation commands (natbib and biblatex) become placeholders with their keys; a footnote, a
-caption, a heading or an `\\input` file is a passage of its own, so its sentences never run into
+caption, a heading, a table's cell or an `\\input` file is a passage of its own, so its sentences never run into
 the surrounding ones (a footnote that only cites, "\\footnote{See \\cite{a}.}", cites the
 sentence of its mark); `\\input{file}`, `\\include{file}` and `\\subfile{file}` are followed
 relative to the draft, `\\import{folder}{file}` and `\\subimport{folder}{file}` as the import
@@ -27,7 +27,7 @@ from pylatexenc.latexwalker import (
     LatexWalker,
     get_default_latex_context_db,
 )
-from pylatexenc.macrospec import LatexContextDb, MacroSpec
+from pylatexenc.macrospec import EnvironmentSpec, LatexContextDb, MacroSpec
 
 from assistant.draftcheck.sentences import (
     PLACEHOLDER,
@@ -67,7 +67,7 @@ SKIP_MACROS = frozenset(
     "providecommand def vspace hspace maketitle tableofcontents printbibliography todo".split()
 )
 # Their last argument is the text; those before it are not read (a link's URL).
-LAST_ARGUMENT_MACROS = frozenset(("href",))
+LAST_ARGUMENT_MACROS = frozenset(("href", "multicolumn", "multirow"))
 INPUT_MACROS = frozenset(("input", "include", "subfile"))
 # The import package's: {folder}{file}; the file's own inputs are read from its folder.
 # \\import's folder is the project's, \\subimport's the importing file's.
@@ -75,12 +75,15 @@ IMPORT_MACROS = frozenset(("import", "includefrom", "inputfrom"))
 SUBIMPORT_MACROS = frozenset(("subimport", "subincludefrom", "subinputfrom"))
 # The draft's .bib files: \\bibliography{a,b} names them without .bib, \\addbibresource with it.
 BIBLIOGRAPHY_MACROS = frozenset(("bibliography", "addbibresource"))
-# Environments with no prose: math, tables, code and pseudo-code, the reference list, text
-# switched off (the comment package's environment).
+# Environments with no prose: math, code and pseudo-code, the reference list, text switched
+# off (the comment package's environment).
 SKIP_ENVIRONMENTS = frozenset(
-    "equation align gather multline eqnarray displaymath math flalign alignat tabular tabularx "
+    "equation align gather multline eqnarray displaymath math flalign alignat "
     "verbatim lstlisting minted tikzpicture thebibliography comment algorithmic".split()
 )
+# Tables: each cell is a passage (a cell that only cites cites the one before it), as in
+# Markdown. Their arguments (width, column spec) are no text.
+TABLE_ENVIRONMENTS = {"tabular": "{", "tabularx": "{{", "tabulary": "{{", "longtable": "[{"}
 _TEXT = LatexNodes2Text(math_mode="text")
 _MARKUP = re.compile(r"\\[A-Za-z]+\*?|[{}$]")
 # biblatex's .bbl: \entry{key}{type}{options} ... \endentry, with \field{title}{...}, the DOI as
@@ -103,9 +106,11 @@ def _context() -> LatexContextDb:
     specs += [MacroSpec("addbibresource", "[{"), MacroSpec("printbibliography", "[")]
     specs += [MacroSpec("todo", "[{")]
     specs += [MacroSpec("href", "[{{"), MacroSpec("subfile", "{")]
+    specs += [MacroSpec("multicolumn", "{{{"), MacroSpec("multirow", "[{[{[{")]
     specs += [MacroSpec(name, "*{{") for name in IMPORT_MACROS | SUBIMPORT_MACROS]
     # the first category added is looked up first
-    db.add_context_category("litreview-citations", macros=specs, prepend=True)
+    tables = [EnvironmentSpec(name, args) for name, args in TABLE_ENVIRONMENTS.items()]
+    db.add_context_category("litreview-citations", macros=specs, environments=tables, prepend=True)
     return db
 
 
@@ -152,6 +157,9 @@ class _LatexReader:
             elif isinstance(node, LatexEnvironmentNode):
                 if node.environmentname == "thebibliography":
                     self.text.references.update(bibitems(node.latex_verbatim()))
+                elif node.environmentname.rstrip("*") in TABLE_ENVIRONMENTS:
+                    self._end_passage()
+                    self._table(node.nodelist)
                 elif node.environmentname.rstrip("*") not in SKIP_ENVIRONMENTS:
                     self._end_passage()
                     self._walk(node.nodelist)
@@ -159,6 +167,18 @@ class _LatexReader:
             elif isinstance(node, LatexMacroNode):
                 self._macro(node)
             # anything else (a comment) holds nothing a reader sees
+
+    def _table(self, nodes: list[Any]) -> None:
+        """A table's cells, each a passage of its own: `&` and `\\\\` end one."""
+        for node in nodes or []:
+            cell_ends = (isinstance(node, LatexSpecialsNode) and node.specials_chars == "&") or (
+                isinstance(node, LatexMacroNode) and node.macroname == "\\"
+            )
+            if cell_ends:
+                self._end_passage()
+            else:
+                self._walk([node])
+        self._end_passage()
 
     def _macro(self, node: LatexMacroNode) -> None:
         name = node.macroname
