@@ -299,7 +299,8 @@ def test_eval_draft_has_one_citing_sentence_per_labelled_pair(tmp_path: Path) ->
         ),
         (  # commands whose argument is no text of the draft
             "draft.tex",
-            "\\nocite{*}\nOne claim \\cite{a}.\nBees on page \\pageref{x} and \\nameref{y} \\cite{b}.\n"
+            "\\nocite{*}\nOne claim \\cite{a}.\n"
+            "Bees on page \\pageref{x} and \\nameref{y} \\cite{b}.\n"
             "A note\\todo[inline]{fix this} here \\cite{c}.\n",
             [("One claim.", ["a"], 2), ("Bees on page and.", ["b"], 3), ("A note here.", ["c"], 4)],
         ),
@@ -350,9 +351,11 @@ def test_eval_draft_has_one_citing_sentence_per_labelled_pair(tmp_path: Path) ->
             "| model | finding |\n|---|---|\n| Zoology | attention wins [@a] |\n",
             [("attention wins", ["a"], 3)],
         ),
-        (  # a table's cells are passages, as in Markdown; a cell of numbers that cites, the one before
+        (  # a table's cells are passages, as in Markdown; a cell of numbers that cites cites
+            # the one before it
             "draft.tex",
-            "\\begin{table}\\caption{Methods \\cite{s}.}\n\\begin{tabularx}{\\linewidth}{lX}\n\\toprule\n"
+            "\\begin{table}\\caption{Methods \\cite{s}.}\n"
+            "\\begin{tabularx}{\\linewidth}{lX}\n\\toprule\n"
             "Zoology \\cite{a} & attention wins \\\\\n"
             "\\multicolumn{2}{c}{Gated models lose \\cite{b}} \\\\\n"
             "JRT & 84.2 \\cite{c} \\\\\n\\bottomrule\n\\end{tabularx}\\end{table}\n",

@@ -170,8 +170,8 @@ def _with_papers(
     pairs: list[CheckedPair], papers: dict[str, Paper | str]
 ) -> tuple[list[CheckedPair], list[Paper]]:
     """The pairs that have a paper to judge against and a sentence to judge, and their papers;
-    each other pair gets the reason it has none. A typed or numbered citation is shown under the key of the paper
-    it names."""
+    each other pair gets the reason it has none. A typed or numbered citation is shown under
+    the key of the paper it names."""
     judged: list[CheckedPair] = []
     sources: list[Paper] = []
     for pair in pairs:

@@ -1,14 +1,14 @@
 """LaTeX drafts, parsed with pylatexenc: comments, math and layout macros give no sentences.
 
 Citation commands (natbib and biblatex) become placeholders with their keys; a footnote, a
-caption, a heading, a table's cell or an `\\input` file is a passage of its own, so its sentences never run into
-the surrounding ones (a footnote that only cites, "\\footnote{See \\cite{a}.}", cites the
-sentence of its mark); `\\input{file}`, `\\include{file}` and `\\subfile{file}` are followed
-relative to the draft, `\\import{folder}{file}` and `\\subimport{folder}{file}` as the import
-package finds them.
-biblatex's multicite commands (`\\autocites[p.~3]{a}{b}`) are read as one `\\cite{a,b}`, and
-text between `\\iffalse` and `\\fi` is not read. A `thebibliography` list (the draft's, or the
-.bbl beside it) is kept as text by its `\\bibitem` keys, for a key no .bib or stored paper has.
+caption, a heading, a table's cell or an `\\input` file is a passage of its own, so its
+sentences never run into the surrounding ones (a footnote that only cites, "\\footnote{See
+\\cite{a}.}", cites the sentence of its mark); `\\input{file}`, `\\include{file}` and
+`\\subfile{file}` are followed relative to the draft, `\\import{folder}{file}` and
+`\\subimport{folder}{file}` as the import package finds them. biblatex's multicite commands
+(`\\autocites[p.~3]{a}{b}`) are read as one `\\cite{a,b}`, and text between `\\iffalse` and
+`\\fi` is not read. A `thebibliography` list (the draft's, or the .bbl beside it) is kept as
+text by its `\\bibitem` keys, for a key no .bib or stored paper has.
 """
 
 import re
