@@ -297,6 +297,26 @@ def test_eval_draft_has_one_citing_sentence_per_labelled_pair(tmp_path: Path) ->
             "Prior work says so \\cites{a,b}{c}.\n",
             [("Prior work says so.", ["a", "b", "c"], 1)],
         ),
+        (  # natbib's capitalized forms open sentences; apacite's and biblatex's other forms
+            "draft.tex",
+            "Attention wins \\citep{a}.\n\\Citet{b} pretrain models.\n"
+            "\\Citeauthor{c} and \\citeA{d} agree. Bees fly \\citenum{e}.\n"
+            "Wasps sting \\footfullcite{f}. \\Cites{g}{h} disagree.\n",
+            [
+                ("Attention wins.", ["a"], 1),
+                ("pretrain models.", ["b"], 2),
+                ("and agree.", ["c", "d"], 3),
+                ("Bees fly.", ["e"], 3),
+                ("Wasps sting.", ["f"], 4),
+                ("disagree.", ["g", "h"], 4),
+            ],
+        ),
+        (  # a draft's own citation command, defined in its preamble over natbib's
+            "draft.tex",
+            "\\newcommand{\\mycite}[1]{\\citep{#1}}\n\\begin{document}\n"
+            "Bees fly \\mycite{a}. Wasps sting \\mycite[p.~3]{b}.\n\\end{document}\n",
+            [("Bees fly.", ["a"], 3), ("Wasps sting.", ["b"], 3)],
+        ),
         (  # commands whose argument is no text of the draft
             "draft.tex",
             "\\nocite{*}\nOne claim \\cite{a}.\n"

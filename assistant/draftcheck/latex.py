@@ -1,14 +1,15 @@
 """LaTeX drafts, parsed with pylatexenc: comments, math and layout macros give no sentences.
 
-Citation commands (natbib and biblatex) become placeholders with their keys; a footnote, a
-caption, a heading, a table's cell or an `\\input` file is a passage of its own, so its
-sentences never run into the surrounding ones (a footnote that only cites, "\\footnote{See
-\\cite{a}.}", cites the sentence of its mark); `\\input{file}`, `\\include{file}` and
-`\\subfile{file}` are followed relative to the draft, `\\import{folder}{file}` and
-`\\subimport{folder}{file}` as the import package finds them. biblatex's multicite commands
-(`\\autocites[p.~3]{a}{b}`) are read as one `\\cite{a,b}`, and text between `\\iffalse` and
-`\\fi` is not read. A `thebibliography` list (the draft's, or the .bbl beside it) is kept as
-text by its `\\bibitem` keys, for a key no .bib or stored paper has.
+Citation commands (natbib's, biblatex's, apacite's, and the draft's own whose name ends in
+"cite") become placeholders with their keys; a footnote, a caption, a heading, a table's cell
+or an `\\input` file is a passage of its own, so its sentences never run into the surrounding
+ones (a footnote that only cites, "\\footnote{See \\cite{a}.}", cites the sentence of its
+mark); `\\input{file}`, `\\include{file}` and `\\subfile{file}` are followed relative to the
+draft, `\\import{folder}{file}` and `\\subimport{folder}{file}` as the import package finds
+them. biblatex's multicite commands (`\\autocites[p.~3]{a}{b}`) are read as one `\\cite{a,b}`,
+and text between `\\iffalse` and `\\fi` is not read. A `thebibliography` list (the draft's, or
+the .bbl beside it) is kept as text by its `\\bibitem` keys, for a key no .bib or stored paper
+has.
 """
 
 import re
@@ -40,15 +41,20 @@ from assistant.draftcheck.sentences import (
     says_nothing,
 )
 
-# natbib's and biblatex's citation commands; all take [prenote][postnote]{keys}.
+# natbib's, biblatex's and apacite's citation commands; all take [prenote][postnote]{keys}.
 CITE_MACROS = frozenset(
-    "cite Cite citep citet citealt citealp citeauthor citeyear citeyearpar parencite "
-    "Parencite textcite Textcite autocite Autocite footcite footcitetext smartcite Smartcite "
-    "supercite fullcite".split()
+    "cite Cite citep Citep citet Citet citealt Citealt citealp Citealp citeauthor Citeauthor "
+    "citefullauthor citeyear citeyearpar citenum parencite Parencite textcite Textcite "
+    "autocite Autocite footcite footcitetext smartcite Smartcite supercite fullcite "
+    "footfullcite citetitle citedate citeurl notecite Notecite pnotecite Pnotecite fnotecite "
+    "citeA citeN citeNP citeauthorNP citeyearNP shortcite shortciteA shortciteN shortciteNP "
+    "fullciteA fullciteNP".split()
 )
+# A draft's own citation command, "\\mycite{key}" (defined over one of those): read as one.
+_OWN_CITE_MACRO = re.compile(r"\\([A-Za-z]*cite)(?![A-Za-z])")
 # biblatex's multicite commands: (pre)(post) notes, then key groups each with [pre][post] notes.
 _MULTICITE = re.compile(
-    r"\\(?:[Pp]aren|[Tt]ext|[Aa]uto|[Ff]oot|[Ss]mart|[Ss]uper)?cites\*?"
+    r"\\(?:[Pp]aren|[Tt]ext|[Aa]uto|[Ff]oot|[Ss]mart|[Ss]uper)?[Cc]ites\*?"
     r"(?P<args>(?:\s*\([^()]*\)){0,2}(?:\s*(?:\[[^\]]*\]\s*){0,2}\{[^{}]*\})+)"
 )
 _NOTE = re.compile(r"\([^()]*\)|\[[^\]]*\]")
@@ -96,10 +102,11 @@ _BIBITEM = re.compile(r"\\bibitem\s*(?:\[[^\]]*\])?\s*\{([^{}]*)\}")
 
 
 @cache
-def _context() -> LatexContextDb:
-    """pylatexenc's macro table, taught the citation commands it does not know."""
+def _context(own_cite_macros: frozenset[str] = frozenset()) -> LatexContextDb:
+    """pylatexenc's macro table, taught the citation commands it does not know (and the
+    draft's own)."""
     db = get_default_latex_context_db()
-    specs = [MacroSpec(name, "*[[{") for name in CITE_MACROS]
+    specs = [MacroSpec(name, "*[[{") for name in CITE_MACROS | own_cite_macros]
     specs += [MacroSpec("caption", "*[{"), MacroSpec("footnotetext", "[{")]
     one_argument = "nocite pageref nameref bibliographystyle".split()
     specs += [MacroSpec(name, "{") for name in one_argument]
@@ -121,7 +128,9 @@ class _LatexReader:
         self.path, self.root, self.text, self.seen = path, root, text, seen
         source = _SWITCHED_OFF.sub(line_breaks_of, read_draft(path))
         source = _MULTICITE.sub(_one_cite, source)
-        self.walker = LatexWalker(source, latex_context=_context(), tolerant_parsing=True)
+        own = frozenset(_OWN_CITE_MACRO.findall(source)) - CITE_MACROS - SKIP_MACROS
+        self.walker = LatexWalker(source, latex_context=_context(own), tolerant_parsing=True)
+        self.cite_macros = CITE_MACROS | own
         self.parts: list[str] = []
 
     def read(self) -> None:
@@ -183,7 +192,7 @@ class _LatexReader:
     def _macro(self, node: LatexMacroNode) -> None:
         name = node.macroname
         args = [a for a in (node.nodeargd.argnlist if node.nodeargd else []) if a is not None]
-        if name in CITE_MACROS and args:
+        if name in self.cite_macros and args:
             keys = [key.strip() for key in args[-1].latex_verbatim().strip("{}").split(",")]
             line, _ = self.walker.pos_to_lineno_colno(node.pos)
             self.parts.append(f" {self.text.cite(keys, line)}")
