@@ -361,10 +361,16 @@ def test_eval_draft_has_one_citing_sentence_per_labelled_pair(tmp_path: Path) ->
             "Bees eat (see \\citealp{i}; \\citealp{j}, p.~4). Bees (and wasps) fly \\cite{k}.\n",
             [("Bees eat.", ["i", "j"], 1), ("Bees (and wasps) fly.", ["k"], 1)],
         ),
+        (  # Quarto's and pandoc-crossref's cross-references are no citations
+            "draft.md",
+            "As @fig-recall shows, SSMs lag [@a]. See @sec-methods and [@tbl:results; @b].\n"
+            "Bees fly (@eq-flight).\n",
+            [("As Figure shows, SSMs lag.", ["a", "b"], 1)],  # the next sentence only cites
+        ),
         (  # pandoc's locator after a citation in the text is no sentence of its own
             "draft.md",
-            "As @a [p. 33] says, bees dance. Bees fly [@b, p. 3].\n",
-            [("As says, bees dance.", ["a"], 1), ("Bees fly.", ["b"], 1)],
+            "As @a [p. 33] says, bees dance. Bees fly [@b, p. 3]. @c's bees sing.\n",
+            [("As says, bees dance.", ["a"], 1), ("Bees fly.", ["b"], 1), ("bees sing.", ["c"], 1)],
         ),
         (  # each table cell is a passage of its own, without the pipes
             "draft.md",

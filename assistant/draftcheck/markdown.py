@@ -1,4 +1,5 @@
-"""Markdown drafts with pandoc citations: `[@a]`, `[see @a, p. 3; @b]`, `@a says`, `-@a`.
+"""Markdown drafts with pandoc citations: `[@a]`, `[see @a, p. 3; @b]`, `@a says`, `-@a`
+(Quarto's cross-references, `@fig-a`, are none).
 
 Code blocks, code spans, HTML comments and YAML front matter are blanked first (keeping their
 line breaks, so line numbers stay true); headings, list items, footnotes and table cells are
@@ -25,10 +26,19 @@ _KEY = re.compile(KEY)
 _BRACKETED = r"\[[^\[\]]*?(?:(?<=\[)|[\s;\-])-?" + KEY + r"[^\[\]]*\](?![(\[])"
 # Or a key in running text; not inside a word or an e-mail address, nor escaped (\@a is a
 # literal @). One pattern for both, so citations are numbered in the order they occur. A key in
-# running text may carry its locator: "@a [p. 33] says".
+# running text may carry its locator, "@a [p. 33] says", or be a possessive, "@a's model".
 _CITATION = re.compile(
-    f"{_BRACKETED}|" + r"(?<![\w@\]\\])-?" + KEY + r"(?:\s?\[[^\[\]@]*\](?![(\[]))?"
+    f"{_BRACKETED}|" + r"(?<![\w@\]\\])-?" + KEY + r"(?:\s?\[[^\[\]@]*\](?![(\[])|['\u2019]s\b)?"
 )
+# Quarto's and pandoc-crossref's cross-references ("@fig-recall", "[@tbl:results]") are no
+# citations: each reads as the name of what it points to.
+_CROSS_REFERENCED = {
+    "fig": "Figure", "tbl": "Table", "lst": "Listing", "eq": "Equation", "sec": "Section",
+    "thm": "Theorem", "lem": "Lemma", "cor": "Corollary", "prp": "Proposition",
+    "cnj": "Conjecture", "def": "Definition", "exm": "Example", "exr": "Exercise",
+    "sol": "Solution", "rem": "Remark",
+}  # fmt: skip
+_CROSS_REFERENCE = re.compile(rf"^({'|'.join(_CROSS_REFERENCED)})[-:]")
 
 _FRONT_MATTER = re.compile(r"\A---\n.*?\n(?:---|\.\.\.)\n", re.DOTALL)
 # pandoc's `bibliography:` in the front matter: one file, [a.bib, b.bib], or a list of "- a.bib"
@@ -127,7 +137,10 @@ def _cite(source: str, text: PlainText) -> str:
 
     def placeholder(match: re.Match[str]) -> str:
         keys = [braced or bare for braced, bare in _KEY.findall(match.group())]
+        named = [_CROSS_REFERENCED[found[1]] for k in keys if (found := _CROSS_REFERENCE.match(k))]
+        keys = [key for key in keys if not _CROSS_REFERENCE.match(key)]
         line = source.count("\n", 0, match.start()) + 1
-        return text.cite(keys, line) + "\n" * match.group().count("\n")
+        cited = text.cite(keys, line) if keys else ""
+        return " ".join([*named, cited]).strip() + "\n" * match.group().count("\n")
 
     return _CITATION.sub(placeholder, source)
