@@ -361,6 +361,12 @@ def test_eval_draft_has_one_citing_sentence_per_labelled_pair(tmp_path: Path) ->
             "Bees eat (see \\citealp{i}; \\citealp{j}, p.~4). Bees (and wasps) fly \\cite{k}.\n",
             [("Bees eat.", ["i", "j"], 1), ("Bees (and wasps) fly.", ["k"], 1)],
         ),
+        (  # LaTeX's citation commands in Markdown or plain text (pandoc reads them as raw TeX)
+            "draft.md",
+            "Bees count \\cite{a}.\n\nAnts march \\Citep[p.~3]{c, d} and [@b].[^1]\n\n"
+            "[^1]: See \\cite{e}.\n",
+            [("Bees count.", ["a"], 1), ("Ants march and.", ["c", "d", "b", "e"], 3)],
+        ),
         (  # Quarto's and pandoc-crossref's cross-references are no citations
             "draft.md",
             "As @fig-recall shows, SSMs lag [@a]. See @sec-methods and [@tbl:results; @b].\n"

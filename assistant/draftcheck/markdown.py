@@ -1,5 +1,5 @@
-"""Markdown drafts with pandoc citations: `[@a]`, `[see @a, p. 3; @b]`, `@a says`, `-@a`
-(Quarto's cross-references, `@fig-a`, are none).
+"""Markdown drafts with pandoc citations: `[@a]`, `[see @a, p. 3; @b]`, `@a says`, `-@a`, and
+LaTeX's `\\citep{a}` written as raw TeX (Quarto's cross-references, `@fig-a`, are none).
 
 Code blocks, code spans, HTML comments and YAML front matter are blanked first (keeping their
 line breaks, so line numbers stay true); headings, list items, footnotes and table cells are
@@ -25,10 +25,18 @@ _KEY = re.compile(KEY)
 # A bracketed group holding at least one key, not a link's text ("[@a](url)" is a link).
 _BRACKETED = r"\[[^\[\]]*?(?:(?<=\[)|[\s;\-])-?" + KEY + r"[^\[\]]*\](?![(\[])"
 # Or a key in running text; not inside a word or an e-mail address, nor escaped (\@a is a
-# literal @). One pattern for both, so citations are numbered in the order they occur. A key in
-# running text may carry its locator, "@a [p. 33] says", or be a possessive, "@a's model".
+# literal @). A key in running text may carry its locator, "@a [p. 33] says", or be a
+# possessive, "@a's model". Or LaTeX's citation commands, which pandoc reads as raw TeX:
+# "\citep[p.~3]{a,b}" (and any "...cite" but \nocite). One pattern for all, so citations are
+# numbered in the order they occur.
+_LATEX_CITATION = (
+    r"\\(?!nocite\b)[A-Za-z]*[Cc]ite[A-Za-z]*\*?(?:\s*\[[^\]\n]*\]){0,2}\s*\{(?P<tex>[^{}\n]*)\}"
+)
 _CITATION = re.compile(
-    f"{_BRACKETED}|" + r"(?<![\w@\]\\])-?" + KEY + r"(?:\s?\[[^\[\]@]*\](?![(\[])|['\u2019]s\b)?"
+    f"{_LATEX_CITATION}|{_BRACKETED}|"
+    + r"(?<![\w@\]\\])-?"
+    + KEY
+    + r"(?:\s?\[[^\[\]@]*\](?![(\[])|['\u2019]s\b)?"
 )
 # Quarto's and pandoc-crossref's cross-references ("@fig-recall", "[@tbl:results]") are no
 # citations: each reads as the name of what it points to.
@@ -102,13 +110,10 @@ def _notes_that_cite(source: str) -> str:
     cited: dict[str, str] = {}
 
     def taken(note: re.Match[str]) -> str:
-        citations = [c.group() for c in _CITATION.finditer(note[2])]
+        citations = list(_CITATION.finditer(note[2]))
         if not citations or not says_nothing(_CITATION.sub("", note[2])):
             return note.group()
-        keys = _KEY.findall(" ".join(citations))
-        cited[note[1]] = "; ".join(
-            f"@{{{braced}}}" if braced else f"@{bare}" for braced, bare in keys
-        )
+        cited[note[1]] = "; ".join(f"@{{{key}}}" for c in citations for key in _keys(c))
         return line_breaks_of(note)
 
     def moved(mark: re.Match[str]) -> str:
@@ -136,7 +141,7 @@ def _cite(source: str, text: PlainText) -> str:
     the lines after it keep their numbers."""
 
     def placeholder(match: re.Match[str]) -> str:
-        keys = [braced or bare for braced, bare in _KEY.findall(match.group())]
+        keys = _keys(match)
         named = [_CROSS_REFERENCED[found[1]] for k in keys if (found := _CROSS_REFERENCE.match(k))]
         keys = [key for key in keys if not _CROSS_REFERENCE.match(key)]
         line = source.count("\n", 0, match.start()) + 1
@@ -144,3 +149,10 @@ def _cite(source: str, text: PlainText) -> str:
         return " ".join([*named, cited]).strip() + "\n" * match.group().count("\n")
 
     return _CITATION.sub(placeholder, source)
+
+
+def _keys(citation: re.Match[str]) -> list[str]:
+    """The keys one citation (a match of `_CITATION`) cites, pandoc's or LaTeX's."""
+    if citation["tex"] is not None:
+        return [key.strip() for key in citation["tex"].split(",") if key.strip()]
+    return [braced or bare for braced, bare in _KEY.findall(citation.group())]
