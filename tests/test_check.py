@@ -324,6 +324,11 @@ def test_eval_draft_has_one_citing_sentence_per_labelled_pair(tmp_path: Path) ->
             "A note\\todo[inline]{fix this} here \\cite{c}.\n",
             [("One claim.", ["a"], 2), ("Bees on page and.", ["b"], 3), ("A note here.", ["c"], 4)],
         ),
+        (  # a stop after an abbreviation whose cross-reference is gone is not doubled
+            "draft.tex",
+            "Smith et al.\\ show it in Fig.~\\ref{f} \\cite{a}. Bees fly... far \\cite{b}.\n",
+            [("Smith et al. show it in Fig.", ["a"], 1), ("Bees fly... far.", ["b"], 1)],
+        ),
         (
             "draft.tex",
             "One claim \\cite{a}.\n\\bibliographystyle{plain}\n\\printbibliography[heading=none]\n"

@@ -36,6 +36,8 @@ _CITING_WORDS = re.compile(
 _EMPTY_BRACKETS = re.compile(r"\(\s*[;,]?\s*\)|\[\s*[;,]?\s*\]")
 _CITING_PARENTHESIS = re.compile("\\([^()]*\\[\ue000\\d+\\][^()]*\\)")  # holds a citation
 _SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([.,;:!?])")
+# An abbreviation's stop and the sentence's, once what stood between them is gone ("Fig.~\ref{f}.")
+_DOUBLED_STOP = re.compile(r"(?<!\.)\.\.(?!\.)")
 
 
 class CitingSentence(BaseModel):
@@ -192,7 +194,7 @@ def _without_citations(sentence: str) -> str:
     ("(see [1]; [2], p. 4)")."""
     sentence = _CITING_PARENTHESIS.sub(_unless_it_says_something, sentence)
     bare = _EMPTY_BRACKETS.sub("", PLACEHOLDER.sub("", sentence))
-    return _SPACE_BEFORE_PUNCTUATION.sub(r"\1", " ".join(bare.split()))
+    return _DOUBLED_STOP.sub(".", _SPACE_BEFORE_PUNCTUATION.sub(r"\1", " ".join(bare.split())))
 
 
 def _unless_it_says_something(parenthesis: re.Match[str]) -> str:
