@@ -228,6 +228,9 @@ def test_a_draft_without_citations(cli, tmp_path: Path) -> None:
     result = cli("check", draft)
     assert result.code == 0
     assert "No citations found" in result.out
+    org = tmp_path / "notes.org"
+    org.write_text("* Notes\nNo citations here.\n")
+    assert "org-cite's form ([cite:@key])" in cli("check", org).out
     for bib in (tmp_path / "missing.bib", tmp_path):  # a mistyped --bib is said even so
         wrong = cli("check", draft, "--bib", bib)
         assert wrong.code == 1 and f"No such .bib file: {bib}" in wrong.err
@@ -263,7 +266,7 @@ def test_a_folder_or_a_missing_draft_names_the_files_check_reads(cli, tmp_path: 
     binary = tmp_path / "draft.bin"
     binary.write_bytes(b"\x00\x01")
     for result in (folder, missing, cli("check", binary)):
-        assert ".tex, .md, .txt, .docx or .odt" in result.err, result.err
+        assert ".tex, .md, .txt, .org, .docx or .odt" in result.err, result.err
 
 
 def test_eval_draft_has_one_citing_sentence_per_labelled_pair(tmp_path: Path) -> None:
@@ -371,6 +374,22 @@ def test_eval_draft_has_one_citing_sentence_per_labelled_pair(tmp_path: Path) ->
             "Bees count \\cite{a}.\n\nAnts march \\Citep[p.~3]{c, d} and [@b].[^1]\n\n"
             "[^1]: See \\cite{e}.\n",
             [("Bees count.", ["a"], 1), ("Ants march and.", ["c", "d", "b", "e"], 3)],
+        ),
+        (  # Org: org-cite's and org-ref's citations; code, comments and set-up lines are no text
+            "draft.org",
+            "#+title: Draft\n#+bibliography: refs.bib\n\n* Intro\n"
+            "Bees count to four [cite:@a]. Wasps sting [cite/t:see @b p. 3; @c].\n"
+            "- Ants march cite:d,e.\n- Moths fly [[citep:&f;&g]].\n"
+            "#+begin_src python\nx = '[cite:@z]'\n#+end_src\n# a comment [cite:@y]\n"
+            "Owls hoot.[fn:1] The [[https://x.org][site]] and =cite:q= are no citations.\n\n"
+            "[fn:1] See [cite:@h].\n",
+            [
+                ("Bees count to four.", ["a"], 5),
+                ("Wasps sting.", ["b", "c"], 5),
+                ("Ants march.", ["d", "e"], 6),
+                ("Moths fly.", ["f", "g"], 7),
+                ("Owls hoot.", ["h"], 12),
+            ],
         ),
         (  # Quarto's and pandoc-crossref's cross-references are no citations
             "draft.md",
@@ -517,6 +536,11 @@ def test_a_long_check_on_a_terminal_shows_citations_judged(
             "draft.md",
             "---\nbibliography:\n  - gone.bib\n  - refs.bib\n---\nLanguage is [@muse2024].\n",
         ),
+        (
+            "draft.org",
+            "#+TITLE: A draft\n#+bibliography: refs.bib\nLanguage is [cite:@muse2024].\n",
+        ),
+        ("draft.org", "Language is cite:&muse2024.\n\nbibliography:gone.bib,refs.bib\n"),  # org-ref
     ],
 )
 def test_without_bib_the_bibliography_the_draft_names_is_read(

@@ -110,6 +110,7 @@ _CITATIONS_READ = {
     ".docx": _WORD_PROCESSOR,
     ".odt": _WORD_PROCESSOR,
     ".md": "Citations are read in pandoc's form ([@key], @key), " + _TYPED,
+    ".org": "Citations are read in org-cite's form ([cite:@key]) and org-ref's (cite:key).",
     **dict.fromkeys(
         (".tex", ".ltx", ".latex"),
         "Citations are read from \\cite{key} and its kin (\\citep, \\parencite, ...).",

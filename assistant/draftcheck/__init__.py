@@ -8,6 +8,7 @@ from assistant.draftcheck.latex import read_latex
 from assistant.draftcheck.markdown import read_markdown
 from assistant.draftcheck.numbered import mark_numbered
 from assistant.draftcheck.opendocument import read_opendocument
+from assistant.draftcheck.org import read_org
 from assistant.draftcheck.sentences import (
     CitingSentence,
     Passage,
@@ -28,6 +29,7 @@ READERS: dict[str, Callable[[Path], PlainText]] = {
     ".qmd": read_markdown,
     ".rmd": read_markdown,
     ".txt": read_markdown,
+    ".org": read_org,
     ".docx": read_word,
     ".odt": read_opendocument,
 }

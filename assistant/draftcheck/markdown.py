@@ -72,8 +72,13 @@ _HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
 
 def read_markdown(path: Path) -> PlainText:
     """A Markdown draft as plain text with citation placeholders."""
+    return markdown_text(read_draft(path), path)
+
+
+def markdown_text(source: str, path: Path) -> PlainText:
+    """Markdown `source`, the text of the draft at `path`, as plain text with citation
+    placeholders."""
     text = PlainText()
-    source = read_draft(path)
     if front := _FRONT_MATTER.match(source):
         text.bibliographies = [path.parent / name for name in _bibliography_names(front.group())]
     for pattern in (_FRONT_MATTER, _FENCED, _HTML_COMMENT, _CODE_SPAN):

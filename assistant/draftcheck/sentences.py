@@ -18,7 +18,7 @@ from assistant.errors import DraftError
 from assistant.readers.base import ReadItem
 
 BINARY_SNIFF_BYTES = 8_192
-DRAFT_TYPES = ".tex, .md, .txt, .docx or .odt"  # the drafts check reads (draftcheck.READERS)
+DRAFT_TYPES = ".tex, .md, .txt, .org, .docx or .odt"  # the drafts check reads (draftcheck.READERS)
 PLACEHOLDER = re.compile("\\[\ue000(\\d+)\\]")
 """A citation's placeholder in the text; its group is the citation's number."""
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
