@@ -84,6 +84,9 @@ def test_latex_citations_are_judged_with_the_local_judge(cli, tmp_path: Path, re
     assert "5 sentences, 6 pairs, 3 supported, 1 unsupported, 0 contradicted" in text.out
     assert f"paper.tex:5: {MUSE_CLAIM}." in text.out
     assert "noabs: not judged (no abstract)" in text.out
+    # what to do about them, once each
+    assert "Not judged for want of an abstract: 1 citation. Ingest a file" in text.err
+    assert "Not judged, the cited paper in no library: 1 citation. Add each" in text.err
 
 
 def test_markdown_pandoc_citations(cli, tmp_path: Path, refs: Path, keyword_judge) -> None:

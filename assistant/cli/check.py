@@ -1,4 +1,4 @@
-"""`litreview check`: judge the citations of your own LaTeX or Markdown draft."""
+"""`litreview check`: judge the citations of your own draft."""
 
 from pathlib import Path
 from typing import Annotated
@@ -22,12 +22,15 @@ from assistant.cli.common import (
     with_cascade,
 )
 from assistant.draftcheck.check import CheckedPair, CheckReport, check_draft
+from assistant.draftcheck.library import NO_ABSTRACT, NOT_FOUND
 
 
 def check_command(
     draft: Annotated[
         Path,
-        typer.Argument(help="The draft: .tex (with \\input files), .md, .docx or .odt."),
+        typer.Argument(
+            help="The draft: .tex (with \\input files), .md, .txt, .org, .docx or .odt."
+        ),
     ],
     bib: Annotated[
         Path | None,
@@ -105,6 +108,13 @@ _TYPED = (
     '"(Smith et al., 2020)" with --author-year.'
 )
 _WORD_PROCESSOR = "Citations are read as Zotero, Mendeley or EndNote inserted them, " + _TYPED
+# What to do about the citations not judged, by why: said once each, after the summary
+_NOT_JUDGED_HINTS = {
+    NO_ABSTRACT: "Not judged for want of an abstract: {}. Ingest a file that holds each paper's "
+    "abstract (a BibTeX, RIS or CSV export from Zotero or PubMed), then check again.",
+    NOT_FOUND: "Not judged, the cited paper in no library: {}. Add each to the .bib, or ingest "
+    "it (`litreview ingest FILE`), then check again.",
+}
 # What check reads as a citation, by the draft's extension: said when it found none
 _CITATIONS_READ = {
     ".docx": _WORD_PROCESSOR,
@@ -139,6 +149,10 @@ def _print_report(report: CheckReport, draft: Path) -> None:
             )
     summary = report.summary()
     console.print(", ".join(_counted(count, name) for name, count in summary.items()))
+    for reason, hint in _NOT_JUDGED_HINTS.items():
+        unjudged = [p for p in report.pairs if (p.reason or "").startswith(reason)]
+        if unjudged:
+            stderr.print(hint.format(_counted(len(unjudged), "citations")))
 
 
 def _verdict(pair: CheckedPair) -> str:
