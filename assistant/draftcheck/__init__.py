@@ -37,10 +37,10 @@ _LATEX_SIGNS = ("\\cite", "\\begin{", "\\section", "\\documentclass")
 
 
 def read_plain(path: Path, author_year: bool = False) -> PlainText:
-    """A LaTeX, Markdown, Word or OpenDocument draft as plain text, its citations and the .bib
-    files it names (or the cited items a word processor's draft holds). A draft that is not
-    LaTeX has its numbered citations read too ("[1]", with a numbered reference list), and with
-    `author_year`, its typed author-year citations."""
+    """A LaTeX, Markdown, Org, Word or OpenDocument draft as plain text, its citations and the
+    .bib files it names (or the cited items a word processor's draft holds). A draft that is
+    not LaTeX has its numbered citations read too ("[1]", with a numbered reference list), and
+    with `author_year`, its typed author-year citations."""
     reader = READERS.get(path.suffix.lower())
     if reader is None:
         text = read_draft(path)
@@ -66,7 +66,7 @@ def _typed_marked(passage: Passage, plain: PlainText) -> Passage:
 
 
 def parse_draft(path: Path) -> list[CitingSentence]:
-    """The citing sentences of a LaTeX, Markdown, Word or OpenDocument draft, in order."""
+    """The citing sentences of a LaTeX, Markdown, Org, Word or OpenDocument draft, in order."""
     return citing_sentences(read_plain(path))
 
 
