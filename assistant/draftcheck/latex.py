@@ -50,8 +50,10 @@ CITE_MACROS = frozenset(
     "citeA citeN citeNP citeauthorNP citeyearNP shortcite shortciteA shortciteN shortciteNP "
     "fullciteA fullciteNP".split()
 )
-# A draft's own citation command, "\\mycite{key}" (defined over one of those): read as one.
-_OWN_CITE_MACRO = re.compile(r"\\([A-Za-z]*cite)(?![A-Za-z])")
+# A command that cites: one of those, or a draft's own whose name ends in "cite" ("\\mycite{key}",
+# defined over one of those); never \\nocite.
+CITE_COMMAND = rf"(?!nocite\b)(?:{'|'.join(sorted(CITE_MACROS))}|[A-Za-z]*cite)(?![A-Za-z])"
+_CITE_COMMAND_NAME = re.compile(rf"\\({CITE_COMMAND})")
 # biblatex's multicite commands: (pre)(post) notes, then key groups each with [pre][post] notes.
 _MULTICITE = re.compile(
     r"\\(?:[Pp]aren|[Tt]ext|[Aa]uto|[Ff]oot|[Ss]mart|[Ss]uper)?[Cc]ites\*?"
@@ -102,7 +104,7 @@ _BIBITEM = re.compile(r"\\bibitem\s*(?:\[[^\]]*\])?\s*\{([^{}]*)\}")
 
 
 @cache
-def _context(own_cite_macros: frozenset[str] = frozenset()) -> LatexContextDb:
+def _context(own_cite_macros: frozenset[str]) -> LatexContextDb:
     """pylatexenc's macro table, taught the citation commands it does not know (and the
     draft's own)."""
     db = get_default_latex_context_db()
@@ -128,7 +130,7 @@ class _LatexReader:
         self.path, self.root, self.text, self.seen = path, root, text, seen
         source = _SWITCHED_OFF.sub(line_breaks_of, read_draft(path))
         source = _MULTICITE.sub(_one_cite, source)
-        own = frozenset(_OWN_CITE_MACRO.findall(source)) - CITE_MACROS - SKIP_MACROS
+        own = frozenset(_CITE_COMMAND_NAME.findall(source)) - CITE_MACROS
         self.walker = LatexWalker(source, latex_context=_context(own), tolerant_parsing=True)
         self.cite_macros = CITE_MACROS | own
         self.parts: list[str] = []

@@ -10,6 +10,7 @@ sentence of its mark.
 import re
 from pathlib import Path
 
+from assistant.draftcheck.latex import CITE_COMMAND
 from assistant.draftcheck.sentences import (
     Passage,
     PlainText,
@@ -27,11 +28,9 @@ _BRACKETED = r"\[[^\[\]]*?(?:(?<=\[)|[\s;\-])-?" + KEY + r"[^\[\]]*\](?![(\[])"
 # Or a key in running text; not inside a word or an e-mail address, nor escaped (\@a is a
 # literal @). A key in running text may carry its locator, "@a [p. 33] says", or be a
 # possessive, "@a's model". Or LaTeX's citation commands, which pandoc reads as raw TeX:
-# "\citep[p.~3]{a,b}" (and any "...cite" but \nocite). One pattern for all, so citations are
-# numbered in the order they occur.
-_LATEX_CITATION = (
-    r"\\(?!nocite\b)[A-Za-z]*[Cc]ite[A-Za-z]*\*?(?:\s*\[[^\]\n]*\]){0,2}\s*\{(?P<tex>[^{}\n]*)\}"
-)
+# "\citep[p.~3]{a,b}", as `latex` reads them. One pattern for all, so citations are numbered
+# in the order they occur.
+_LATEX_CITATION = rf"\\{CITE_COMMAND}" + r"\*?(?:\s*\[[^\]\n]*\]){0,2}\s*\{(?P<tex>[^{}\n]*)\}"
 _CITATION = re.compile(
     f"{_LATEX_CITATION}|{_BRACKETED}|"
     + r"(?<![\w@\]\\])-?"
